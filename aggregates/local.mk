@@ -1,0 +1,1 @@
+# aggregates: fragment included from the top-level Makefile.am

@@ -1,0 +1,1 @@
+# bench: fragment included from the top-level Makefile.am

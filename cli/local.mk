@@ -1,0 +1,1 @@
+# cli: fragment included from the top-level Makefile.am

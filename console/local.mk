@@ -1,0 +1,1 @@
+# console: fragment included from the top-level Makefile.am

@@ -1,0 +1,1 @@
+# lab: fragment included from the top-level Makefile.am

@@ -1,0 +1,1 @@
+# service: fragment included from the top-level Makefile.am

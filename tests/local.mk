@@ -1,0 +1,1 @@
+# tests: fragment included from the top-level Makefile.am

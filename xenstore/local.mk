@@ -1,0 +1,1 @@
+# xenstore: fragment included from the top-level Makefile.am
