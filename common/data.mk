@@ -1,0 +1,1 @@
+# common/data.mk: fragment included from the top-level Makefile.am

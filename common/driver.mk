@@ -1,0 +1,1 @@
+# common/driver.mk: fragment included from the top-level Makefile.am

@@ -1,0 +1,1 @@
+# xl_driver/driver.mk: fragment included from the top-level Makefile.am
