@@ -1,1 +1,17 @@
-# common/data.mk: fragment included from the top-level Makefile.am
+# common/data.mk: the data model (types.c), the JSON door (json.c, the only
+# user of yajl) and the capped file reader (file.c), with their tests.
+libnovaxl_internal_la_SOURCES += \
+	common/types.c \
+	common/json.c \
+	common/json.h \
+	common/file.c
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/test_json
+TESTS += tests/test_json
+tests_test_json_SOURCES = tests/test_json.c
+tests_test_json_LDADD = libnovaxl-internal.la $(CUNIT_LIBS)
+tests_test_json_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+endif
+
+EXTRA_DIST += tests/fixtures/json tests/golden/json

@@ -1,0 +1,2105 @@
+/* The JSON (yajl) door: the only file that includes yajl headers.
+ *
+ * Parsing: the document is vetted (size, NUL bytes, nesting, "\u0000"),
+ * parsed with yajl_tree_parse, then walked field by field into a scratch
+ * struct, so the caller's struct is only written when everything passed.
+ * Every error names the JSON path of the field ("instance.flavor.vcpus").
+ *
+ * Generating: one yajl_gen per document; every status goes through
+ * gen_check() and a failure jumps to out. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "common/internal.h"
+#include "common/json.h"
+#include "novaxl/nxl-error.h"
+#include "novaxl/nxl-types.h"
+
+/* ---- parse context: the JSON path and the error -------------------------- */
+
+typedef struct jctx {
+    nxl_error *err;
+    const char *what; /* names the root in messages */
+    char path[256];
+    size_t len;
+} jctx;
+
+static void jctx_init(jctx *c, const char *what, const char *root,
+                      nxl_error *err)
+{
+    c->err = err;
+    c->what = what;
+    c->len = 0;
+    c->path[0] = '\0';
+    if (root) {
+        snprintf(c->path, sizeof(c->path), "%s", root);
+        c->len = strlen(c->path);
+    }
+}
+
+/* Appends ".key" (or "key" at the root); returns the length to pop to. */
+static size_t jp_key(jctx *c, const char *key)
+{
+    size_t old = c->len;
+    int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "%s%s",
+                     c->len ? "." : "", key);
+    if (n > 0)
+        c->len += (size_t)n < sizeof(c->path) - c->len
+                      ? (size_t)n
+                      : sizeof(c->path) - c->len - 1;
+    return old;
+}
+
+static size_t jp_idx(jctx *c, size_t i)
+{
+    size_t old = c->len;
+    int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "[%zu]", i);
+    if (n > 0)
+        c->len += (size_t)n < sizeof(c->path) - c->len
+                      ? (size_t)n
+                      : sizeof(c->path) - c->len - 1;
+    return old;
+}
+
+static void jp_pop(jctx *c, size_t old)
+{
+    c->len = old;
+    c->path[old] = '\0';
+}
+
+/* The full name of field key under the current path. */
+static const char *jp_field(const jctx *c, const char *key, char *buf,
+                            size_t size)
+{
+    if (!key)
+        snprintf(buf, size, "%s", c->len ? c->path : c->what);
+    else
+        snprintf(buf, size, "%s%s%s", c->path, c->len ? "." : "", key);
+    return buf;
+}
+
+static int jfail(jctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int jfail(jctx *c, const char *key, const char *fmt, ...)
+{
+    char field[320];
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return nxl_error_set(c->err, NXL_E_INVAL, "%s: %s",
+                         jp_field(c, key, field, sizeof(field)), msg);
+}
+
+static int jnomem(jctx *c)
+{
+    return nxl_error_set(c->err, NXL_E_NOMEM, "%s: out of memory",
+                         c->len ? c->path : c->what);
+}
+
+static const char *jtype(yajl_val v)
+{
+    if (!v)
+        return "nothing";
+    switch (v->type) {
+    case yajl_t_string:
+        return "a string";
+    case yajl_t_number:
+        return YAJL_IS_INTEGER(v) ? "an integer" : "a number";
+    case yajl_t_object:
+        return "an object";
+    case yajl_t_array:
+        return "an array";
+    case yajl_t_true:
+    case yajl_t_false:
+        return "a boolean";
+    case yajl_t_null:
+        return "null";
+    default:
+        return "an unknown value";
+    }
+}
+
+/* ---- document vetting and parsing -----------------------------------------
+ */
+
+/* The value of 4 hex digits at p, or -1. */
+static long hex4(const char *p, size_t avail)
+{
+    long v = 0;
+
+    if (avail < 4)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        char ch = p[k];
+        v <<= 4;
+        if (ch >= '0' && ch <= '9')
+            v |= ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            v |= ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F')
+            v |= ch - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+/* Walks the raw text once before yajl sees it: refuses nesting that would
+ * make yajl_tree_free recurse too deep, and "\u0000" escapes, which yajl
+ * decodes into a NUL that would silently cut a string short. */
+static int prescan(const char *doc, size_t len, const char *what,
+                   nxl_error *err)
+{
+    enum { NORMAL, STRING, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
+    int depth = 0;
+    size_t str_start = 0;
+    size_t str_len = 0;
+    size_t key_start = 0;
+    size_t key_len = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char ch = doc[i];
+        switch (st) {
+        case NORMAL:
+            if (ch == ':') {
+                /* the last string was a key: name it in UTF-8 errors */
+                key_start = str_start;
+                key_len = str_len;
+            } else if (ch == '"') {
+                str_start = i + 1;
+                st = STRING;
+            } else if (ch == '[' || ch == '{') {
+                if (++depth > NXL_JSON_MAX_DEPTH)
+                    return nxl_error_set(err, NXL_E_INVAL,
+                                         "%s: nested deeper than %d levels",
+                                         what, NXL_JSON_MAX_DEPTH);
+            } else if (ch == ']' || ch == '}') {
+                depth--;
+            } else if (ch == '/' && i + 1 < len && doc[i + 1] == '/') {
+                st = LINE_COMMENT;
+            } else if (ch == '/' && i + 1 < len && doc[i + 1] == '*') {
+                st = BLOCK_COMMENT;
+                i++;
+            }
+            break;
+        case STRING:
+            if ((unsigned char)ch >= 0x80) {
+                /* yajl would refuse this too, but without saying where;
+                 * we are also stricter (overlong forms, surrogates). */
+                unsigned char c0 = (unsigned char)ch;
+                size_t n = c0 >= 0xf0 ? 4 : c0 >= 0xe0 ? 3 : 2;
+                if (n > len - i || !nxl__utf8_valid(doc + i, n)) {
+                    char key[80];
+                    char q[96];
+                    snprintf(key, sizeof(key), "%.*s",
+                             (int)(key_len < 64 ? key_len : 64),
+                             doc + key_start);
+                    return nxl_error_set(
+                        err, NXL_E_INVAL,
+                        "%s: invalid UTF-8 at offset %zu (in the string "
+                        "after key %s)",
+                        what, i,
+                        key_len ? nxl__quote(q, sizeof(q), key) : "(none)");
+                }
+                i += n - 1;
+            } else if (ch == '"') {
+                str_len = i - str_start;
+                st = NORMAL;
+            } else if (ch == '\\' && i + 1 < len) {
+                long cu =
+                    doc[i + 1] == 'u' ? hex4(doc + i + 2, len - i - 2) : -1;
+                if (cu == 0)
+                    return nxl_error_set(
+                        err, NXL_E_INVAL,
+                        "%s: a string contains an escaped NUL (\\u0000) "
+                        "at offset %zu",
+                        what, i);
+                /* yajl turns a lone surrogate into '?' without a word */
+                if (cu >= 0xd800 && cu <= 0xdfff) {
+                    long lo = -1;
+                    if (cu <= 0xdbff && i + 11 < len && doc[i + 6] == '\\' &&
+                        doc[i + 7] == 'u')
+                        lo = hex4(doc + i + 8, len - i - 8);
+                    if (lo < 0xdc00 || lo > 0xdfff)
+                        return nxl_error_set(
+                            err, NXL_E_INVAL,
+                            "%s: a string contains a lone UTF-16 surrogate "
+                            "escape at offset %zu",
+                            what, i);
+                    i += 6;
+                }
+                i++;
+            }
+            break;
+        case LINE_COMMENT:
+            if (ch == '\n')
+                st = NORMAL;
+            break;
+        case BLOCK_COMMENT:
+            if (ch == '*' && i + 1 < len && doc[i + 1] == '/') {
+                st = NORMAL;
+                i++;
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+static int parse_doc(const char *doc, size_t len, const char *what,
+                     yajl_val *tree_r, nxl_error *err)
+{
+    char errbuf[512];
+    char *copy = NULL;
+    const char *nul;
+    yajl_val tree;
+    int rc;
+
+    if (!doc)
+        return nxl_error_set(err, NXL_E_INVAL, "%s: no document", what);
+    if (len == 0)
+        return nxl_error_set(err, NXL_E_INVAL, "%s: empty document", what);
+    /* Check the length before anything reads the bytes. */
+    if (len > NXL_MAX_DOCUMENT_BYTES)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "%s: document too large (%zu bytes, limit %d)",
+                             what, len, NXL_MAX_DOCUMENT_BYTES);
+    nul = memchr(doc, '\0', len);
+    if (nul)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "%s: document contains a NUL byte at offset %zu",
+                             what, (size_t)(nul - doc));
+    rc = prescan(doc, len, what, err);
+    if (rc)
+        return rc;
+
+    /* yajl_tree_parse wants a C string. */
+    copy = malloc(len + 1);
+    if (!copy)
+        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", what);
+    memcpy(copy, doc, len);
+    copy[len] = '\0';
+    errbuf[0] = '\0';
+    tree = yajl_tree_parse(copy, errbuf, sizeof(errbuf));
+    free(copy);
+    if (!tree) {
+        /* yajl's message spans lines (text, excerpt, caret): keep the
+         * first line, which says what was wrong. */
+        char *nl = strchr(errbuf, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strstr(errbuf, "memory"))
+            return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", what);
+        return nxl_error_set(err, NXL_E_INVAL, "%s: malformed JSON: %s", what,
+                             errbuf[0] ? errbuf : "parse error");
+    }
+    *tree_r = tree;
+    return 0;
+}
+
+/* ---- typed field access ------------------------------------------------- */
+
+/* Checks that v is an object of sane size without duplicate keys; key
+ * names v under the current path for the message. */
+static int jcheck_object(jctx *c, yajl_val v, const char *key)
+{
+    size_t n;
+    char q[80];
+
+    if (!YAJL_IS_OBJECT(v))
+        return jfail(c, key, "expected an object, got %s", jtype(v));
+    n = v->u.object.len;
+    if (n > NXL_JSON_MAX_OBJECT_KEYS)
+        return jfail(c, key, "too many keys (%zu, limit %d)", n,
+                     NXL_JSON_MAX_OBJECT_KEYS);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(v->u.object.keys[i], v->u.object.keys[j]) == 0)
+                return jfail(c, key, "duplicate key %s",
+                             nxl__quote(q, sizeof(q), v->u.object.keys[i]));
+    return 0;
+}
+
+/* The value of key in obj; NULL when absent. obj was vetted by
+ * jcheck_object, so the first match is the only one. */
+static yajl_val jget(yajl_val obj, const char *key)
+{
+    if (!YAJL_IS_OBJECT(obj))
+        return NULL;
+    for (size_t i = 0; i < obj->u.object.len; i++)
+        if (strcmp(obj->u.object.keys[i], key) == 0)
+            return obj->u.object.values[i];
+    return NULL;
+}
+
+/* A present, non-null value. */
+static bool jhas(yajl_val v)
+{
+    return v && !YAJL_IS_NULL(v);
+}
+
+enum {
+    J_REQ = 1 << 0,   /* must be present and non-empty */
+    J_NAME = 1 << 1,  /* nxl_name_validate */
+    J_UUID = 1 << 2,  /* nxl_uuid_validate, stored lower-case */
+    J_MAC = 1 << 3,   /* nxl_mac_validate, stored lower-case */
+    J_BLOB = 1 << 4,  /* up to NXL_JSON_MAX_BLOB_LEN bytes */
+    J_B64 = 1 << 5,   /* base64 text */
+    J_DEV = 1 << 6,   /* guest device name: [/dev/]name */
+    J_IFACE = 1 << 7, /* host network interface name */
+    J_IP = 1 << 8,    /* IPv4 or IPv6 address */
+    J_CIDR = 1 << 9,  /* address/prefix */
+};
+
+static bool b64_valid(const char *s, size_t len)
+{
+    size_t pad = 0;
+    size_t chars = 0;
+
+    /* Standard alphabet, '=' padding only at the end; line breaks are
+     * tolerated because Nova passes user_data through as it got it. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n' || ch == '\r')
+            continue;
+        if (ch == '=') {
+            pad++;
+            chars++;
+            continue;
+        }
+        if (pad || !(isalnum(ch) || ch == '+' || ch == '/'))
+            return false;
+        chars++;
+    }
+    return pad <= 2 && chars % 4 == 0;
+}
+
+static bool dev_valid(const char *s)
+{
+    size_t n;
+
+    if (strncmp(s, "/dev/", 5) == 0)
+        s += 5;
+    n = strlen(s);
+    if (n == 0 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return false;
+    return true;
+}
+
+static bool iface_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    /* IFNAMSIZ - 1, and nothing a shell or a path could misread. */
+    if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
+            s[i] != '.')
+            return false;
+    return true;
+}
+
+static int ip_version(const char *s)
+{
+    unsigned char buf[16];
+
+    if (inet_pton(AF_INET, s, buf) == 1)
+        return 4;
+    if (inet_pton(AF_INET6, s, buf) == 1)
+        return 6;
+    return 0;
+}
+
+static bool cidr_valid(const char *s)
+{
+    char addr[64];
+    const char *slash = strchr(s, '/');
+    char *end;
+    long prefix;
+    int ver;
+    size_t alen;
+
+    if (!slash)
+        return false;
+    alen = (size_t)(slash - s);
+    if (alen == 0 || alen >= sizeof(addr))
+        return false;
+    memcpy(addr, s, alen);
+    addr[alen] = '\0';
+    ver = ip_version(addr);
+    if (!ver || !isdigit((unsigned char)slash[1]))
+        return false;
+    prefix = strtol(slash + 1, &end, 10);
+    return *end == '\0' && prefix >= 0 && prefix <= (ver == 4 ? 32 : 128);
+}
+
+/* Checks a string value already known to be a JSON string. */
+static int jcheck_str(jctx *c, const char *key, const char *s, unsigned flags)
+{
+    char field[320];
+    char q[80];
+    size_t len = strlen(s);
+    size_t max = (flags & J_BLOB)              ? NXL_JSON_MAX_BLOB_LEN
+                 : (flags & (J_NAME | J_UUID)) ? NXL_MAX_NAME_LEN
+                                               : NXL_MAX_STRING_LEN;
+
+    if (len > max)
+        return jfail(c, key, "string too long (%zu bytes, limit %zu)", len,
+                     max);
+    if (!nxl__utf8_valid(s, len))
+        return jfail(c, key, "string is not valid UTF-8");
+    jp_field(c, key, field, sizeof(field));
+    if ((flags & J_NAME) && nxl_name_validate(s, field, c->err))
+        return NXL_E_INVAL;
+    if ((flags & J_UUID) && nxl_uuid_validate(s, field, c->err))
+        return NXL_E_INVAL;
+    if ((flags & J_MAC) && nxl_mac_validate(s, field, c->err))
+        return NXL_E_INVAL;
+    if ((flags & J_B64) && !b64_valid(s, len))
+        return jfail(c, key, "not valid base64 text");
+    if ((flags & J_DEV) && !dev_valid(s))
+        return jfail(c, key,
+                     "%s is not a device name (optional /dev/, then "
+                     "1..32 of [A-Za-z0-9_-])",
+                     nxl__quote(q, sizeof(q), s));
+    if ((flags & J_IFACE) && !iface_valid(s))
+        return jfail(c, key,
+                     "%s is not an interface name (1..15 of "
+                     "[A-Za-z0-9_.-])",
+                     nxl__quote(q, sizeof(q), s));
+    if ((flags & J_IP) && !ip_version(s))
+        return jfail(c, key, "%s is not an IPv4 or IPv6 address",
+                     nxl__quote(q, sizeof(q), s));
+    if ((flags & J_CIDR) && !cidr_valid(s))
+        return jfail(c, key, "%s is not an address/prefix (CIDR)",
+                     nxl__quote(q, sizeof(q), s));
+    return 0;
+}
+
+/* Reads a string value v (named key) into *dst. null, absent and "" leave
+ * *dst NULL unless J_REQ. */
+static int jstr_val(jctx *c, yajl_val v, const char *key, unsigned flags,
+                    char **dst)
+{
+    const char *s;
+    char *copy;
+    int rc;
+
+    if (!jhas(v) || (YAJL_IS_STRING(v) && v->u.string[0] == '\0')) {
+        if (!(flags & J_REQ))
+            return 0;
+        if (YAJL_IS_STRING(v))
+            return jfail(c, key, "must not be empty");
+        return jfail(c, key, "missing required key");
+    }
+    if (!YAJL_IS_STRING(v))
+        return jfail(c, key, "expected a string, got %s", jtype(v));
+    s = v->u.string;
+    rc = jcheck_str(c, key, s, flags);
+    if (rc)
+        return rc;
+    copy = strdup(s);
+    if (!copy)
+        return jnomem(c);
+    if (flags & (J_UUID | J_MAC))
+        for (char *p = copy; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+static int jstr(jctx *c, yajl_val obj, const char *key, unsigned flags,
+                char **dst)
+{
+    return jstr_val(c, jget(obj, key), key, flags, dst);
+}
+
+/* Reads an integer in [min, max]; *present says whether it was there. */
+static int jint(jctx *c, yajl_val obj, const char *key, bool required,
+                long long min, long long max, bool *present, long long *out)
+{
+    yajl_val v = jget(obj, key);
+
+    *present = false;
+    if (!jhas(v)) {
+        if (required)
+            return jfail(c, key, "missing required key");
+        return 0;
+    }
+    if (!YAJL_IS_NUMBER(v))
+        return jfail(c, key, "expected %s integer, got %s",
+                     min >= 0 ? "a non-negative" : "an", jtype(v));
+    if (!YAJL_IS_INTEGER(v)) {
+        /* yajl keeps the text: tell a fraction from an overflow. */
+        const char *r = v->u.number.r;
+        if (strpbrk(r, ".eE"))
+            return jfail(c, key, "expected an integer, got %s", r);
+        return jfail(c, key, "integer %.40s out of range %lld..%lld", r, min,
+                     max);
+    }
+    if (v->u.number.i < min || v->u.number.i > max)
+        return jfail(c, key, "integer %lld out of range %lld..%lld",
+                     v->u.number.i, min, max);
+    *present = true;
+    *out = v->u.number.i;
+    return 0;
+}
+
+static int ju64(jctx *c, yajl_val obj, const char *key, bool required,
+                unsigned long long min, unsigned long long max, uint64_t *out)
+{
+    bool present;
+    long long val;
+    int rc = jint(c, obj, key, required, (long long)min, (long long)max,
+                  &present, &val);
+    if (rc == 0 && present)
+        *out = (uint64_t)val;
+    return rc;
+}
+
+static int jbool(jctx *c, yajl_val obj, const char *key, bool *out)
+{
+    yajl_val v = jget(obj, key);
+
+    if (!jhas(v))
+        return 0;
+    if (YAJL_IS_TRUE(v))
+        *out = true;
+    else if (YAJL_IS_FALSE(v))
+        *out = false;
+    else
+        return jfail(c, key, "expected a boolean, got %s", jtype(v));
+    return 0;
+}
+
+/* Fetches an optional array member: *arr_r NULL when absent or null. */
+static int jarray(jctx *c, yajl_val obj, const char *key, bool required,
+                  yajl_val *arr_r)
+{
+    yajl_val v = key ? jget(obj, key) : obj;
+
+    *arr_r = NULL;
+    if (!jhas(v)) {
+        if (required)
+            return jfail(c, key, "missing required key");
+        return 0;
+    }
+    if (!YAJL_IS_ARRAY(v))
+        return jfail(c, key, "expected an array, got %s", jtype(v));
+    if (v->u.array.len > NXL_MAX_LIST_ITEMS)
+        return jfail(c, key, "too many entries (%zu, limit %d)", v->u.array.len,
+                     NXL_MAX_LIST_ITEMS);
+    *arr_r = v;
+    return 0;
+}
+
+/* Fetches an optional object member, vetted. */
+static int jobject(jctx *c, yajl_val obj, const char *key, bool required,
+                   yajl_val *obj_r)
+{
+    yajl_val v = jget(obj, key);
+    int rc;
+
+    *obj_r = NULL;
+    if (!jhas(v)) {
+        if (required)
+            return jfail(c, key, "missing required key");
+        return 0;
+    }
+    rc = jcheck_object(c, v, key);
+    if (rc)
+        return rc;
+    *obj_r = v;
+    return 0;
+}
+
+/* Allocates n zeroed elements (n may be 0). */
+static int jcalloc(jctx *c, size_t n, size_t size, void **p_r)
+{
+    void *p;
+
+    if (n == 0) {
+        *p_r = NULL;
+        return 0;
+    }
+    p = calloc(n, size);
+    if (!p)
+        return jnomem(c);
+    *p_r = p;
+    return 0;
+}
+
+/* ---- string maps -----------------------------------------------------------
+ */
+
+/* The text form of a scalar for a string map; NULL for a non-scalar. */
+static const char *scalar_text(yajl_val v)
+{
+    switch (v->type) {
+    case yajl_t_string:
+        return v->u.string;
+    case yajl_t_number:
+        return v->u.number.r;
+    case yajl_t_true:
+        return "true";
+    case yajl_t_false:
+        return "false";
+    case yajl_t_null:
+        return "null";
+    default:
+        return NULL;
+    }
+}
+
+/* Text of one map value into *text_r (malloc'd). Returns 1 when the value
+ * is not representable (nested), 0 on success, <0 on error. */
+static int kv_value_text(jctx *c, yajl_val v, char **text_r)
+{
+    nxl_buf b;
+    const char *t = scalar_text(v);
+    int rc;
+
+    if (t) {
+        *text_r = strdup(t);
+        return *text_r ? 0 : jnomem(c);
+    }
+    if (!YAJL_IS_ARRAY(v))
+        return 1;
+    nxl_buf_init(&b);
+    rc = nxl_buf_append(&b, "", 0);
+    for (size_t i = 0; rc == 0 && i < v->u.array.len; i++) {
+        t = scalar_text(v->u.array.values[i]);
+        if (!t) {
+            nxl_buf_dispose(&b);
+            return 1;
+        }
+        if (i)
+            rc = nxl_buf_append(&b, ",", 1);
+        if (rc == 0)
+            rc = nxl_buf_append(&b, t, strlen(t));
+    }
+    if (rc) {
+        nxl_buf_dispose(&b);
+        return jnomem(c);
+    }
+    *text_r = b.data;
+    return 0;
+}
+
+/* Adds one key/value, enforcing key and value rules. strict: a nested
+ * value is an error; otherwise it is skipped. */
+static int kv_add(jctx *c, nxl_kvlist *kv, const char *key, yajl_val v,
+                  bool strict)
+{
+    char q[80];
+    char *text = NULL;
+    size_t klen = strlen(key);
+    size_t vlen;
+    int rc;
+
+    nxl__quote(q, sizeof(q), key);
+    if (klen == 0 || klen > NXL_MAX_NAME_LEN)
+        return jfail(c, NULL, "key %s must be 1..%d bytes", q,
+                     NXL_MAX_NAME_LEN);
+    if (!nxl__utf8_valid(key, klen))
+        return jfail(c, NULL, "key %s is not valid UTF-8", q);
+    if (nxl_kvlist_get(kv, key))
+        return jfail(c, NULL, "duplicate key %s", q);
+    rc = kv_value_text(c, v, &text);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        if (strict)
+            return jfail(c, NULL,
+                         "key %s: nested objects and arrays are not allowed "
+                         "in a string map",
+                         q);
+        nxl__debug("%s: skipping nested value of key %s", c->path, q);
+        return 0;
+    }
+    vlen = strlen(text);
+    if (vlen > NXL_MAX_STRING_LEN) {
+        rc = jfail(c, NULL, "key %s: value too long (%zu bytes, limit %d)", q,
+                   vlen, NXL_MAX_STRING_LEN);
+        goto out;
+    }
+    if (!nxl__utf8_valid(text, vlen)) {
+        rc = jfail(c, NULL, "key %s: value is not valid UTF-8", q);
+        goto out;
+    }
+    if (kv->n >= NXL_MAX_LIST_ITEMS) {
+        rc = jfail(c, NULL, "too many entries (limit %d)", NXL_MAX_LIST_ITEMS);
+        goto out;
+    }
+    rc = nxl_kvlist_set(kv, key, text);
+    if (rc)
+        rc = jnomem(c);
+out:
+    free(text);
+    return rc;
+}
+
+/* Reads the string map at obj.key. allow_list: also Nova's list form
+ * [{"key": k, "value": v}, ...]. */
+static int jkvlist(jctx *c, yajl_val obj, const char *key, bool strict,
+                   bool allow_list, nxl_kvlist *kv)
+{
+    yajl_val v = jget(obj, key);
+    size_t old;
+    int rc;
+
+    if (!jhas(v))
+        return 0;
+    old = jp_key(c, key);
+    if (allow_list && YAJL_IS_ARRAY(v)) {
+        if (v->u.array.len > NXL_MAX_LIST_ITEMS) {
+            rc = jfail(c, NULL, "too many entries (%zu, limit %d)",
+                       v->u.array.len, NXL_MAX_LIST_ITEMS);
+            goto out;
+        }
+        for (size_t i = 0; i < v->u.array.len; i++) {
+            yajl_val item = v->u.array.values[i];
+            yajl_val k;
+            size_t o2 = jp_idx(c, i);
+            rc = jcheck_object(c, item, NULL);
+            if (rc)
+                goto out;
+            k = jget(item, "key");
+            if (!YAJL_IS_STRING(k)) {
+                rc = jfail(c, "key", "expected a string, got %s", jtype(k));
+                goto out;
+            }
+            if (!jget(item, "value")) {
+                rc = jfail(c, "value", "missing required key");
+                goto out;
+            }
+            jp_pop(c, o2);
+            rc = kv_add(c, kv, k->u.string, jget(item, "value"), strict);
+            if (rc)
+                goto out;
+        }
+        rc = 0;
+        goto out;
+    }
+    if (!YAJL_IS_OBJECT(v)) {
+        rc = jfail(c, NULL, "expected an object%s, got %s",
+                   allow_list ? " or a list of {key, value}" : "", jtype(v));
+        goto out;
+    }
+    rc = jcheck_object(c, v, NULL);
+    if (rc)
+        goto out;
+    if (v->u.object.len > NXL_MAX_LIST_ITEMS) {
+        rc = jfail(c, NULL, "too many entries (%zu, limit %d)", v->u.object.len,
+                   NXL_MAX_LIST_ITEMS);
+        goto out;
+    }
+    for (size_t i = 0; i < v->u.object.len; i++) {
+        rc = kv_add(c, kv, v->u.object.keys[i], v->u.object.values[i], strict);
+        if (rc)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (rc == 0)
+        jp_pop(c, old);
+    return rc;
+}
+
+/* ---- instance ---------------------------------------------------------------
+ */
+
+static int parse_flavor(jctx *c, yajl_val v, nxl_flavor *f)
+{
+    long long val;
+    bool present;
+    int rc;
+
+    if ((rc = jstr(c, v, "name", 0, &f->name)) ||
+        (rc = jstr(c, v, "flavorid", 0, &f->flavorid)) ||
+        (rc = ju64(c, v, "memory_mb", false, 1, NXL_JSON_MAX_MEMORY_MB,
+                   &f->memory_mb)) ||
+        (rc =
+             jint(c, v, "vcpus", false, 1, NXL_JSON_MAX_VCPUS, &present, &val)))
+        return rc;
+    if (present)
+        f->vcpus = (uint32_t)val;
+    if ((rc = ju64(c, v, "root_gb", false, 0, NXL_JSON_MAX_DISK_GB,
+                   &f->root_gb)) ||
+        (rc = ju64(c, v, "ephemeral_gb", false, 0, NXL_JSON_MAX_DISK_GB,
+                   &f->ephemeral_gb)) ||
+        (rc = ju64(c, v, "swap", false, 0, NXL_JSON_MAX_MEMORY_MB, &f->swap)) ||
+        (rc = jkvlist(c, v, "extra_specs", true, false, &f->extra_specs)))
+        return rc;
+    return 0;
+}
+
+static int parse_power_state(jctx *c, yajl_val obj, int *out)
+{
+    long long val;
+    bool present;
+    int rc = jint(c, obj, "power_state", false, 0, 7, &present, &val);
+
+    if (rc || !present)
+        return rc;
+    switch (val) {
+    case NXL_POWER_NOSTATE:
+    case NXL_POWER_RUNNING:
+    case NXL_POWER_PAUSED:
+    case NXL_POWER_SHUTDOWN:
+    case NXL_POWER_CRASHED:
+    case NXL_POWER_SUSPENDED:
+        *out = (int)val;
+        return 0;
+    default:
+        return jfail(c, "power_state",
+                     "%lld is not a nova power state (0, 1, 3, 4, 6, 7)", val);
+    }
+}
+
+static int parse_instance(jctx *c, yajl_val v, nxl_instance *inst)
+{
+    char *uuid = NULL;
+    yajl_val fl;
+    yajl_val cd;
+    long long val;
+    bool has_mem = false;
+    bool has_vcpus = false;
+    bool has_root = false;
+    bool has_eph = false;
+    size_t old;
+    int rc;
+
+    if ((rc = jstr(c, v, "uuid", J_REQ | J_UUID, &uuid)))
+        goto out;
+    memcpy(inst->uuid, uuid, NXL_UUID_STRLEN + 1);
+    if ((rc = jstr(c, v, "name", J_REQ | J_NAME, &inst->name)) ||
+        (rc = jstr(c, v, "display_name", 0, &inst->display_name)) ||
+        (rc = jstr(c, v, "hostname", J_NAME, &inst->hostname)) ||
+        (rc = jstr(c, v, "host", J_NAME, &inst->host)) ||
+        (rc = jstr(c, v, "node", J_NAME, &inst->node)) ||
+        (rc = jstr(c, v, "project_id", 0, &inst->project_id)) ||
+        (rc = jstr(c, v, "user_id", 0, &inst->user_id)) ||
+        /* Image ids name files in the image cache. */
+        (rc = jstr(c, v, "image_ref", J_NAME, &inst->image_ref)) ||
+        (rc = jstr(c, v, "kernel_id", J_NAME, &inst->kernel_id)) ||
+        (rc = jstr(c, v, "ramdisk_id", J_NAME, &inst->ramdisk_id)) ||
+        (rc = jstr(c, v, "os_type", 0, &inst->os_type)) ||
+        (rc = jstr(c, v, "vm_state", 0, &inst->vm_state)) ||
+        (rc = jstr(c, v, "task_state", 0, &inst->task_state)) ||
+        (rc = parse_power_state(c, v, &inst->power_state)) ||
+        (rc = jstr(c, v, "key_data", J_BLOB, &inst->key_data)) ||
+        (rc = jstr(c, v, "user_data", J_BLOB | J_B64, &inst->user_data)) ||
+        (rc = jstr(c, v, "root_device_name", J_DEV, &inst->root_device_name)))
+        goto out;
+
+    /* Nova's field is a string ("True" or ""); accept a JSON boolean too. */
+    cd = jget(v, "config_drive");
+    if (YAJL_IS_TRUE(cd)) {
+        inst->config_drive = strdup("True");
+        if (!inst->config_drive) {
+            rc = jnomem(c);
+            goto out;
+        }
+    } else if (!YAJL_IS_FALSE(cd) &&
+               (rc = jstr_val(c, cd, "config_drive", 0, &inst->config_drive))) {
+        goto out;
+    }
+
+    if ((rc = jobject(c, v, "flavor", false, &fl)))
+        goto out;
+    if (fl) {
+        old = jp_key(c, "flavor");
+        rc = parse_flavor(c, fl, &inst->flavor);
+        if (rc)
+            goto out;
+        jp_pop(c, old);
+    }
+
+    if ((rc = jint(c, v, "memory_mb", false, 1, NXL_JSON_MAX_MEMORY_MB,
+                   &has_mem, &val)))
+        goto out;
+    if (has_mem)
+        inst->memory_mb = (uint64_t)val;
+    if ((rc = jint(c, v, "vcpus", false, 1, NXL_JSON_MAX_VCPUS, &has_vcpus,
+                   &val)))
+        goto out;
+    if (has_vcpus)
+        inst->vcpus = (uint32_t)val;
+    if ((rc = jint(c, v, "root_gb", false, 0, NXL_JSON_MAX_DISK_GB, &has_root,
+                   &val)))
+        goto out;
+    if (has_root)
+        inst->root_gb = (uint64_t)val;
+    if ((rc = jint(c, v, "ephemeral_gb", false, 0, NXL_JSON_MAX_DISK_GB,
+                   &has_eph, &val)))
+        goto out;
+    if (has_eph)
+        inst->ephemeral_gb = (uint64_t)val;
+
+    /* The top-level fields are authoritative; the flavor fills gaps. */
+    if (!has_mem)
+        inst->memory_mb = inst->flavor.memory_mb;
+    if (!has_vcpus)
+        inst->vcpus = inst->flavor.vcpus;
+    if (!has_root)
+        inst->root_gb = inst->flavor.root_gb;
+    if (!has_eph)
+        inst->ephemeral_gb = inst->flavor.ephemeral_gb;
+    if (inst->memory_mb == 0) {
+        rc = jfail(c, "memory_mb",
+                   "missing: neither the instance nor its flavor gives it");
+        goto out;
+    }
+    if (inst->vcpus == 0) {
+        rc = jfail(c, "vcpus",
+                   "missing: neither the instance nor its flavor gives it");
+        goto out;
+    }
+
+    if ((rc = jkvlist(c, v, "metadata", true, true, &inst->metadata)) ||
+        (rc = jkvlist(c, v, "system_metadata", true, true,
+                      &inst->system_metadata)))
+        goto out;
+    rc = 0;
+out:
+    free(uuid);
+    return rc;
+}
+
+/* ---- image_meta -------------------------------------------------------------
+ */
+
+static int parse_image_meta(jctx *c, yajl_val v, nxl_image_meta *im)
+{
+    int rc;
+
+    if ((rc = jstr(c, v, "id", J_NAME, &im->id)) ||
+        (rc = jstr(c, v, "name", 0, &im->name)) ||
+        (rc = jstr(c, v, "disk_format", 0, &im->disk_format)) ||
+        (rc = jstr(c, v, "container_format", 0, &im->container_format)) ||
+        (rc = ju64(c, v, "size", false, 0, INT64_MAX, &im->size)) ||
+        (rc = ju64(c, v, "min_disk", false, 0, NXL_JSON_MAX_DISK_GB,
+                   &im->min_disk)) ||
+        (rc = ju64(c, v, "min_ram", false, 0, NXL_JSON_MAX_MEMORY_MB,
+                   &im->min_ram)) ||
+        (rc = jkvlist(c, v, "properties", true, false, &im->properties)))
+        return rc;
+    return 0;
+}
+
+/* ---- network_info -----------------------------------------------------------
+ */
+
+/* Nova's model nests an address as {"address": "..."}; a plain string is
+ * accepted too. */
+static int jaddress(jctx *c, yajl_val v, const char *key, char **dst)
+{
+    size_t old;
+    int rc;
+
+    if (YAJL_IS_OBJECT(v)) {
+        old = key ? jp_key(c, key) : c->len;
+        rc = jcheck_object(c, v, NULL);
+        if (rc == 0)
+            rc = jstr(c, v, "address", J_IP, dst);
+        if (rc == 0)
+            jp_pop(c, old);
+        return rc;
+    }
+    if (jhas(v) && !YAJL_IS_STRING(v))
+        return jfail(c, key,
+                     "expected an object with \"address\" or a "
+                     "string, got %s",
+                     jtype(v));
+    return jstr_val(c, v, key, J_IP, dst);
+}
+
+static int parse_ip(jctx *c, yajl_val v, nxl_ip *ip)
+{
+    long long val;
+    bool present;
+    int ver;
+    int rc;
+
+    if ((rc = jcheck_object(c, v, NULL)) ||
+        (rc = jstr(c, v, "address", J_REQ | J_IP, &ip->address)) ||
+        (rc = jstr(c, v, "type", 0, &ip->type)) ||
+        (rc = jint(c, v, "version", false, 4, 6, &present, &val)))
+        return rc;
+    ver = ip_version(ip->address);
+    if (present && val != ver)
+        return jfail(c, "version", "%lld does not match the address (IPv%d)",
+                     val, ver);
+    ip->version = ver;
+    return 0;
+}
+
+static int parse_subnet(jctx *c, yajl_val v, nxl_subnet *s)
+{
+    yajl_val arr;
+    size_t old;
+    int rc;
+
+    if ((rc = jcheck_object(c, v, NULL)) ||
+        (rc = jstr(c, v, "cidr", J_CIDR, &s->cidr)) ||
+        (rc = jaddress(c, jget(v, "gateway"), "gateway", &s->gateway)) ||
+        (rc = jarray(c, v, "dns", false, &arr)))
+        return rc;
+    if (arr) {
+        old = jp_key(c, "dns");
+        for (size_t i = 0; i < arr->u.array.len; i++) {
+            char *addr = NULL;
+            size_t o2 = jp_idx(c, i);
+            rc = jaddress(c, arr->u.array.values[i], NULL, &addr);
+            if (rc == 0 && !addr)
+                rc = jfail(c, NULL, "expected an address, got %s",
+                           jtype(arr->u.array.values[i]));
+            if (rc)
+                return rc;
+            rc = nxl_strv_push(&s->dns, addr);
+            free(addr);
+            if (rc)
+                return jnomem(c);
+            jp_pop(c, o2);
+        }
+        jp_pop(c, old);
+    }
+    if ((rc = jarray(c, v, "ips", false, &arr)))
+        return rc;
+    if (arr) {
+        old = jp_key(c, "ips");
+        if ((rc = jcalloc(c, arr->u.array.len, sizeof(*s->ips),
+                          (void **)&s->ips)))
+            return rc;
+        for (size_t i = 0; i < arr->u.array.len; i++) {
+            size_t o2 = jp_idx(c, i);
+            s->n_ips = i + 1;
+            rc = parse_ip(c, arr->u.array.values[i], &s->ips[i]);
+            if (rc)
+                return rc;
+            jp_pop(c, o2);
+        }
+        jp_pop(c, old);
+    }
+    return 0;
+}
+
+static int parse_vif(jctx *c, yajl_val v, nxl_vif *vif)
+{
+    yajl_val net;
+    yajl_val arr;
+    long long val;
+    bool present;
+    size_t old;
+    int rc;
+
+    if ((rc = jcheck_object(c, v, NULL)) ||
+        (rc = jstr(c, v, "id", J_UUID, &vif->id)) ||
+        (rc = jstr(c, v, "address", J_REQ | J_MAC, &vif->address)) ||
+        (rc = jstr(c, v, "type", 0, &vif->type)) ||
+        (rc = jstr(c, v, "devname", J_IFACE, &vif->devname)) ||
+        (rc = jstr(c, v, "vnic_type", 0, &vif->vnic_type)) ||
+        (rc = jkvlist(c, v, "details", false, false, &vif->details)) ||
+        (rc = jobject(c, v, "network", false, &net)))
+        return rc;
+    if (!net)
+        return 0;
+    old = jp_key(c, "network");
+    if ((rc = jstr(c, net, "id", 0, &vif->network_id)) ||
+        (rc = jstr(c, net, "label", 0, &vif->network_label)) ||
+        (rc = jstr(c, net, "bridge", J_IFACE, &vif->bridge)) ||
+        (rc = jint(c, net, "mtu", false, 0, 65535, &present, &val)))
+        return rc;
+    if (present && val != 0 && val < 68)
+        return jfail(c, "mtu", "%lld is below the IPv4 minimum of 68", val);
+    if (present)
+        vif->mtu = (uint32_t)val;
+    if ((rc = jarray(c, net, "subnets", false, &arr)))
+        return rc;
+    if (arr) {
+        size_t o2 = jp_key(c, "subnets");
+        if ((rc = jcalloc(c, arr->u.array.len, sizeof(*vif->subnets),
+                          (void **)&vif->subnets)))
+            return rc;
+        for (size_t i = 0; i < arr->u.array.len; i++) {
+            size_t o3 = jp_idx(c, i);
+            nxl_subnet_init(&vif->subnets[i]);
+            vif->n_subnets = i + 1;
+            rc = parse_subnet(c, arr->u.array.values[i], &vif->subnets[i]);
+            if (rc)
+                return rc;
+            jp_pop(c, o3);
+        }
+        jp_pop(c, o2);
+    }
+    jp_pop(c, old);
+    return 0;
+}
+
+static int parse_network_info(jctx *c, yajl_val v, nxl_network_info *ni)
+{
+    yajl_val arr;
+    int rc;
+
+    if ((rc = jarray(c, v, NULL, false, &arr)) || !arr)
+        return rc;
+    if ((rc = jcalloc(c, arr->u.array.len, sizeof(*ni->vifs),
+                      (void **)&ni->vifs)))
+        return rc;
+    for (size_t i = 0; i < arr->u.array.len; i++) {
+        size_t old = jp_idx(c, i);
+        nxl_vif_init(&ni->vifs[i]);
+        ni->n = i + 1;
+        rc = parse_vif(c, arr->u.array.values[i], &ni->vifs[i]);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ni->vifs[j].address, ni->vifs[i].address) == 0)
+                return jfail(c, "address", "MAC %s is already used by [%zu]",
+                             ni->vifs[i].address, j);
+        jp_pop(c, old);
+    }
+    return 0;
+}
+
+/* ---- block_device_info ------------------------------------------------------
+ */
+
+static int parse_ephemeral(jctx *c, yajl_val v, nxl_ephemeral_bdm *e)
+{
+    long long val;
+    bool present;
+    int rc;
+
+    if ((rc = jcheck_object(c, v, NULL)) ||
+        (rc = jstr(c, v, "device_name", J_DEV, &e->device_name)) ||
+        (rc = jstr(c, v, "device_type", 0, &e->device_type)) ||
+        (rc = jstr(c, v, "disk_bus", 0, &e->disk_bus)) ||
+        (rc = jstr(c, v, "guest_format", 0, &e->guest_format)) ||
+        (rc = ju64(c, v, "size", false, 0, NXL_JSON_MAX_DISK_GB, &e->size)) ||
+        (rc = jint(c, v, "num", false, 0, NXL_MAX_LIST_ITEMS - 1, &present,
+                   &val)))
+        return rc;
+    if (present)
+        e->num = (int)val;
+    return 0;
+}
+
+static int parse_volume(jctx *c, yajl_val v, nxl_volume_bdm *m)
+{
+    yajl_val ci;
+    long long val;
+    bool present;
+    size_t old;
+    int rc;
+
+    if ((rc = jcheck_object(c, v, NULL)) ||
+        (rc = jstr(c, v, "mount_device", J_REQ | J_DEV, &m->mount_device)) ||
+        (rc = jstr(c, v, "device_type", 0, &m->device_type)) ||
+        (rc = jstr(c, v, "disk_bus", 0, &m->disk_bus)) ||
+        (rc = jint(c, v, "boot_index", false, -1, INT16_MAX, &present, &val)) ||
+        (rc =
+             jbool(c, v, "delete_on_termination", &m->delete_on_termination)) ||
+        (rc = jobject(c, v, "connection_info", true, &ci)))
+        return rc;
+    if (present)
+        m->boot_index = (int)val;
+    old = jp_key(c, "connection_info");
+    if ((rc = jstr(c, ci, "driver_volume_type", J_REQ,
+                   &m->connection_info.driver_volume_type)) ||
+        (rc = jstr(c, ci, "serial", 0, &m->connection_info.serial)) ||
+        (rc = jkvlist(c, ci, "data", false, false, &m->connection_info.data)))
+        return rc;
+    jp_pop(c, old);
+    return 0;
+}
+
+static int parse_bdi(jctx *c, yajl_val v, nxl_block_device_info *bdi)
+{
+    yajl_val arr;
+    yajl_val sw;
+    size_t old;
+    int rc;
+
+    if ((rc = jstr(c, v, "root_device_name", J_DEV, &bdi->root_device_name)) ||
+        (rc = jarray(c, v, "ephemerals", false, &arr)))
+        return rc;
+    if (arr) {
+        old = jp_key(c, "ephemerals");
+        if ((rc = jcalloc(c, arr->u.array.len, sizeof(*bdi->ephemerals),
+                          (void **)&bdi->ephemerals)))
+            return rc;
+        for (size_t i = 0; i < arr->u.array.len; i++) {
+            size_t o2 = jp_idx(c, i);
+            nxl_ephemeral_bdm_init(&bdi->ephemerals[i]);
+            bdi->n_ephemerals = i + 1;
+            rc =
+                parse_ephemeral(c, arr->u.array.values[i], &bdi->ephemerals[i]);
+            if (rc)
+                return rc;
+            jp_pop(c, o2);
+        }
+        jp_pop(c, old);
+    }
+
+    if ((rc = jobject(c, v, "swap", false, &sw)))
+        return rc;
+    if (sw) {
+        old = jp_key(c, "swap");
+        if ((rc = jstr(c, sw, "device_name", J_DEV, &bdi->swap.device_name)) ||
+            (rc = jstr(c, sw, "disk_bus", 0, &bdi->swap.disk_bus)) ||
+            (rc = ju64(c, sw, "swap_size", false, 0, NXL_JSON_MAX_MEMORY_MB,
+                       &bdi->swap.swap_size)))
+            return rc;
+        jp_pop(c, old);
+        bdi->has_swap = true;
+    }
+
+    if ((rc = jarray(c, v, "block_device_mapping", false, &arr)))
+        return rc;
+    if (arr) {
+        old = jp_key(c, "block_device_mapping");
+        if ((rc = jcalloc(c, arr->u.array.len, sizeof(*bdi->mappings),
+                          (void **)&bdi->mappings)))
+            return rc;
+        for (size_t i = 0; i < arr->u.array.len; i++) {
+            size_t o2 = jp_idx(c, i);
+            nxl_volume_bdm_init(&bdi->mappings[i]);
+            bdi->n_mappings = i + 1;
+            rc = parse_volume(c, arr->u.array.values[i], &bdi->mappings[i]);
+            if (rc)
+                return rc;
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(bdi->mappings[j].mount_device,
+                           bdi->mappings[i].mount_device) == 0)
+                    return jfail(c, "mount_device",
+                                 "device already used by "
+                                 "block_device_mapping[%zu]",
+                                 j);
+            jp_pop(c, o2);
+        }
+        jp_pop(c, old);
+    }
+    return 0;
+}
+
+/* ---- spawn request ----------------------------------------------------------
+ */
+
+/* Injected file paths land inside the guest's filesystem or config drive:
+ * absolute, no "..", no empty components, no controls. */
+static int check_inject_path(jctx *c, const char *p)
+{
+    char q[80];
+    const char *s = p;
+
+    if (p[0] != '/')
+        return jfail(c, NULL, "path %s must be absolute",
+                     nxl__quote(q, sizeof(q), p));
+    while (*s) {
+        const char *e;
+        size_t n;
+        while (*s == '/')
+            s++;
+        e = strchrnul(s, '/');
+        n = (size_t)(e - s);
+        if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+            return jfail(c, NULL, "path %s must not contain '.' or '..'",
+                         nxl__quote(q, sizeof(q), p));
+        s = e;
+    }
+    for (s = p; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return jfail(c, NULL, "path %s contains a control character",
+                         nxl__quote(q, sizeof(q), p));
+    if (strlen(p) < 2)
+        return jfail(c, NULL, "path %s names no file",
+                     nxl__quote(q, sizeof(q), p));
+    return 0;
+}
+
+static int parse_injected(jctx *c, yajl_val v, nxl_spawn_req *req)
+{
+    yajl_val arr;
+    size_t old;
+    int rc;
+
+    if ((rc = jarray(c, v, "injected_files", false, &arr)) || !arr)
+        return rc;
+    old = jp_key(c, "injected_files");
+    if ((rc = jcalloc(c, arr->u.array.len, sizeof(*req->injected_files),
+                      (void **)&req->injected_files)))
+        return rc;
+    for (size_t i = 0; i < arr->u.array.len; i++) {
+        yajl_val pair = arr->u.array.values[i];
+        nxl_injected_file *f = &req->injected_files[i];
+        size_t o2 = jp_idx(c, i);
+
+        req->n_injected_files = i + 1;
+        if (!YAJL_IS_ARRAY(pair) || pair->u.array.len != 2)
+            return jfail(c, NULL, "expected a [path, base64] pair, got %s",
+                         jtype(pair));
+        if ((rc =
+                 jstr_val(c, pair->u.array.values[0], "path", J_REQ, &f->path)))
+            return rc;
+        if (strlen(f->path) > NXL_MAX_NAME_LEN)
+            return jfail(c, NULL, "path too long (%zu bytes, limit %d)",
+                         strlen(f->path), NXL_MAX_NAME_LEN);
+        if ((rc = check_inject_path(c, f->path)) ||
+            (rc = jstr_val(c, pair->u.array.values[1], "contents",
+                           J_BLOB | J_B64, &f->contents_b64)))
+            return rc;
+        if (!f->contents_b64 && !(f->contents_b64 = strdup("")))
+            return jnomem(c);
+        jp_pop(c, o2);
+    }
+    jp_pop(c, old);
+    return 0;
+}
+
+static int parse_spawn_req(jctx *c, yajl_val v, nxl_spawn_req *req)
+{
+    yajl_val sub;
+    size_t old;
+    int rc;
+
+    if ((rc = jobject(c, v, "instance", true, &sub)))
+        return rc;
+    old = jp_key(c, "instance");
+    if ((rc = parse_instance(c, sub, &req->instance)))
+        return rc;
+    jp_pop(c, old);
+
+    if ((rc = jobject(c, v, "image_meta", false, &sub)))
+        return rc;
+    if (sub) {
+        old = jp_key(c, "image_meta");
+        if ((rc = parse_image_meta(c, sub, &req->image_meta)))
+            return rc;
+        jp_pop(c, old);
+    }
+
+    old = jp_key(c, "network_info");
+    if ((rc = parse_network_info(c, jget(v, "network_info"),
+                                 &req->network_info)))
+        return rc;
+    jp_pop(c, old);
+
+    if ((rc = jobject(c, v, "block_device_info", false, &sub)))
+        return rc;
+    if (sub) {
+        old = jp_key(c, "block_device_info");
+        if ((rc = parse_bdi(c, sub, &req->block_device_info)))
+            return rc;
+        jp_pop(c, old);
+    }
+
+    if ((rc = parse_injected(c, v, req)) ||
+        (rc = jstr(c, v, "admin_password", 0, &req->admin_password)))
+        return rc;
+    return 0;
+}
+
+/* ---- public parse entry points ----------------------------------------------
+ */
+
+/* The shape shared by every *_from_json: vet and parse, check the root's
+ * type, walk into scratch storage, publish on success. */
+#define NXL_JSON_ENTRY(what, root, want_object, tmp, init, dispose, walk,      \
+                       out_r)                                                  \
+    do {                                                                       \
+        yajl_val tree_ = NULL;                                                 \
+        jctx c_;                                                               \
+        int rc_;                                                               \
+                                                                               \
+        init(&(tmp));                                                          \
+        if (!(out_r))                                                          \
+            return nxl_error_set(err, NXL_E_INVAL, "%s: no output", what);     \
+        rc_ = parse_doc(doc, len, what, &tree_, err);                          \
+        if (rc_)                                                               \
+            goto out_;                                                         \
+        jctx_init(&c_, what, root, err);                                       \
+        if (want_object) {                                                     \
+            rc_ = jcheck_object(&c_, tree_, NULL);                             \
+            if (rc_)                                                           \
+                goto out_;                                                     \
+        }                                                                      \
+        rc_ = walk(&c_, tree_, &(tmp));                                        \
+    out_:                                                                      \
+        yajl_tree_free(tree_);                                                 \
+        if (rc_) {                                                             \
+            dispose(&(tmp));                                                   \
+            init(out_r);                                                       \
+            return rc_;                                                        \
+        }                                                                      \
+        *(out_r) = (tmp);                                                      \
+        return 0;                                                              \
+    } while (0)
+
+int nxl__spawn_req_from_json(const char *doc, size_t len, nxl_spawn_req *req_r,
+                             nxl_error *err)
+{
+    nxl_spawn_req tmp;
+    NXL_JSON_ENTRY("spawn request", NULL, true, tmp, nxl_spawn_req_init,
+                   nxl_spawn_req_dispose, parse_spawn_req, req_r);
+}
+
+int nxl__instance_from_json(const char *doc, size_t len, nxl_instance *inst_r,
+                            nxl_error *err)
+{
+    nxl_instance tmp;
+    NXL_JSON_ENTRY("instance", "instance", true, tmp, nxl_instance_init,
+                   nxl_instance_dispose, parse_instance, inst_r);
+}
+
+int nxl__image_meta_from_json(const char *doc, size_t len, nxl_image_meta *im_r,
+                              nxl_error *err)
+{
+    nxl_image_meta tmp;
+    NXL_JSON_ENTRY("image_meta", "image_meta", true, tmp, nxl_image_meta_init,
+                   nxl_image_meta_dispose, parse_image_meta, im_r);
+}
+
+static int walk_network_info(jctx *c, yajl_val v, nxl_network_info *ni)
+{
+    if (!YAJL_IS_ARRAY(v))
+        return jfail(c, NULL, "expected an array, got %s", jtype(v));
+    return parse_network_info(c, v, ni);
+}
+
+int nxl__network_info_from_json(const char *doc, size_t len,
+                                nxl_network_info *ni_r, nxl_error *err)
+{
+    nxl_network_info tmp;
+    NXL_JSON_ENTRY("network_info", "network_info", false, tmp,
+                   nxl_network_info_init, nxl_network_info_dispose,
+                   walk_network_info, ni_r);
+}
+
+int nxl__block_device_info_from_json(const char *doc, size_t len,
+                                     nxl_block_device_info *bdi_r,
+                                     nxl_error *err)
+{
+    nxl_block_device_info tmp;
+    NXL_JSON_ENTRY("block_device_info", "block_device_info", true, tmp,
+                   nxl_block_device_info_init, nxl_block_device_info_dispose,
+                   parse_bdi, bdi_r);
+}
+
+static int parse_aggregate(jctx *c, yajl_val v, nxl_aggregate *agg)
+{
+    yajl_val arr;
+    long long val;
+    bool present;
+    size_t old;
+    int rc;
+
+    if ((rc = jint(c, v, "id", true, 0, INT64_MAX, &present, &val)))
+        return rc;
+    agg->id = val;
+    if ((rc = jstr(c, v, "name", J_REQ | J_NAME, &agg->name)) ||
+        (rc = jstr(c, v, "availability_zone", J_NAME,
+                   &agg->availability_zone)) ||
+        (rc = jarray(c, v, "hosts", false, &arr)))
+        return rc;
+    if (arr) {
+        old = jp_key(c, "hosts");
+        for (size_t i = 0; i < arr->u.array.len; i++) {
+            char *host = NULL;
+            size_t o2 = jp_idx(c, i);
+            rc = jstr_val(c, arr->u.array.values[i], NULL, J_REQ | J_NAME,
+                          &host);
+            if (rc)
+                return rc;
+            for (size_t j = 0; j < agg->hosts.n; j++)
+                if (strcmp(agg->hosts.v[j], host) == 0) {
+                    free(host);
+                    return jfail(c, NULL, "host listed twice");
+                }
+            rc = nxl_strv_push(&agg->hosts, host);
+            free(host);
+            if (rc)
+                return jnomem(c);
+            jp_pop(c, o2);
+        }
+        jp_pop(c, old);
+    }
+    return jkvlist(c, v, "metadata", true, false, &agg->metadata);
+}
+
+int nxl__aggregate_from_json(const char *doc, size_t len, nxl_aggregate *agg_r,
+                             nxl_error *err)
+{
+    nxl_aggregate tmp;
+    NXL_JSON_ENTRY("aggregate", "aggregate", true, tmp, nxl_aggregate_init,
+                   nxl_aggregate_dispose, parse_aggregate, agg_r);
+}
+
+static int parse_migration(jctx *c, yajl_val v, nxl_migration *m)
+{
+    long long val;
+    bool present;
+    int rc;
+
+    if ((rc = jint(c, v, "id", true, 0, INT64_MAX, &present, &val)))
+        return rc;
+    m->id = val;
+    if ((rc = jstr(c, v, "instance_uuid", J_REQ | J_UUID, &m->instance_uuid)) ||
+        (rc = jstr(c, v, "source_compute", J_NAME, &m->source_compute)) ||
+        (rc = jstr(c, v, "dest_compute", J_NAME, &m->dest_compute)) ||
+        (rc = jstr(c, v, "source_node", J_NAME, &m->source_node)) ||
+        (rc = jstr(c, v, "dest_node", J_NAME, &m->dest_node)) ||
+        (rc = jstr(c, v, "dest_host", 0, &m->dest_host)) ||
+        (rc = jstr(c, v, "status", 0, &m->status)) ||
+        (rc = jstr(c, v, "migration_type", 0, &m->migration_type)))
+        return rc;
+    /* Nova has these as integers in older objects, strings in newer. */
+    {
+        static const char *const keys[] = {"old_instance_type_id",
+                                           "new_instance_type_id"};
+        char **dst[] = {&m->old_instance_type_id, &m->new_instance_type_id};
+        for (size_t i = 0; i < 2; i++) {
+            yajl_val t = jget(v, keys[i]);
+            if (YAJL_IS_INTEGER(t)) {
+                if (!(*dst[i] = strdup(t->u.number.r)))
+                    return jnomem(c);
+            } else if ((rc = jstr_val(c, t, keys[i], 0, dst[i]))) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+int nxl__migration_from_json(const char *doc, size_t len, nxl_migration *m_r,
+                             nxl_error *err)
+{
+    nxl_migration tmp;
+    NXL_JSON_ENTRY("migration", "migration", true, tmp, nxl_migration_init,
+                   nxl_migration_dispose, parse_migration, m_r);
+}
+
+/* ---- generation
+ * -------------------------------------------------------------- */
+
+static int gen_check(yajl_gen_status s, nxl_error *err)
+{
+    switch (s) {
+    case yajl_gen_status_ok:
+        return 0;
+    case yajl_gen_invalid_string:
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "JSON output: a string is not valid UTF-8");
+    default:
+        return nxl_error_set(err, NXL_E_FAILED,
+                             "JSON output: yajl_gen failed (status %d)",
+                             (int)s);
+    }
+}
+
+#define GEN(call)                                                              \
+    do {                                                                       \
+        rc = gen_check((call), err);                                           \
+        if (rc)                                                                \
+            goto out;                                                          \
+    } while (0)
+
+static yajl_gen_status gstring(yajl_gen g, const char *s)
+{
+    return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+/* key: "value", skipped when value is NULL. */
+static int gkv_str(yajl_gen g, const char *key, const char *val, nxl_error *err)
+{
+    int rc;
+
+    if (!val)
+        return 0;
+    GEN(gstring(g, key));
+    GEN(gstring(g, val));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gkv_int(yajl_gen g, const char *key, long long val, nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, key));
+    GEN(yajl_gen_integer(g, val));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gkvlist(yajl_gen g, const char *key, const nxl_kvlist *kv,
+                   nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, key));
+    GEN(yajl_gen_map_open(g));
+    for (size_t i = 0; i < kv->n; i++) {
+        GEN(gstring(g, kv->items[i].key));
+        GEN(gstring(g, kv->items[i].value));
+    }
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_flavor(yajl_gen g, const nxl_flavor *f, nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, "flavor"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "name", f->name, err)) ||
+        (rc = gkv_str(g, "flavorid", f->flavorid, err)))
+        goto out;
+    /* 0 is "not given" for these two; the parser refuses an explicit 0. */
+    if (f->memory_mb &&
+        (rc = gkv_int(g, "memory_mb", (long long)f->memory_mb, err)))
+        goto out;
+    if (f->vcpus && (rc = gkv_int(g, "vcpus", f->vcpus, err)))
+        goto out;
+    if ((rc = gkv_int(g, "root_gb", (long long)f->root_gb, err)) ||
+        (rc = gkv_int(g, "ephemeral_gb", (long long)f->ephemeral_gb, err)) ||
+        (rc = gkv_int(g, "swap", (long long)f->swap, err)) ||
+        (rc = gkvlist(g, "extra_specs", &f->extra_specs, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_instance(yajl_gen g, const nxl_instance *in, nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, "instance"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "uuid", in->uuid, err)) ||
+        (rc = gkv_str(g, "name", in->name, err)) ||
+        (rc = gkv_str(g, "display_name", in->display_name, err)) ||
+        (rc = gkv_str(g, "hostname", in->hostname, err)) ||
+        (rc = gkv_str(g, "host", in->host, err)) ||
+        (rc = gkv_str(g, "node", in->node, err)) ||
+        (rc = gkv_str(g, "project_id", in->project_id, err)) ||
+        (rc = gkv_str(g, "user_id", in->user_id, err)) ||
+        (rc = gkv_str(g, "image_ref", in->image_ref, err)) ||
+        (rc = gkv_str(g, "kernel_id", in->kernel_id, err)) ||
+        (rc = gkv_str(g, "ramdisk_id", in->ramdisk_id, err)) ||
+        (rc = gkv_str(g, "os_type", in->os_type, err)) ||
+        (rc = gkv_str(g, "vm_state", in->vm_state, err)) ||
+        (rc = gkv_str(g, "task_state", in->task_state, err)))
+        goto out;
+    if (in->power_state >= 0 &&
+        (rc = gkv_int(g, "power_state", in->power_state, err)))
+        goto out;
+    if ((rc = gkv_int(g, "memory_mb", (long long)in->memory_mb, err)) ||
+        (rc = gkv_int(g, "vcpus", in->vcpus, err)) ||
+        (rc = gkv_int(g, "root_gb", (long long)in->root_gb, err)) ||
+        (rc = gkv_int(g, "ephemeral_gb", (long long)in->ephemeral_gb, err)) ||
+        (rc = gkv_str(g, "key_data", in->key_data, err)) ||
+        (rc = gkv_str(g, "user_data", in->user_data, err)) ||
+        (rc = gkv_str(g, "config_drive", in->config_drive, err)) ||
+        (rc = gkv_str(g, "root_device_name", in->root_device_name, err)) ||
+        (rc = gen_flavor(g, &in->flavor, err)) ||
+        (rc = gkvlist(g, "metadata", &in->metadata, err)) ||
+        (rc = gkvlist(g, "system_metadata", &in->system_metadata, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_image_meta(yajl_gen g, const nxl_image_meta *im, nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, "image_meta"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "id", im->id, err)) ||
+        (rc = gkv_str(g, "name", im->name, err)) ||
+        (rc = gkv_str(g, "disk_format", im->disk_format, err)) ||
+        (rc = gkv_str(g, "container_format", im->container_format, err)) ||
+        (rc = gkv_int(g, "size", (long long)im->size, err)) ||
+        (rc = gkv_int(g, "min_disk", (long long)im->min_disk, err)) ||
+        (rc = gkv_int(g, "min_ram", (long long)im->min_ram, err)) ||
+        (rc = gkvlist(g, "properties", &im->properties, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_address(yajl_gen g, const char *key, const char *addr,
+                       nxl_error *err)
+{
+    int rc;
+
+    /* Nova's network model form: {"address": "..."} */
+    if (key)
+        GEN(gstring(g, key));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "address", addr, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_subnet(yajl_gen g, const nxl_subnet *s, nxl_error *err)
+{
+    int rc;
+
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "cidr", s->cidr, err)))
+        goto out;
+    if (s->gateway && (rc = gen_address(g, "gateway", s->gateway, err)))
+        goto out;
+    GEN(gstring(g, "dns"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < s->dns.n; i++)
+        if ((rc = gen_address(g, NULL, s->dns.v[i], err)))
+            goto out;
+    GEN(yajl_gen_array_close(g));
+    GEN(gstring(g, "ips"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < s->n_ips; i++) {
+        GEN(yajl_gen_map_open(g));
+        if ((rc = gkv_str(g, "address", s->ips[i].address, err)) ||
+            (rc = gkv_str(g, "type", s->ips[i].type, err)))
+            goto out;
+        if (s->ips[i].version &&
+            (rc = gkv_int(g, "version", s->ips[i].version, err)))
+            goto out;
+        GEN(yajl_gen_map_close(g));
+    }
+    GEN(yajl_gen_array_close(g));
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_vif(yajl_gen g, const nxl_vif *vif, nxl_error *err)
+{
+    int rc;
+
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "id", vif->id, err)) ||
+        (rc = gkv_str(g, "address", vif->address, err)) ||
+        (rc = gkv_str(g, "type", vif->type, err)) ||
+        (rc = gkv_str(g, "devname", vif->devname, err)) ||
+        (rc = gkv_str(g, "vnic_type", vif->vnic_type, err)) ||
+        (rc = gkvlist(g, "details", &vif->details, err)))
+        goto out;
+    GEN(gstring(g, "network"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "id", vif->network_id, err)) ||
+        (rc = gkv_str(g, "label", vif->network_label, err)) ||
+        (rc = gkv_str(g, "bridge", vif->bridge, err)))
+        goto out;
+    if (vif->mtu && (rc = gkv_int(g, "mtu", vif->mtu, err)))
+        goto out;
+    GEN(gstring(g, "subnets"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < vif->n_subnets; i++)
+        if ((rc = gen_subnet(g, &vif->subnets[i], err)))
+            goto out;
+    GEN(yajl_gen_array_close(g));
+    GEN(yajl_gen_map_close(g));
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_bdi(yajl_gen g, const nxl_block_device_info *bdi, nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, "block_device_info"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "root_device_name", bdi->root_device_name, err)))
+        goto out;
+    GEN(gstring(g, "ephemerals"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < bdi->n_ephemerals; i++) {
+        const nxl_ephemeral_bdm *e = &bdi->ephemerals[i];
+        GEN(yajl_gen_map_open(g));
+        if ((rc = gkv_str(g, "device_name", e->device_name, err)) ||
+            (rc = gkv_str(g, "device_type", e->device_type, err)) ||
+            (rc = gkv_str(g, "disk_bus", e->disk_bus, err)) ||
+            (rc = gkv_str(g, "guest_format", e->guest_format, err)) ||
+            (rc = gkv_int(g, "size", (long long)e->size, err)) ||
+            (rc = gkv_int(g, "num", e->num, err)))
+            goto out;
+        GEN(yajl_gen_map_close(g));
+    }
+    GEN(yajl_gen_array_close(g));
+    GEN(gstring(g, "swap"));
+    if (bdi->has_swap) {
+        GEN(yajl_gen_map_open(g));
+        if ((rc = gkv_str(g, "device_name", bdi->swap.device_name, err)) ||
+            (rc = gkv_str(g, "disk_bus", bdi->swap.disk_bus, err)) ||
+            (rc = gkv_int(g, "swap_size", (long long)bdi->swap.swap_size, err)))
+            goto out;
+        GEN(yajl_gen_map_close(g));
+    } else {
+        GEN(yajl_gen_null(g));
+    }
+    GEN(gstring(g, "block_device_mapping"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < bdi->n_mappings; i++) {
+        const nxl_volume_bdm *m = &bdi->mappings[i];
+        GEN(yajl_gen_map_open(g));
+        if ((rc = gkv_str(g, "mount_device", m->mount_device, err)) ||
+            (rc = gkv_str(g, "device_type", m->device_type, err)) ||
+            (rc = gkv_str(g, "disk_bus", m->disk_bus, err)) ||
+            (rc = gkv_int(g, "boot_index", m->boot_index, err)))
+            goto out;
+        GEN(gstring(g, "delete_on_termination"));
+        GEN(yajl_gen_bool(g, m->delete_on_termination));
+        GEN(gstring(g, "connection_info"));
+        GEN(yajl_gen_map_open(g));
+        if ((rc = gkv_str(g, "driver_volume_type",
+                          m->connection_info.driver_volume_type, err)) ||
+            (rc = gkv_str(g, "serial", m->connection_info.serial, err)) ||
+            (rc = gkvlist(g, "data", &m->connection_info.data, err)))
+            goto out;
+        GEN(yajl_gen_map_close(g));
+        GEN(yajl_gen_map_close(g));
+    }
+    GEN(yajl_gen_array_close(g));
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_spawn_req(yajl_gen g, const nxl_spawn_req *req, nxl_error *err)
+{
+    int rc;
+
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gen_instance(g, &req->instance, err)) ||
+        (rc = gen_image_meta(g, &req->image_meta, err)))
+        goto out;
+    GEN(gstring(g, "network_info"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < req->network_info.n; i++)
+        if ((rc = gen_vif(g, &req->network_info.vifs[i], err)))
+            goto out;
+    GEN(yajl_gen_array_close(g));
+    if ((rc = gen_bdi(g, &req->block_device_info, err)))
+        goto out;
+    GEN(gstring(g, "injected_files"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < req->n_injected_files; i++) {
+        GEN(yajl_gen_array_open(g));
+        GEN(gstring(g, req->injected_files[i].path));
+        GEN(gstring(g, req->injected_files[i].contents_b64));
+        GEN(yajl_gen_array_close(g));
+    }
+    GEN(yajl_gen_array_close(g));
+    if ((rc = gkv_str(g, "admin_password", req->admin_password, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
+    return rc;
+}
+
+/* Copies the generated text out; the buffer dies with the generator. */
+static int gen_finish(yajl_gen g, char **json_r, nxl_error *err)
+{
+    const unsigned char *buf;
+    size_t blen;
+    char *copy;
+    int rc;
+
+    GEN(yajl_gen_get_buf(g, &buf, &blen));
+    copy = malloc(blen + 1);
+    if (!copy) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+        goto out;
+    }
+    memcpy(copy, buf, blen);
+    copy[blen] = '\0';
+    *json_r = copy;
+    rc = 0;
+out:
+    return rc;
+}
+
+static yajl_gen gen_new(bool beautify)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+
+    if (!g)
+        return NULL;
+    /* Refuse to emit invalid UTF-8 rather than pass it on. */
+    yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+    if (beautify) {
+        yajl_gen_config(g, yajl_gen_beautify, 1);
+        yajl_gen_config(g, yajl_gen_indent_string, "  ");
+    }
+    return g;
+}
+
+int nxl__spawn_req_to_json(const nxl_spawn_req *req, char **json_r,
+                           nxl_error *err)
+{
+    yajl_gen g = NULL;
+    int rc;
+
+    if (!req || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "spawn request: no argument");
+    /* A struct that bypassed the parser could hold a bad uuid or MAC;
+     * emit only what the parser would take back. */
+    if ((rc = nxl_uuid_validate(req->instance.uuid, "instance.uuid", err)) ||
+        (rc = nxl_name_validate(req->instance.name, "instance.name", err)))
+        return rc;
+    g = gen_new(true);
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    if ((rc = gen_spawn_req(g, req, err)) || (rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    yajl_gen_free(g);
+    return rc;
+}
+
+int nxl__instance_info_to_json(const nxl_instance_info *info, char **json_r,
+                               nxl_error *err)
+{
+    yajl_gen g = NULL;
+    int rc;
+
+    if (!info || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "instance info: no argument");
+    g = gen_new(true);
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "id", info->id, err)) ||
+        (rc = gkv_int(g, "state", info->state, err)) ||
+        (rc = gkv_str(g, "state_name", nxl_power_state_name(info->state),
+                      err)) ||
+        (rc = gkv_int(g, "max_mem_kb", (long long)info->max_mem_kb, err)) ||
+        (rc = gkv_int(g, "mem_kb", (long long)info->mem_kb, err)) ||
+        (rc = gkv_int(g, "num_cpu", info->num_cpu, err)) ||
+        (rc = gkv_int(g, "cpu_time_ns", (long long)info->cpu_time_ns, err)) ||
+        (rc = gkv_int(g, "domid", info->domid, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    if ((rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    yajl_gen_free(g);
+    return rc;
+}
+
+/* Re-emits a parsed tree; depth is bounded by prescan(). */
+static int gen_tree(yajl_gen g, yajl_val v, nxl_error *err)
+{
+    int rc;
+
+    switch (v->type) {
+    case yajl_t_string:
+        GEN(gstring(g, v->u.string));
+        break;
+    case yajl_t_number:
+        /* The original text: no precision lost. */
+        GEN(yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)));
+        break;
+    case yajl_t_true:
+    case yajl_t_false:
+        GEN(yajl_gen_bool(g, v->type == yajl_t_true));
+        break;
+    case yajl_t_null:
+        GEN(yajl_gen_null(g));
+        break;
+    case yajl_t_object:
+        GEN(yajl_gen_map_open(g));
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            GEN(gstring(g, v->u.object.keys[i]));
+            if ((rc = gen_tree(g, v->u.object.values[i], err)))
+                goto out;
+        }
+        GEN(yajl_gen_map_close(g));
+        break;
+    case yajl_t_array:
+        GEN(yajl_gen_array_open(g));
+        for (size_t i = 0; i < v->u.array.len; i++)
+            if ((rc = gen_tree(g, v->u.array.values[i], err)))
+                goto out;
+        GEN(yajl_gen_array_close(g));
+        break;
+    default:
+        rc = nxl_error_set(err, NXL_E_INVAL, "JSON output: unknown value");
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+int nxl__json_reformat(const char *doc, size_t len, char **json_r,
+                       nxl_error *err)
+{
+    yajl_val tree = NULL;
+    yajl_gen g = NULL;
+    int rc;
+
+    if (!json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "reformat: no output");
+    if ((rc = parse_doc(doc, len, "document", &tree, err)))
+        goto out;
+    g = gen_new(true);
+    if (!g) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+        goto out;
+    }
+    if ((rc = gen_tree(g, tree, err)) || (rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    if (g)
+        yajl_gen_free(g);
+    yajl_tree_free(tree);
+    return rc;
+}
