@@ -1,0 +1,197 @@
+#!/bin/sh
+# test_cli.sh: runs the real novaxl binary.
+#  - every examples/*.json through dry-run: exit 0 and a libxl config on
+#    stdout (or the refusal tests/fixtures/xl_config/cli-examples.txt
+#    states); test_xl_config checks libxl parses each example's config;
+#  - every good tests/fixtures/xl_config case: stdout is byte for byte its
+#    golden file (goldens are libxl's own output, see test_xl_config.c);
+#  - every bad case: exit code for its NXL_E_* code, exactly one stderr
+#    line "novaxl: <file>: ..." containing the expected text, no stdout;
+#  - spawn -N / --dry-run / global -N equal dry-run; usage errors; --json.
+# Ends with "N passed, N failed".
+set -u
+
+srcdir=${NXL_TEST_SRCDIR:?run under make check}
+builddir=${NXL_TEST_BUILDDIR:?run under make check}
+novaxl=$builddir/cli/novaxl
+fixtures=$srcdir/tests/fixtures/xl_config
+golden=$srcdir/tests/golden/xl_config
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nxl-cli.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
+
+# run NAME EXPECTED-EXIT ARGS...: runs novaxl, output in $tmp/out, $tmp/err
+run() {
+    r_name=$1 r_want=$2
+    shift 2
+    "$novaxl" "$@" >"$tmp/out" 2>"$tmp/err"
+    r_got=$?
+    if [ "$r_got" -eq "$r_want" ]; then
+        return 0
+    fi
+    fail "$r_name: exit $r_got, want $r_want"
+    sed 's/^/    stderr: /' "$tmp/err"
+    return 1
+}
+
+# one_line_err NAME PREFIX NEEDLE: stderr is one line, PREFIX..., has NEEDLE
+one_line_err() {
+    e_lines=$(wc -l <"$tmp/err")
+    e_first=$(head -n 1 "$tmp/err")
+    case $e_first in
+    "$2"*) ;;
+    *) fail "$1: stderr does not start with '$2': $e_first"; return 1 ;;
+    esac
+    if [ "$e_lines" -ne 1 ]; then
+        fail "$1: $e_lines lines on stderr, want 1"
+        return 1
+    fi
+    if ! grep -qF -- "$3" "$tmp/err"; then
+        fail "$1: stderr lacks '$3': $e_first"
+        return 1
+    fi
+    return 0
+}
+
+exit_for_code() {
+    case $1 in
+    NXL_E_INVAL) echo 2 ;;
+    NXL_E_NOT_FOUND) echo 3 ;;
+    NXL_E_HYPERVISOR) echo 4 ;;
+    NXL_E_UNSUPPORTED | NXL_E_NOT_IMPLEMENTED) echo 6 ;;
+    *) echo 5 ;;
+    esac
+}
+
+if [ ! -x "$novaxl" ]; then
+    echo "novaxl not built at $novaxl"
+    exit 99
+fi
+
+# ---- global options and usage ------------------------------------------
+if run version 0 --version && grep -q '^novaxl [0-9]' "$tmp/out"; then
+    ok "--version"
+else
+    fail "--version prints 'novaxl <version>'"
+fi
+if run help 0 --help && grep -q 'dry-run' "$tmp/out" &&
+    grep -q 'spawn' "$tmp/out" && grep -q 'Exit codes' "$tmp/out"; then
+    ok "--help lists the commands and exit codes"
+else
+    fail "--help"
+fi
+run "no command" 1 && ok "no command: usage, exit 1"
+run "unknown command" 1 frobnicate &&
+    one_line_err "unknown command" "novaxl: unknown command 'frobnicate'" \
+        "--help" && ok "unknown command: exit 1"
+run "dry-run without file" 1 dry-run &&
+    grep -q 'missing FILE' "$tmp/err" && ok "dry-run without FILE: exit 1"
+run "missing file" 3 dry-run "$tmp/nonexistent.json" &&
+    one_line_err "missing file" "novaxl: $tmp/nonexistent.json: " \
+        "No such file" && ok "missing file: exit 3"
+printf '{ "instance": ' >"$tmp/broken.json"
+run "broken json" 2 dry-run "$tmp/broken.json" &&
+    one_line_err "broken json" "novaxl: $tmp/broken.json: " "" &&
+    [ ! -s "$tmp/out" ] && ok "unparsable request: exit 2, one line"
+# Larger than NXL_MAX_DOCUMENT_BYTES (1 MiB): refused before parsing.
+head -c 1048577 /dev/zero | tr '\0' ' ' >"$tmp/huge.json"
+run "huge file" 2 dry-run "$tmp/huge.json" &&
+    one_line_err "huge file" "novaxl: $tmp/huge.json: " "" &&
+    ok "oversized request: exit 2"
+run "spawn without -N" 6 spawn "$fixtures/hvm-root-disk.json" &&
+    one_line_err "spawn" "novaxl: $fixtures/hvm-root-disk.json: " \
+        "--dry-run" && ok "spawn without -N: not in this build, exit 6"
+
+# ---- examples -------------------------------------------------------------
+n_examples=0
+for ex in "$srcdir"/examples/*.json; do
+    [ -e "$ex" ] || continue
+    n_examples=$((n_examples + 1))
+    name=$(basename "$ex" .json)
+    expect=$(grep -v '^#' "$fixtures/cli-examples.txt" |
+        awk -v n="$name" '$1 == n { $1 = ""; print substr($0, 2) }')
+    if [ -n "$expect" ]; then
+        code=${expect%% *}
+        needle=${expect#* }
+        run "example $name" "$code" dry-run "$ex" &&
+            one_line_err "example $name" "novaxl: $ex: " "$needle" &&
+            ok "example $name: refused as documented (exit $code)"
+        continue
+    fi
+    inst=$(grep -m 1 '"name": "instance-' "$ex" | sed 's/.*"name": "\([^"]*\)".*/\1/')
+    if run "example $name" 0 dry-run "$ex" &&
+        [ ! -s "$tmp/err" ] && [ "$(head -n 1 "$tmp/out")" = "{" ] &&
+        [ "$(tail -n 1 "$tmp/out")" = "}" ] &&
+        grep -q '"c_info": {' "$tmp/out" &&
+        grep -q "\"name\": \"$inst\"" "$tmp/out"; then
+        ok "example $name: dry-run prints its libxl config"
+    else
+        fail "example $name: dry-run output"
+    fi
+done
+[ "$n_examples" -gt 0 ] && ok "examples found: $n_examples" ||
+    fail "no examples/*.json"
+
+# ---- golden fixtures --------------------------------------------------------
+n_good=0
+for fx in "$fixtures"/*.json; do
+    name=$(basename "$fx" .json)
+    case $name in bad-*) continue ;; esac
+    n_good=$((n_good + 1))
+    if run "fixture $name" 0 dry-run "$fx" &&
+        cmp -s "$tmp/out" "$golden/$name.json"; then
+        ok "fixture $name: output equals its golden file"
+    else
+        fail "fixture $name: output differs from $golden/$name.json"
+        diff "$golden/$name.json" "$tmp/out" | head -n 10 | sed 's/^/    /'
+    fi
+done
+[ "$n_good" -ge 15 ] && ok "good fixtures: $n_good" ||
+    fail "only $n_good good fixtures"
+
+# -N forms print the same as dry-run.
+fx=$fixtures/pv-direct-kernel.json
+for form in "spawn -N" "spawn --dry-run" "-N spawn"; do
+    # shellcheck disable=SC2086
+    if run "$form" 0 $form "$fx" && cmp -s "$tmp/out" "$golden/pv-direct-kernel.json"; then
+        ok "novaxl $form equals dry-run"
+    else
+        fail "novaxl $form"
+    fi
+done
+
+# ---- bad fixtures -----------------------------------------------------------
+n_bad=0
+for fx in "$fixtures"/bad-*.json; do
+    name=$(basename "$fx" .json)
+    n_bad=$((n_bad + 1))
+    code=$(head -n 1 "$fixtures/$name.err")
+    needle=$(sed -n 2p "$fixtures/$name.err")
+    want=$(exit_for_code "$code")
+    run "$name" "$want" dry-run "$fx" &&
+        one_line_err "$name" "novaxl: $fx: " "$needle" &&
+        if [ -s "$tmp/out" ]; then
+            fail "$name: wrote to stdout"
+        else
+            ok "$name: exit $want, one line"
+        fi
+done
+[ "$n_bad" -ge 8 ] && ok "bad fixtures: $n_bad" || fail "only $n_bad bad fixtures"
+
+# --json: the failure also as an object on stdout.
+fx=$fixtures/bad-vm-mode.json
+if run "--json" 2 --json dry-run "$fx" &&
+    grep -q '"code": "NXL_E_INVAL"' "$tmp/out" &&
+    grep -q '"exception": "InvalidInput"' "$tmp/out" &&
+    grep -qF "vm_mode: 'lxc'" "$tmp/out"; then
+    ok "--json reports the error as JSON"
+else
+    fail "--json error object"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
