@@ -2033,6 +2033,48 @@ out:
     return rc;
 }
 
+/* nova's cpu_info document (as the libvirt driver builds it): arch,
+ * model, vendor, topology {sockets, cores, threads}, features [...]. */
+int nxl__cpu_info_to_json(const char *arch, const char *model,
+                          const char *vendor, unsigned sockets,
+                          unsigned cores, unsigned threads,
+                          const nxl_strv *features, char **json_r,
+                          nxl_error *err)
+{
+    yajl_gen g = NULL;
+    int rc;
+
+    if (!arch || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "cpu_info: no argument");
+    g = gen_new(false);
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "arch", arch, err)) ||
+        (rc = gkv_str(g, "model", model ? model : "", err)) ||
+        (rc = gkv_str(g, "vendor", vendor ? vendor : "", err)))
+        goto out;
+    GEN(gstring(g, "topology"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_int(g, "sockets", sockets, err)) ||
+        (rc = gkv_int(g, "cores", cores, err)) ||
+        (rc = gkv_int(g, "threads", threads, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    GEN(gstring(g, "features"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; features && i < features->n; i++)
+        GEN(gstring(g, features->v[i]));
+    GEN(yajl_gen_array_close(g));
+    GEN(yajl_gen_map_close(g));
+    if ((rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    yajl_gen_free(g);
+    return rc;
+}
+
 /* Re-emits a parsed tree; depth is bounded by prescan(). */
 static int gen_tree(yajl_gen g, yajl_val v, nxl_error *err)
 {
@@ -2101,5 +2143,261 @@ out:
     if (g)
         yajl_gen_free(g);
     yajl_tree_free(tree);
+    return rc;
+}
+
+/* ---- the libxl backend's record and journal ------------------------------ */
+
+/* Both documents are ours (written by the driver, 0600 in a root-only
+ * directory), but they are read back after crashes and upgrades, so they
+ * go through the same strict parser as anything from outside: a damaged
+ * file is refused with the field named, never half-used. */
+#define NXL_STORE_VERSION 1
+
+void nxl__record_init(nxl_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->state = NXL_POWER_NOSTATE;
+    r->domid = -1;
+    nxl_spawn_req_init(&r->req);
+}
+
+void nxl__record_dispose(nxl_record *r)
+{
+    nxl_spawn_req_dispose(&r->req);
+    r->uuid[0] = '\0';
+    r->state = NXL_POWER_NOSTATE;
+    r->domid = -1;
+}
+
+void nxl__journal_init(nxl_journal *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->domid = -1;
+    nxl_strv_init(&j->steps);
+}
+
+void nxl__journal_dispose(nxl_journal *j)
+{
+    free(j->op);
+    j->op = NULL;
+    nxl_strv_dispose(&j->steps);
+    j->uuid[0] = '\0';
+    j->domid = -1;
+    j->destroy_disks = false;
+}
+
+static int parse_store_version(jctx *c, yajl_val v)
+{
+    long long ver;
+    bool present;
+    int rc = jint(c, v, "version", true, 1, 1000, &present, &ver);
+
+    if (rc)
+        return rc;
+    if (ver != NXL_STORE_VERSION)
+        return jfail(c, "version", "version %lld is not %d, the only one "
+                     "this build reads", ver, NXL_STORE_VERSION);
+    return 0;
+}
+
+static int parse_record(jctx *c, yajl_val v, nxl_record *r)
+{
+    char *uuid = NULL;
+    yajl_val sub;
+    long long val;
+    bool present;
+    size_t old;
+    int rc;
+
+    if ((rc = parse_store_version(c, v)) ||
+        (rc = jstr(c, v, "uuid", J_REQ | J_UUID, &uuid)))
+        goto out;
+    memcpy(r->uuid, uuid, NXL_UUID_STRLEN + 1);
+    if ((rc = jint(c, v, "state", true, 0, 7, &present, &val)))
+        goto out;
+    switch (val) {
+    case NXL_POWER_RUNNING:
+    case NXL_POWER_PAUSED:
+    case NXL_POWER_SHUTDOWN:
+    case NXL_POWER_CRASHED:
+    case NXL_POWER_SUSPENDED:
+        r->state = (int)val;
+        break;
+    default:
+        rc = jfail(c, "state", "%lld is not a power state a record holds",
+                   val);
+        goto out;
+    }
+    if ((rc = jint(c, v, "domid", false, -1, 0x7fef, &present, &val)))
+        goto out;
+    r->domid = present ? (int)val : -1;
+    if ((rc = jobject(c, v, "spawn_request", true, &sub)))
+        goto out;
+    old = jp_key(c, "spawn_request");
+    if ((rc = parse_spawn_req(c, sub, &r->req)))
+        goto out;
+    jp_pop(c, old);
+    if (strcmp(r->req.instance.uuid, r->uuid) != 0) {
+        rc = jfail(c, "spawn_request", "instance.uuid %s is not the "
+                   "record's uuid %s", r->req.instance.uuid, r->uuid);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(uuid);
+    return rc;
+}
+
+int nxl__record_from_json(const char *doc, size_t len, nxl_record *r_r,
+                          nxl_error *err)
+{
+    nxl_record tmp;
+    NXL_JSON_ENTRY("instance record", NULL, true, tmp, nxl__record_init,
+                   nxl__record_dispose, parse_record, r_r);
+}
+
+int nxl__record_to_json(const nxl_record *r, char **json_r, nxl_error *err)
+{
+    yajl_gen g = NULL;
+    int rc;
+
+    if (!r || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "instance record: no argument");
+    if ((rc = nxl_uuid_validate(r->uuid, "record.uuid", err)) ||
+        (rc = nxl_name_validate(r->req.instance.name, "instance.name", err)))
+        return rc;
+    g = gen_new(true);
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_int(g, "version", NXL_STORE_VERSION, err)) ||
+        (rc = gkv_str(g, "uuid", r->uuid, err)) ||
+        (rc = gkv_int(g, "state", r->state, err)) ||
+        (rc = gkv_str(g, "state_name", nxl_power_state_name(r->state), err)) ||
+        (rc = gkv_int(g, "domid", r->domid, err)))
+        goto out;
+    GEN(gstring(g, "spawn_request"));
+    if ((rc = gen_spawn_req(g, &r->req, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    if ((rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    yajl_gen_free(g);
+    return rc;
+}
+
+/* Operation and step names are short identifiers chosen by the driver. */
+static bool ident_valid(const char *s)
+{
+    size_t n = 0;
+
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') ||
+              s[n] == '_'))
+            return false;
+    return n > 0 && n <= 64;
+}
+
+static int parse_journal(jctx *c, yajl_val v, nxl_journal *j)
+{
+    char *uuid = NULL;
+    char *step = NULL;
+    yajl_val arr;
+    long long val;
+    bool present;
+    size_t old;
+    int rc;
+
+    if ((rc = parse_store_version(c, v)) ||
+        (rc = jstr(c, v, "uuid", J_REQ | J_UUID, &uuid)))
+        goto out;
+    memcpy(j->uuid, uuid, NXL_UUID_STRLEN + 1);
+    if ((rc = jstr(c, v, "op", J_REQ, &j->op)))
+        goto out;
+    if (!ident_valid(j->op)) {
+        rc = jfail(c, "op", "not an operation name");
+        goto out;
+    }
+    if ((rc = jint(c, v, "domid", false, -1, 0x7fef, &present, &val)))
+        goto out;
+    j->domid = present ? (int)val : -1;
+    if ((rc = jbool(c, v, "destroy_disks", &j->destroy_disks)) ||
+        (rc = jarray(c, v, "steps", true, &arr)))
+        goto out;
+    for (size_t i = 0; i < arr->u.array.len; i++) {
+        old = jp_key(c, "steps");
+        jp_idx(c, i);
+        if ((rc = jstr_val(c, arr->u.array.values[i], NULL, J_REQ, &step)))
+            goto out;
+        if (!ident_valid(step)) {
+            rc = jfail(c, NULL, "not a step name");
+            goto out;
+        }
+        jp_pop(c, old);
+        if (nxl_strv_push(&j->steps, step) < 0) {
+            rc = jnomem(c);
+            goto out;
+        }
+        free(step);
+        step = NULL;
+    }
+    rc = 0;
+out:
+    free(step);
+    free(uuid);
+    return rc;
+}
+
+int nxl__journal_from_json(const char *doc, size_t len, nxl_journal *j_r,
+                           nxl_error *err)
+{
+    nxl_journal tmp;
+    NXL_JSON_ENTRY("journal", NULL, true, tmp, nxl__journal_init,
+                   nxl__journal_dispose, parse_journal, j_r);
+}
+
+int nxl__journal_to_json(const nxl_journal *j, char **json_r, nxl_error *err)
+{
+    yajl_gen g = NULL;
+    int rc;
+
+    if (!j || !json_r || !j->op)
+        return nxl_error_set(err, NXL_E_INVAL, "journal: no argument");
+    if ((rc = nxl_uuid_validate(j->uuid, "journal.uuid", err)))
+        return rc;
+    if (!ident_valid(j->op))
+        return nxl_error_set(err, NXL_E_INVAL, "journal.op: '%s' is not an "
+                             "operation name", j->op);
+    g = gen_new(true);
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_int(g, "version", NXL_STORE_VERSION, err)) ||
+        (rc = gkv_str(g, "uuid", j->uuid, err)) ||
+        (rc = gkv_str(g, "op", j->op, err)) ||
+        (rc = gkv_int(g, "domid", j->domid, err)))
+        goto out;
+    GEN(gstring(g, "destroy_disks"));
+    GEN(yajl_gen_bool(g, j->destroy_disks));
+    GEN(gstring(g, "steps"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; i < j->steps.n; i++) {
+        if (!ident_valid(j->steps.v[i])) {
+            rc = nxl_error_set(err, NXL_E_INVAL, "journal.steps[%zu]: '%s' "
+                               "is not a step name", i, j->steps.v[i]);
+            goto out;
+        }
+        GEN(gstring(g, j->steps.v[i]));
+    }
+    GEN(yajl_gen_array_close(g));
+    GEN(yajl_gen_map_close(g));
+    if ((rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    yajl_gen_free(g);
     return rc;
 }

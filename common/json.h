@@ -44,6 +44,7 @@
 #ifndef NOVAXL_COMMON_JSON_H
 #define NOVAXL_COMMON_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/internal.h"
@@ -79,6 +80,14 @@ NXL_HIDDEN int nxl__spawn_req_to_json(const nxl_spawn_req *req, char **json_r,
 NXL_HIDDEN int nxl__instance_info_to_json(const nxl_instance_info *info,
                                           char **json_r, nxl_error *err);
 
+/* nova's cpu_info document for get_available_resource. features may be
+ * NULL. *json_r: free(). */
+NXL_HIDDEN int nxl__cpu_info_to_json(const char *arch, const char *model,
+                                     const char *vendor, unsigned sockets,
+                                     unsigned cores, unsigned threads,
+                                     const nxl_strv *features, char **json_r,
+                                     nxl_error *err);
+
 /* Pretty-prints any JSON document (used for the dry-run output and the
  * golden files, so both sides compare in one canonical layout). */
 NXL_HIDDEN int nxl__json_reformat(const char *doc, size_t len, char **json_r,
@@ -101,5 +110,48 @@ NXL_HIDDEN bool nxl__spawn_req_equal(const nxl_spawn_req *a,
 NXL_HIDDEN int nxl__read_file_capped(const char *path, size_t max,
                                      char **data_r, size_t *len_r,
                                      nxl_error *err);
+
+
+/* ---- the libxl backend's durable state (xl_driver/xl_store.c) ---------- */
+
+/* What the driver keeps of one instance, in dom0-only storage
+ * (<instances_dir>/<uuid>/novaxl.json, 0600): enough to answer get_info
+ * and list_instances for an instance without a domain (powered off) and
+ * to re-create the domain (power_on, reboot). Nothing in it comes from
+ * the guest. */
+typedef struct nxl_record {
+    char uuid[NXL_UUID_STRLEN + 1];
+    int state;     /* nxl_power_state the driver last left it in */
+    int domid;     /* last domid the driver saw; -1 when none (a hint) */
+    nxl_spawn_req req; /* admin_password and injected files dropped */
+} nxl_record;
+
+NXL_HIDDEN void nxl__record_init(nxl_record *r);
+NXL_HIDDEN void nxl__record_dispose(nxl_record *r);
+NXL_HIDDEN int nxl__record_to_json(const nxl_record *r, char **json_r,
+                                   nxl_error *err);
+NXL_HIDDEN int nxl__record_from_json(const char *doc, size_t len,
+                                     nxl_record *r_r, nxl_error *err);
+
+/* One operation in flight on one instance
+ * (<instances_dir>/.novaxl/journal/<uuid>.json): written durably before
+ * the operation acts, with each step appended before it is taken, and
+ * removed when the operation is over. A journal found with no process
+ * holding the instance's lock is an interrupted operation, which
+ * init_host finishes or rolls back from these steps. */
+typedef struct nxl_journal {
+    char uuid[NXL_UUID_STRLEN + 1];
+    char *op;       /* "spawn", "destroy", "power_off", ... */
+    nxl_strv steps; /* in the order they were started */
+    int domid;      /* the domain the op created or acts on; -1 */
+    bool destroy_disks; /* destroy: remove the instance directory too */
+} nxl_journal;
+
+NXL_HIDDEN void nxl__journal_init(nxl_journal *j);
+NXL_HIDDEN void nxl__journal_dispose(nxl_journal *j);
+NXL_HIDDEN int nxl__journal_to_json(const nxl_journal *j, char **json_r,
+                                    nxl_error *err);
+NXL_HIDDEN int nxl__journal_from_json(const char *doc, size_t len,
+                                      nxl_journal *j_r, nxl_error *err);
 
 #endif /* NOVAXL_COMMON_JSON_H */

@@ -1,0 +1,1403 @@
+/* The lifecycle contract suite: the libxl driver, through the public API,
+ * on the fake hypervisor port (no Xen needed).
+ *
+ * What it proves: spawn leaves nothing behind when any port call fails
+ * (before or after doing its work) or when the process dies at any crash
+ * point (the next driver's init_host cleans up); destroy, power_off,
+ * power_on and HARD reboot end in a well-defined state after a crash at
+ * any point; wrong states and unknown instances give the contract's
+ * errors; domains that are not ours (Domain-0, xl's) are never listed or
+ * touched; changes made behind the driver's back are seen; operations on
+ * one instance are serialised and different instances run in parallel.
+ *
+ * "Nothing behind" is checked on everything the driver can leave: the
+ * fake hypervisor's domains, and every file under instances_dir (records,
+ * journal, lock files, temporaries, instance directories). The driver
+ * writes no xenstore nodes of its own; the fake has none to leak.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "common/internal.h"
+#include "common/json.h"
+#include "novaxl/nxl.h"
+#include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_port.h"
+#include "xl_driver/xl_store.h"
+
+#define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
+
+typedef struct fixture {
+    char root[PATH_MAX / 2];
+    char instances[PATH_MAX];
+    char images[PATH_MAX];
+    nxl_port *port; /* the fake hypervisor: outlives each driver */
+    nxl_driver *drv;
+} fixture;
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX * 2];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int open_driver(fixture *fx)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_error err = NXL_ERROR_INIT;
+    int rc;
+
+    cfg.host = "testhost";
+    cfg.instances_dir = fx->instances;
+    cfg.image_cache_dir = fx->images;
+    rc = nxl_driver_open("libxl", &cfg, &fx->drv, &err);
+    if (rc == 0)
+        rc = nxl__xl_driver_use_port(fx->drv, fx->port, true, &err);
+    if (rc == 0)
+        rc = nxl_host_init(fx->drv, "testhost", &err);
+    if (rc)
+        fprintf(stderr, "open_driver: %s\n", nxl_error_message(&err));
+    nxl_error_dispose(&err);
+    return rc;
+}
+
+static void fx_setup(fixture *fx)
+{
+    memset(fx, 0, sizeof(*fx));
+    snprintf(fx->root, sizeof(fx->root), "%s/nxl-lc-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(fx->root));
+    snprintf(fx->instances, sizeof(fx->instances), "%s/instances", fx->root);
+    snprintf(fx->images, sizeof(fx->images), "%s/images", fx->root);
+    CU_ASSERT_EQUAL_FATAL(mkdir(fx->images, 0700), 0);
+    write_file(fx->images, "kernel-1", "not really a kernel\n");
+    write_file(fx->images, "initrd-1", "not really an initrd\n");
+    write_file(fx->images, "nxl-lab-kernel", "kernel\n");
+    write_file(fx->images, "nxl-lab-initrd", "initrd\n");
+    CU_ASSERT_EQUAL_FATAL(nxl__port_fake_new(&fx->port), 0);
+    CU_ASSERT_EQUAL_FATAL(open_driver(fx), 0);
+    nxl__port_fake_calls_reset(fx->port);
+}
+
+/* A new driver on the same disk state and hypervisor, as after a restart
+ * of the compute service (or a crash of the process). */
+static void fx_reopen(fixture *fx)
+{
+    nxl_driver_close(fx->drv);
+    fx->drv = NULL;
+    CU_ASSERT_EQUAL_FATAL(open_driver(fx), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void fx_teardown(fixture *fx)
+{
+    nxl_driver_close(fx->drv);
+    nxl__port_free(fx->port);
+    nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    memset(fx, 0, sizeof(*fx));
+}
+
+static void make_req(nxl_spawn_req *req, const char *uuid, const char *name,
+                     const char *kernel)
+{
+    char doc[2048];
+    nxl_error err = NXL_ERROR_INIT;
+
+    snprintf(doc, sizeof(doc),
+             "{\"instance\": {\"uuid\": \"%s\", \"name\": \"%s\","
+             " \"memory_mb\": 128, \"vcpus\": 1, \"root_gb\": 0,"
+             " \"kernel_id\": \"%s\", \"ramdisk_id\": \"initrd-1\"},"
+             " \"image_meta\": {\"id\": \"%s\", \"disk_format\": \"aki\","
+             " \"properties\":"
+             " {\"vm_mode\": \"xen\", \"os_command_line\": \"console=hvc0\"}},"
+             " \"network_info\": [], \"admin_password\": \"s3cret\","
+             " \"injected_files\": [[\"/etc/motd\", \"aGk=\"]]}",
+             uuid, name, kernel, kernel);
+    nxl_spawn_req_init(req);
+    if (nxl__spawn_req_from_json(doc, strlen(doc), req, &err))
+        fprintf(stderr, "make_req: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(err.code, NXL_OK);
+    nxl_error_dispose(&err);
+}
+
+static void make_inst(nxl_instance *inst, const char *uuid)
+{
+    nxl_instance_init(inst);
+    snprintf(inst->uuid, sizeof(inst->uuid), "%s", uuid);
+}
+
+static void uuid_n(char *buf, size_t size, unsigned n)
+{
+    snprintf(buf, size, "00000000-0000-4000-8000-%012u", n);
+}
+
+static int spawn(fixture *fx, const char *uuid, const char *name,
+                 nxl_error *err)
+{
+    nxl_spawn_req req;
+    int rc;
+
+    make_req(&req, uuid, name, "kernel-1");
+    rc = nxl_instance_spawn(fx->drv, &req, err);
+    nxl_spawn_req_dispose(&req);
+    return rc;
+}
+
+static void spawn_ok(fixture *fx, const char *uuid, const char *name)
+{
+    nxl_error err = NXL_ERROR_INIT;
+
+    if (spawn(fx, uuid, name, &err))
+        fprintf(stderr, "spawn_ok: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL(err.code, NXL_OK);
+    nxl_error_dispose(&err);
+}
+
+/* The power state get_info reports, or the negative error code. */
+static int state_of(fixture *fx, const char *uuid, int *domid_r)
+{
+    nxl_instance inst;
+    nxl_instance_info info;
+    int rc;
+
+    make_inst(&inst, uuid);
+    nxl_instance_info_init(&info);
+    rc = nxl_instance_get_info(fx->drv, &inst, &info, NULL);
+    nxl_instance_dispose(&inst);
+    if (domid_r)
+        *domid_r = rc ? -1 : info.domid;
+    return rc ? rc : info.state;
+}
+
+/* Domains of the fake with uuid; all domains when uuid is NULL. */
+static size_t domains_with(fixture *fx, const char *uuid)
+{
+    nxl_port_dominfo *v = NULL;
+    size_t n = 0, k = 0;
+
+    CU_ASSERT_EQUAL_FATAL(fx->port->ops->list(fx->port, &v, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!uuid || strcmp(v[i].uuid, uuid) == 0)
+            k++;
+    free(v);
+    return k;
+}
+
+static uint32_t domid_of(fixture *fx, const char *uuid)
+{
+    nxl_port_dominfo *v = NULL;
+    size_t n = 0;
+    uint32_t domid = 0;
+
+    CU_ASSERT_EQUAL_FATAL(fx->port->ops->list(fx->port, &v, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].uuid, uuid) == 0)
+            domid = v[i].domid;
+    free(v);
+    return domid;
+}
+
+/* Entries of dir (not . and ..); names appended to list (may be NULL). */
+static size_t entries(const char *dir, char *list, size_t size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        n++;
+        if (list) {
+            size_t used = strlen(list);
+
+            snprintf(list + used, size - used, " %s", e->d_name);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Nothing of any instance is left: only Domain-0 plus `foreign` other
+ * domains, and under instances_dir only the empty private tree. */
+static void assert_no_leaks(fixture *fx, size_t foreign, const char *what)
+{
+    char path[PATH_MAX * 2], list[1024] = "";
+    size_t n_top, n_journal, n_locks, n_state;
+
+    snprintf(path, sizeof(path), "%s/.novaxl/journal", fx->instances);
+    n_journal = entries(path, list, sizeof(list));
+    snprintf(path, sizeof(path), "%s/.novaxl/locks", fx->instances);
+    n_locks = entries(path, list, sizeof(list));
+    snprintf(path, sizeof(path), "%s/.novaxl", fx->instances);
+    n_state = entries(path, NULL, 0);
+    n_top = entries(fx->instances, list, sizeof(list));
+    if (n_journal || n_locks || n_state != 2 || n_top != 1 ||
+        domains_with(fx, NULL) != 1 + foreign)
+        fprintf(stderr, "\nleak after %s: %zu domains, files:%s\n", what,
+                domains_with(fx, NULL), list);
+    CU_ASSERT_EQUAL(domains_with(fx, NULL), 1 + foreign);
+    CU_ASSERT_EQUAL(n_journal, 0);
+    CU_ASSERT_EQUAL(n_locks, 0);
+    CU_ASSERT_EQUAL(n_state, 2);
+    CU_ASSERT_EQUAL(n_top, 1); /* .novaxl */
+}
+
+static bool journal_empty(fixture *fx)
+{
+    char path[PATH_MAX * 2];
+
+    snprintf(path, sizeof(path), "%s/.novaxl/journal", fx->instances);
+    return entries(path, NULL, 0) == 0;
+}
+
+static int do_power_off(fixture *fx, const char *uuid, unsigned timeout,
+                        nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_power_off(fx->drv, &inst, timeout, 1, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static int do_power_on(fixture *fx, const char *uuid, nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_power_on(fx->drv, &inst, NULL, NULL, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static int do_reboot(fixture *fx, const char *uuid, int type, nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_reboot(fx->drv, &inst, NULL, type, NULL, NULL, NULL, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static int do_destroy(fixture *fx, const char *uuid, bool disks,
+                      nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_destroy(fx->drv, &inst, NULL, NULL, disks, NULL, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static int do_pause(fixture *fx, const char *uuid, bool pause, nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = pause ? nxl_instance_pause(fx->drv, &inst, err)
+               : nxl_instance_unpause(fx->drv, &inst, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+/* ---- the happy path -------------------------------------------------------- */
+
+static void test_spawn_and_inventory(void)
+{
+    fixture fx;
+    nxl_strv names, uuids;
+    nxl_record rec;
+    nxl_xl_store store;
+    nxl_instance inst;
+    bool exists = false;
+    size_t n = 99;
+    char *calls;
+    int domid;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    calls = nxl__port_fake_calls(fx.port);
+    /* One list (is the UUID free?), create (paused), unpause. */
+    CU_ASSERT_STRING_EQUAL(calls, "list create unpause");
+    free(calls);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT(domid > 0);
+    CU_ASSERT(journal_empty(&fx));
+
+    nxl_strv_init(&names);
+    nxl_strv_init(&uuids);
+    CU_ASSERT_EQUAL(nxl_host_list_instances(fx.drv, &names, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(names.n, 1);
+    CU_ASSERT_STRING_EQUAL(names.v[0], "instance-0000000a");
+    CU_ASSERT_EQUAL(nxl_host_list_instance_uuids(fx.drv, &uuids, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(uuids.n, 1);
+    CU_ASSERT_STRING_EQUAL(uuids.v[0], UUID_A);
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(nxl_host_get_num_instances(fx.drv, &n, NULL), 0);
+    CU_ASSERT_EQUAL(n, 1);
+    calls = nxl__port_fake_calls(fx.port);
+    /* Counting needs no call into libxl at all. */
+    CU_ASSERT_STRING_EQUAL(calls, "");
+    free(calls);
+    make_inst(&inst, UUID_A);
+    CU_ASSERT_EQUAL(nxl_instance_exists(fx.drv, &inst, &exists, NULL), 0);
+    CU_ASSERT(exists);
+    nxl_instance_dispose(&inst);
+
+    /* The record keeps what power_on needs, not the first-boot secrets. */
+    nxl__xl_store_init(&store);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_store_open(&store, fx.instances, NULL), 0);
+    nxl__record_init(&rec);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_record_load(&store, UUID_A, &rec, NULL), 0);
+    CU_ASSERT_EQUAL(rec.state, NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(rec.domid, domid);
+    CU_ASSERT_STRING_EQUAL(rec.req.instance.name, "instance-0000000a");
+    CU_ASSERT_PTR_NULL(rec.req.admin_password);
+    CU_ASSERT_EQUAL(rec.req.n_injected_files, 0);
+    nxl__record_dispose(&rec);
+    nxl__xl_store_dispose(&store);
+
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+    assert_no_leaks(&fx, 0, "destroy");
+    nxl_strv_dispose(&names);
+    nxl_strv_dispose(&uuids);
+    fx_teardown(&fx);
+}
+
+static void test_spawn_example_file(void)
+{
+    const char *srcdir = getenv("NXL_TEST_SRCDIR");
+    char path[PATH_MAX];
+    nxl_spawn_req req;
+    char *doc = NULL;
+    size_t len;
+    fixture fx;
+
+    snprintf(path, sizeof(path), "%s/examples/pv-direct-kernel.json",
+             srcdir ? srcdir : "..");
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, &doc, &len, NULL),
+        0);
+    nxl_spawn_req_init(&req);
+    CU_ASSERT_EQUAL_FATAL(nxl__spawn_req_from_json(doc, len, &req, NULL), 0);
+    fx_setup(&fx);
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, req.instance.uuid, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(&fx, req.instance.uuid, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "destroy of the example");
+    fx_teardown(&fx);
+    nxl_spawn_req_dispose(&req);
+    free(doc);
+}
+
+/* ---- spawn: every failure leaves nothing ------------------------------------ */
+
+static void test_spawn_missing_image(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_spawn_req req;
+    char *calls;
+
+    fx_setup(&fx);
+    make_req(&req, UUID_A, "instance-0000000a", "no-such-kernel");
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, &err), NXL_E_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "no-such-kernel"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "not found"));
+    calls = nxl__port_fake_calls(fx.port);
+    CU_ASSERT_STRING_EQUAL(calls, ""); /* the hypervisor was never asked */
+    free(calls);
+    assert_no_leaks(&fx, 0, "missing image");
+    nxl_spawn_req_dispose(&req);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+}
+
+static void test_spawn_local_disks(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_spawn_req req;
+    char path[PATH_MAX * 2];
+    struct stat sb;
+
+    /* A direct-kernel guest: a blank root disk of root_gb, sparse. */
+    fx_setup(&fx);
+    make_req(&req, UUID_A, "instance-0000000a", "kernel-1");
+    req.instance.root_gb = 2;
+    req.instance.ephemeral_gb = 1;
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, NULL), 0);
+    snprintf(path, sizeof(path), "%s/%s/disk", fx.instances, UUID_A);
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_size, 2LL << 30);
+    CU_ASSERT(sb.st_blocks < 16); /* sparse */
+    CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+    snprintf(path, sizeof(path), "%s/%s/disk.eph0", fx.instances, UUID_A);
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_size, 1LL << 30);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "spawn with local disks");
+    nxl_spawn_req_dispose(&req);
+
+    /* A raw image is copied in, then grown to root_gb. */
+    write_file(fx.images, "raw-1", "RAWDISK");
+    make_req(&req, UUID_A, "instance-0000000a", "kernel-1");
+    free(req.image_meta.disk_format);
+    req.image_meta.disk_format = strdup("raw");
+    req.instance.image_ref = strdup("raw-1");
+    req.instance.root_gb = 1;
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, NULL), 0);
+    snprintf(path, sizeof(path), "%s/%s/disk", fx.instances, UUID_A);
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_size, 1LL << 30);
+    {
+        char head[8] = "";
+        FILE *f = fopen(path, "r");
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        CU_ASSERT_EQUAL(fread(head, 1, 7, f), 7);
+        fclose(f);
+        CU_ASSERT_STRING_EQUAL(head, "RAWDISK");
+    }
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+
+    /* Refused before anything exists: a missing root image, a format we
+     * cannot convert, a config drive. */
+    free(req.instance.image_ref);
+    req.instance.image_ref = strdup("no-such-image");
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, &err), NXL_E_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "no-such-image"));
+    nxl_error_dispose(&err);
+    free(req.image_meta.disk_format);
+    req.image_meta.disk_format = strdup("qcow2");
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, &err), NXL_E_UNSUPPORTED);
+    nxl_error_dispose(&err);
+    nxl_spawn_req_dispose(&req);
+    make_req(&req, UUID_A, "instance-0000000a", "kernel-1");
+    req.instance.config_drive = strdup("True");
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, &err), NXL_E_UNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "config"));
+    nxl_error_dispose(&err);
+    {
+        char *calls = nxl__port_fake_calls(fx.port);
+
+        CU_ASSERT_STRING_EQUAL(calls, "");
+        free(calls);
+    }
+    assert_no_leaks(&fx, 0, "refused local disks");
+    nxl_spawn_req_dispose(&req);
+    fx_teardown(&fx);
+}
+
+static void test_spawn_exists(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_spawn_req req;
+    uint32_t foreign;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(spawn(&fx, UUID_A, "instance-0000000b", &err),
+                    NXL_E_EXISTS);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+
+    /* A domain made by hand with xl holds a name; libxl refuses the
+     * clash, and the rollback must not touch the foreign domain. */
+    CU_ASSERT_EQUAL(nxl__port_fake_external_create(fx.port, "handmade",
+                                                   &foreign),
+                    0);
+    make_req(&req, "00000000-0000-4000-8000-000000000099", "handmade",
+             "kernel-1");
+    CU_ASSERT(nxl_instance_spawn(fx.drv, &req, &err) < 0);
+    CU_ASSERT_EQUAL(domains_with(&fx, NULL), 3);
+    CU_ASSERT_EQUAL(domid_of(&fx, "00000000-0000-4000-8000-000000000099"), 0);
+    nxl_spawn_req_dispose(&req);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 1, "spawn over a foreign name");
+    fx_teardown(&fx);
+}
+
+/* Splits the fake's call log into op names. */
+static size_t split_calls(char *calls, char **ops, size_t max)
+{
+    size_t n = 0;
+    char *p = calls;
+
+    while (*p && n < max) {
+        ops[n++] = p;
+        p += strcspn(p, " ");
+        if (*p)
+            *p++ = '\0';
+    }
+    return n;
+}
+
+static void test_spawn_fault_at_every_call(void)
+{
+    fixture fx;
+    char *calls, *ops[32];
+    size_t n;
+    unsigned tested = 0;
+
+    /* The calls a clean spawn makes, then each one failing in turn. */
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    calls = nxl__port_fake_calls(fx.port);
+    fx_teardown(&fx);
+    n = split_calls(calls, ops, 32);
+    CU_ASSERT(n >= 3);
+
+    for (size_t i = 0; i < n; i++) {
+        for (int after = 0; after <= 1; after++) {
+            unsigned nth = 0;
+            nxl_error err = NXL_ERROR_INIT;
+            char what[96];
+
+            for (size_t k = 0; k <= i; k++)
+                nth += strcmp(ops[k], ops[i]) == 0;
+            fx_setup(&fx);
+            if (after)
+                nxl__port_fake_fail_after(fx.port, ops[i], nth,
+                                          NXL_E_HYPERVISOR);
+            else
+                nxl__port_fake_fail(fx.port, ops[i], nth, NXL_E_HYPERVISOR);
+            CU_ASSERT_EQUAL(spawn(&fx, UUID_A, "instance-0000000a", &err),
+                            NXL_E_HYPERVISOR);
+            CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), ops[i]));
+            snprintf(what, sizeof(what), "%s #%u failing %s", ops[i], nth,
+                     after ? "after its work" : "before");
+            assert_no_leaks(&fx, 0, what);
+            CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+            /* And the instance can be spawned again at once. */
+            spawn_ok(&fx, UUID_A, "instance-0000000a");
+            CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+            nxl_error_dispose(&err);
+            fx_teardown(&fx);
+            tested++;
+        }
+    }
+    CU_ASSERT_EQUAL(tested, 2 * n);
+    free(calls);
+}
+
+static void test_spawn_rollback_fails_then_recovers(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+
+    /* create leaves a half-made domain, and the rollback's destroy fails
+     * too: the journal stays, and init_host finishes the job. */
+    fx_setup(&fx);
+    nxl__port_fake_fail_after(fx.port, "create", 1, NXL_E_FAILED);
+    nxl__port_fake_fail(fx.port, "destroy", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(spawn(&fx, UUID_A, "instance-0000000a", &err),
+                    NXL_E_FAILED);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT(!journal_empty(&fx));
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+    fx_reopen(&fx);
+    assert_no_leaks(&fx, 0, "init_host after a failed rollback");
+    fx_teardown(&fx);
+
+    /* Same, but the next operation on the instance recovers first. */
+    fx_setup(&fx);
+    nxl__port_fake_fail_after(fx.port, "create", 1, NXL_E_FAILED);
+    nxl__port_fake_fail(fx.port, "destroy", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT(spawn(&fx, UUID_A, "instance-0000000a", NULL) < 0);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "lazy recovery");
+    fx_teardown(&fx);
+}
+
+/* ---- crashes: kill at every step, then init_host --------------------------- */
+
+typedef int crash_op_fn(fixture *fx);
+
+static int op_spawn(fixture *fx)
+{
+    return spawn(fx, UUID_A, "instance-0000000a", NULL);
+}
+
+static int op_destroy(fixture *fx)
+{
+    return do_destroy(fx, UUID_A, true, NULL);
+}
+
+static int op_power_off(fixture *fx)
+{
+    return do_power_off(fx, UUID_A, 5, NULL);
+}
+
+static int op_power_on(fixture *fx)
+{
+    return do_power_on(fx, UUID_A, NULL);
+}
+
+static int op_reboot_hard(fixture *fx)
+{
+    return do_reboot(fx, UUID_A, NXL_REBOOT_HARD, NULL);
+}
+
+static int op_reboot_soft(fixture *fx)
+{
+    return do_reboot(fx, UUID_A, NXL_REBOOT_SOFT, NULL);
+}
+
+static int op_pause(fixture *fx)
+{
+    return do_pause(fx, UUID_A, true, NULL);
+}
+
+/* Runs op with a crash at point k = 1, 2, ... until it completes without
+ * reaching k. prep sets the instance up (spawned, or powered off) first.
+ * After each crash a new driver runs init_host, and check judges what it
+ * finds. Returns how many crash points there were. */
+static unsigned crash_loop(crash_op_fn *op, bool spawned, bool off,
+                           void (*check)(fixture *fx, unsigned k))
+{
+    unsigned k;
+
+    for (k = 1; k < 100; k++) {
+        fixture fx;
+        int rc;
+
+        fx_setup(&fx);
+        if (spawned)
+            spawn_ok(&fx, UUID_A, "instance-0000000a");
+        if (off)
+            CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+        nxl__xl_driver_crash_after(fx.drv, k);
+        rc = op(&fx);
+        if (!nxl__xl_driver_crashed(fx.drv)) {
+            CU_ASSERT_EQUAL(rc, 0);
+            fx_teardown(&fx);
+            break;
+        }
+        CU_ASSERT(rc < 0);
+        /* Everything after the crash point is refused, as a dead process
+         * would do nothing more. */
+        CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_FAILED);
+        fx_reopen(&fx);
+        check(&fx, k);
+        fx_teardown(&fx);
+    }
+    CU_ASSERT(k < 100);
+    return k - 1;
+}
+
+static void check_spawn_crash(fixture *fx, unsigned k)
+{
+    char what[64];
+
+    snprintf(what, sizeof(what), "spawn crashed at point %u", k);
+    assert_no_leaks(fx, 0, what);
+    spawn_ok(fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(state_of(fx, UUID_A, NULL), NXL_POWER_RUNNING);
+}
+
+static void check_destroy_crash(fixture *fx, unsigned k)
+{
+    char what[64];
+    int state = state_of(fx, UUID_A, NULL);
+
+    /* Killed before its journal was durable, the destroy never happened:
+     * the instance is intact. Otherwise it is finished: nothing is left. */
+    snprintf(what, sizeof(what), "destroy crashed at point %u", k);
+    CU_ASSERT(journal_empty(fx));
+    if (state == NXL_POWER_RUNNING) {
+        CU_ASSERT_EQUAL(k, 1);
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 1);
+        CU_ASSERT_EQUAL(do_destroy(fx, UUID_A, true, NULL), 0);
+    } else {
+        CU_ASSERT_EQUAL(state, NXL_E_NOT_FOUND);
+    }
+    assert_no_leaks(fx, 0, what);
+}
+
+/* After a crashed power_off, power_on, or reboot: a known instance in a
+ * well-defined state (RUNNING, or SHUTDOWN with no domain), at most one
+ * domain, no journal; and the usual operations work on it. */
+static void check_power_crash(fixture *fx, unsigned k)
+{
+    int domid, state = state_of(fx, UUID_A, &domid);
+
+    CU_ASSERT(journal_empty(fx));
+    CU_ASSERT(state == NXL_POWER_RUNNING || state == NXL_POWER_SHUTDOWN);
+    if (state == NXL_POWER_SHUTDOWN) {
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 0);
+        CU_ASSERT_EQUAL(domid, -1);
+    } else {
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 1);
+    }
+    if (state != NXL_POWER_RUNNING && state != NXL_POWER_SHUTDOWN)
+        fprintf(stderr, "\ncrash at %u: state %d\n", k, state);
+    CU_ASSERT_EQUAL(do_power_on(fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(fx, 0, "destroy after a crashed power operation");
+}
+
+static void check_pause_crash(fixture *fx, unsigned k)
+{
+    int state = state_of(fx, UUID_A, NULL);
+
+    (void)k;
+    CU_ASSERT(journal_empty(fx));
+    CU_ASSERT(state == NXL_POWER_RUNNING || state == NXL_POWER_PAUSED);
+    CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 1);
+}
+
+static void test_crash_spawn(void)
+{
+    /* begin (2), instance_dir (2), create (2), unpause (2), the record,
+     * the journal's removal. */
+    CU_ASSERT(crash_loop(op_spawn, false, false, check_spawn_crash) >= 10);
+}
+
+static void test_crash_destroy(void)
+{
+    CU_ASSERT(crash_loop(op_destroy, true, false, check_destroy_crash) >= 7);
+}
+
+static void test_crash_power_off(void)
+{
+    CU_ASSERT(crash_loop(op_power_off, true, false, check_power_crash) >= 6);
+}
+
+static void test_crash_power_on(void)
+{
+    CU_ASSERT(crash_loop(op_power_on, true, true, check_power_crash) >= 6);
+}
+
+static void test_crash_reboot(void)
+{
+    CU_ASSERT(crash_loop(op_reboot_hard, true, false, check_power_crash) >= 8);
+    CU_ASSERT(crash_loop(op_reboot_soft, true, false, check_power_crash) >= 10);
+    CU_ASSERT(crash_loop(op_reboot_hard, true, true, check_power_crash) >= 6);
+}
+
+static void test_crash_pause(void)
+{
+    CU_ASSERT(crash_loop(op_pause, true, false, check_pause_crash) >= 3);
+}
+
+/* ---- states and errors -------------------------------------------------------- */
+
+static void test_pause_unpause_states(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, &err), NXL_E_INVALID_STATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "not paused"));
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_PAUSED);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, &err), NXL_E_INVALID_STATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "not running"));
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), NXL_E_INVALID_STATE);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), NXL_E_INVALID_STATE);
+    /* power_off of a stopped instance succeeds, as in nova. */
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 5, NULL), 0);
+    CU_ASSERT(journal_empty(&fx));
+    fx_teardown(&fx);
+}
+
+static void test_unknown_instance(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_instance inst;
+    bool b = true;
+
+    fx_setup(&fx);
+    make_inst(&inst, UUID_A);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, &err),
+                    NXL_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), UUID_A));
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(nxl_instance_trigger_crash_dump(fx.drv, &inst, NULL),
+                    NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(nxl_instance_exists(fx.drv, &inst, &b, NULL), 0);
+    CU_ASSERT(!b);
+    /* The contract: destroying an unknown instance succeeds. */
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, &err), 0);
+    CU_ASSERT_EQUAL(err.code, NXL_OK);
+    assert_no_leaks(&fx, 0, "operations on an unknown instance");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+static void test_not_connected(void)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_driver *drv = NULL;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_instance inst;
+    nxl_instance_info info;
+
+    cfg.host = "testhost";
+    cfg.instances_dir = "/nonexistent/novaxl-test";
+    CU_ASSERT_EQUAL_FATAL(nxl_driver_open("libxl", &cfg, &drv, NULL), 0);
+    make_inst(&inst, UUID_A);
+    CU_ASSERT_EQUAL(nxl_instance_get_info(drv, &inst, &info, &err),
+                    NXL_E_HYPERVISOR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "init_host"));
+    nxl_instance_dispose(&inst);
+    nxl_error_dispose(&err);
+    nxl_driver_close(drv);
+}
+
+/* ---- not ours, and behind our back ------------------------------------------- */
+
+static void test_foreign_domains(void)
+{
+    fixture fx;
+    nxl_strv names;
+    nxl_port_dominfo *v = NULL;
+    char foreign_uuid[NXL_UUID_STRLEN + 1] = "";
+    uint32_t foreign;
+    size_t n = 0;
+
+    fx_setup(&fx);
+    CU_ASSERT_EQUAL(nxl__port_fake_external_create(fx.port, "handmade",
+                                                   &foreign),
+                    0);
+    CU_ASSERT_EQUAL(fx.port->ops->list(fx.port, &v, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        if (v[i].domid == foreign)
+            memcpy(foreign_uuid, v[i].uuid, sizeof(foreign_uuid));
+    free(v);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+
+    nxl_strv_init(&names);
+    CU_ASSERT_EQUAL(nxl_host_list_instances(fx.drv, &names, NULL), 0);
+    CU_ASSERT_EQUAL(names.n, 1); /* neither Domain-0 nor handmade */
+    nxl_strv_dispose(&names);
+    CU_ASSERT_EQUAL(nxl_host_get_num_instances(fx.drv, &n, NULL), 0);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_EQUAL(state_of(&fx, foreign_uuid, NULL), NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(do_pause(&fx, foreign_uuid, true, NULL), NXL_E_NOT_FOUND);
+    /* Destroying it through us "succeeds" (unknown) and touches nothing. */
+    CU_ASSERT_EQUAL(do_destroy(&fx, foreign_uuid, true, NULL), 0);
+    CU_ASSERT_EQUAL(domains_with(&fx, foreign_uuid), 1);
+    CU_ASSERT_EQUAL(state_of(&fx, "00000000-0000-0000-0000-000000000000", NULL),
+                    NXL_E_NOT_FOUND);
+
+    /* A restart (init_host) adopts ours and leaves the foreign one be. */
+    fx_reopen(&fx);
+    CU_ASSERT_EQUAL(domains_with(&fx, foreign_uuid), 1);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 1, "foreign domains");
+    fx_teardown(&fx);
+}
+
+static void test_out_of_band(void)
+{
+    fixture fx;
+    int domid;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "pause", domid_of(&fx, UUID_A)), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_PAUSED);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "crash", domid_of(&fx, UUID_A)), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_CRASHED);
+    /* power_on of a crashed domain builds it again. */
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "poweroff", domid_of(&fx, UUID_A)),
+        0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+
+    /* xl destroy behind our back: the instance is still known, SHUTDOWN,
+     * without a domain, and comes back with power_on. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domid, -1);
+    fx_reopen(&fx);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "out of band");
+    fx_teardown(&fx);
+}
+
+/* ---- power_off, power_on, reboot ------------------------------------------------ */
+
+static void test_power_off(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+    char *calls;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 10, NULL), 0);
+    calls = nxl__port_fake_calls(fx.port);
+    /* Asked cleanly, saw it shut down, destroyed it. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(calls, "shutdown domain_info"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(calls, "destroy"));
+    free(calls);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    /* power_on of a running instance changes nothing. */
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    calls = nxl__port_fake_calls(fx.port);
+    CU_ASSERT_STRING_EQUAL(calls, "list");
+    free(calls);
+
+    /* A guest that ignores the request is destroyed after the timeout. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "hang", domid_of(&fx, UUID_A)), 0);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 1, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+
+    /* timeout 0: destroyed at once, the guest is not asked. */
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    calls = nxl__port_fake_calls(fx.port);
+    CU_ASSERT_PTR_NULL(strstr(calls, "shutdown"));
+    free(calls);
+
+    /* A destroy libxl refuses: InstancePowerOffFailure, still running. */
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    nxl__port_fake_fail(fx.port, "destroy", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, &err), NXL_E_POWER_OFF);
+    CU_ASSERT_EQUAL(err.code, NXL_E_POWER_OFF);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "destroy"));
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "power_off");
+    fx_teardown(&fx);
+}
+
+static void test_reboot(void)
+{
+    fixture fx;
+    nxl_error err = NXL_ERROR_INIT;
+    int d0, d1;
+    char *calls;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    state_of(&fx, UUID_A, &d0);
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_SOFT, NULL), 0);
+    calls = nxl__port_fake_calls(fx.port);
+    CU_ASSERT_PTR_NOT_NULL(strstr(calls, "reboot"));
+    free(calls);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &d1), NXL_POWER_RUNNING);
+    CU_ASSERT(d1 != d0);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+
+    /* A guest that does not answer: HARD after the bound. */
+    nxl__xl_driver_set_soft_reboot_timeout(fx.drv, 300);
+    CU_ASSERT_EQUAL(nxl__port_fake_external(fx.port, "hang", (uint32_t)d1), 0);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_SOFT, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &d0), NXL_POWER_RUNNING);
+    CU_ASSERT(d0 != d1);
+
+    /* From paused and from halted: RUNNING afterwards. */
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_SOFT, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+
+    /* create fails: InstanceRebootFailure, and no half domain. */
+    nxl__port_fake_fail_after(fx.port, "create", 1, NXL_E_FAILED);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, &err),
+                    NXL_E_REBOOT);
+    CU_ASSERT_EQUAL(err.code, NXL_E_REBOOT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "create"));
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "reboot");
+    fx_teardown(&fx);
+}
+
+static void test_crash_dump_and_files(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    bool b = false;
+    char dir[PATH_MAX * 2];
+    struct stat sb;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    make_inst(&inst, UUID_A);
+    CU_ASSERT_EQUAL(nxl_instance_trigger_crash_dump(fx.drv, &inst, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_CRASHED);
+    CU_ASSERT_EQUAL(nxl_instance_trigger_crash_dump(fx.drv, &inst, NULL),
+                    NXL_E_NOT_RUNNING);
+    CU_ASSERT_EQUAL(nxl_instance_on_disk(fx.drv, &inst, &b, NULL), 0);
+    CU_ASSERT(b);
+    CU_ASSERT_EQUAL(nxl_instance_delete_files(fx.drv, &inst, &b, NULL),
+                    NXL_E_INVALID_STATE);
+
+    /* destroy without disks keeps the directory for
+     * delete_instance_files. */
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, false, NULL), 0);
+    snprintf(dir, sizeof(dir), "%s/%s", fx.instances, UUID_A);
+    CU_ASSERT_EQUAL(stat(dir, &sb), 0);
+    CU_ASSERT_EQUAL(nxl_instance_on_disk(fx.drv, &inst, &b, NULL), 0);
+    CU_ASSERT(!b);
+    /* Its leftover files block a new spawn until they are deleted. */
+    CU_ASSERT_EQUAL(spawn(&fx, UUID_A, "instance-0000000a", NULL),
+                    NXL_E_EXISTS);
+    b = false;
+    CU_ASSERT_EQUAL(nxl_instance_delete_files(fx.drv, &inst, &b, NULL), 0);
+    CU_ASSERT(b);
+    CU_ASSERT_EQUAL(stat(dir, &sb), -1);
+    assert_no_leaks(&fx, 0, "delete_instance_files");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* ---- concurrency --------------------------------------------------------------- */
+
+typedef struct worker {
+    fixture *fx;
+    unsigned n;
+    int rc;
+    unsigned invalid;
+} worker;
+
+static void *spawn_worker(void *arg)
+{
+    worker *w = arg;
+    char uuid[NXL_UUID_STRLEN + 1], name[32];
+
+    uuid_n(uuid, sizeof(uuid), w->n);
+    snprintf(name, sizeof(name), "instance-%08x", w->n);
+    w->rc = spawn(w->fx, uuid, name, NULL);
+    return NULL;
+}
+
+static void *same_spawn_worker(void *arg)
+{
+    worker *w = arg;
+
+    w->rc = spawn(w->fx, UUID_A, "instance-0000000a", NULL);
+    return NULL;
+}
+
+static void *pause_worker(void *arg)
+{
+    worker *w = arg;
+
+    w->rc = 0;
+    for (unsigned i = 0; i < 20; i++) {
+        int rc = do_pause(w->fx, UUID_A, (i + w->n) % 2 == 0, NULL);
+
+        if (rc == NXL_E_INVALID_STATE)
+            w->invalid++;
+        else if (rc)
+            w->rc = rc;
+    }
+    return NULL;
+}
+
+static void test_concurrency(void)
+{
+    enum { N = 8 };
+    fixture fx;
+    pthread_t t[N];
+    worker w[N];
+    size_t n = 0;
+    int ok = 0, exists = 0;
+
+    /* Different instances in parallel. */
+    fx_setup(&fx);
+    for (unsigned i = 0; i < N; i++) {
+        w[i] = (worker){&fx, i + 1, -1, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, spawn_worker, &w[i]),
+                              0);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(w[i].rc, 0);
+    }
+    CU_ASSERT_EQUAL(nxl_host_get_num_instances(fx.drv, &n, NULL), 0);
+    CU_ASSERT_EQUAL(n, N);
+    CU_ASSERT_EQUAL(domains_with(&fx, NULL), N + 1);
+    for (unsigned i = 0; i < N; i++) {
+        char uuid[NXL_UUID_STRLEN + 1];
+
+        uuid_n(uuid, sizeof(uuid), i + 1);
+        CU_ASSERT_EQUAL(do_destroy(&fx, uuid, true, NULL), 0);
+    }
+    assert_no_leaks(&fx, 0, "parallel spawns");
+
+    /* One instance, many threads: exactly one spawn wins. */
+    for (unsigned i = 0; i < N; i++) {
+        w[i] = (worker){&fx, i, -1, 0};
+        CU_ASSERT_EQUAL_FATAL(
+            pthread_create(&t[i], NULL, same_spawn_worker, &w[i]), 0);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].rc == 0;
+        exists += w[i].rc == NXL_E_EXISTS;
+    }
+    CU_ASSERT_EQUAL(ok, 1);
+    CU_ASSERT_EQUAL(exists, N - 1);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+
+    /* Pauses and unpauses racing on one instance: each one sees the state
+     * the previous one left (serialised), never a half-done one. */
+    for (unsigned i = 0; i < N; i++) {
+        w[i] = (worker){&fx, i, -1, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, pause_worker, &w[i]),
+                              0);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(w[i].rc, 0);
+    }
+    CU_ASSERT(journal_empty(&fx));
+    {
+        int s = state_of(&fx, UUID_A, NULL);
+
+        CU_ASSERT(s == NXL_POWER_RUNNING || s == NXL_POWER_PAUSED);
+    }
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "racing pauses");
+    fx_teardown(&fx);
+}
+
+static void test_lock_across_holders(void)
+{
+    fixture fx;
+    nxl_xl_store store;
+    nxl_error err = NXL_ERROR_INIT;
+    int fd = -1, fd2 = -1;
+
+    /* The lock is a file lock: a second holder (another process, or
+     * another thread with its own descriptor) cannot take it. */
+    fx_setup(&fx);
+    nxl__xl_store_init(&store);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_store_open(&store, fx.instances, NULL), 0);
+    CU_ASSERT_EQUAL(nxl__xl_lock(&store, UUID_A, false, &fd, NULL), 0);
+    CU_ASSERT_EQUAL(nxl__xl_lock(&store, UUID_A, false, &fd2, &err),
+                    NXL_E_CONFLICT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "in progress"));
+    nxl_error_dispose(&err);
+    /* A journal whose lock is held is not recovered by init_host. */
+    {
+        nxl_journal j;
+
+        nxl__journal_init(&j);
+        memcpy(j.uuid, UUID_A, sizeof(j.uuid));
+        j.op = strdup("spawn");
+        CU_ASSERT_EQUAL(nxl__xl_journal_save(&store, &j, NULL), 0);
+        nxl__journal_dispose(&j);
+    }
+    fx_reopen(&fx);
+    CU_ASSERT(!journal_empty(&fx));
+    nxl__xl_unlock(&store, UUID_A, fd, false);
+    fx_reopen(&fx);
+    assert_no_leaks(&fx, 0, "journal recovered once its lock was free");
+    nxl__xl_store_dispose(&store);
+    fx_teardown(&fx);
+}
+
+/* ---- the documents ---------------------------------------------------------- */
+
+static void test_store_documents(void)
+{
+    nxl_journal j, j2;
+    nxl_record r, r2;
+    nxl_error err = NXL_ERROR_INIT;
+    char *doc = NULL;
+
+    nxl__journal_init(&j);
+    nxl__journal_init(&j2);
+    memcpy(j.uuid, UUID_A, sizeof(j.uuid));
+    j.op = strdup("reboot");
+    j.domid = 7;
+    j.destroy_disks = true;
+    nxl_strv_push(&j.steps, "soft");
+    nxl_strv_push(&j.steps, "create");
+    CU_ASSERT_EQUAL_FATAL(nxl__journal_to_json(&j, &doc, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(nxl__journal_from_json(doc, strlen(doc), &j2, NULL),
+                          0);
+    CU_ASSERT_STRING_EQUAL(j2.op, "reboot");
+    CU_ASSERT_EQUAL(j2.domid, 7);
+    CU_ASSERT(j2.destroy_disks);
+    CU_ASSERT_EQUAL_FATAL(j2.steps.n, 2);
+    CU_ASSERT_STRING_EQUAL(j2.steps.v[1], "create");
+    free(doc);
+    doc = NULL;
+    /* A damaged journal is refused with the field named, never guessed. */
+    {
+        const char *bad = "{\"version\": 1, \"uuid\": \"" UUID_A "\", "
+                          "\"op\": \"../x\", \"steps\": []}";
+
+        nxl__journal_dispose(&j2);
+        CU_ASSERT_EQUAL(nxl__journal_from_json(bad, strlen(bad), &j2, &err),
+                        NXL_E_INVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "op"));
+        nxl_error_dispose(&err);
+    }
+    nxl__journal_dispose(&j);
+    nxl__journal_dispose(&j2);
+
+    nxl__record_init(&r);
+    nxl__record_init(&r2);
+    memcpy(r.uuid, UUID_A, sizeof(r.uuid));
+    r.state = NXL_POWER_SHUTDOWN;
+    make_req(&r.req, UUID_A, "instance-0000000a", "kernel-1");
+    CU_ASSERT_EQUAL_FATAL(nxl__record_to_json(&r, &doc, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(nxl__record_from_json(doc, strlen(doc), &r2, NULL),
+                          0);
+    CU_ASSERT_EQUAL(r2.state, NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(r2.domid, -1);
+    CU_ASSERT(nxl__spawn_req_equal(&r.req, &r2.req));
+    free(doc);
+    nxl__record_dispose(&r);
+    nxl__record_dispose(&r2);
+    {
+        const char *bad = "{\"version\": 2, \"uuid\": \"" UUID_A "\"}";
+
+        CU_ASSERT_EQUAL(nxl__record_from_json(bad, strlen(bad), &r2, &err),
+                        NXL_E_INVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "version"));
+        nxl_error_dispose(&err);
+    }
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned failures;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("lifecycle_fake", NULL, NULL);
+    if (!s ||
+        !CU_add_test(s, "store documents", test_store_documents) ||
+        !CU_add_test(s, "spawn and inventory", test_spawn_and_inventory) ||
+        !CU_add_test(s, "spawn the example file", test_spawn_example_file) ||
+        !CU_add_test(s, "spawn: missing image", test_spawn_missing_image) ||
+        !CU_add_test(s, "spawn: local disks", test_spawn_local_disks) ||
+        !CU_add_test(s, "spawn: exists", test_spawn_exists) ||
+        !CU_add_test(s, "spawn: fault at every port call",
+                     test_spawn_fault_at_every_call) ||
+        !CU_add_test(s, "spawn: failed rollback recovered",
+                     test_spawn_rollback_fails_then_recovers) ||
+        !CU_add_test(s, "crash: spawn", test_crash_spawn) ||
+        !CU_add_test(s, "crash: destroy", test_crash_destroy) ||
+        !CU_add_test(s, "crash: power_off", test_crash_power_off) ||
+        !CU_add_test(s, "crash: power_on", test_crash_power_on) ||
+        !CU_add_test(s, "crash: reboot", test_crash_reboot) ||
+        !CU_add_test(s, "crash: pause", test_crash_pause) ||
+        !CU_add_test(s, "pause/unpause states", test_pause_unpause_states) ||
+        !CU_add_test(s, "unknown instance", test_unknown_instance) ||
+        !CU_add_test(s, "not connected", test_not_connected) ||
+        !CU_add_test(s, "foreign domains", test_foreign_domains) ||
+        !CU_add_test(s, "out of band", test_out_of_band) ||
+        !CU_add_test(s, "power_off", test_power_off) ||
+        !CU_add_test(s, "reboot", test_reboot) ||
+        !CU_add_test(s, "crash dump and files", test_crash_dump_and_files) ||
+        !CU_add_test(s, "concurrency", test_concurrency) ||
+        !CU_add_test(s, "lock across holders", test_lock_across_holders)) {
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failures ? 1 : 0;
+}

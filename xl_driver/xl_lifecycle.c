@@ -1,0 +1,1718 @@
+/* The libxl backend's instance lifecycle and inventory.
+ *
+ * Ownership. The instance UUID is the domain UUID. An instance is ours
+ * when it has a record (xl_store.h); a domain is ours only through that
+ * record, or through the journal of an operation that was creating it.
+ * Domain-0 and domains made by hand with xl have neither, so nothing here
+ * lists, reports or touches them, whatever their name or UUID.
+ *
+ * What is read live and what is remembered. The domain's state always
+ * comes from the hypervisor (one libxl_list_domain call, matched by
+ * UUID); the record only says what the driver last did, which matters
+ * when there is no domain: SHUTDOWN after power_off or when the domain
+ * vanished behind our back (xl destroy, host reboot).
+ *
+ * The journal, per operation (steps are journaled before they are taken;
+ * "recovery" is what init_host, or the next operation on the instance,
+ * does with a journal nobody holds the lock of; an in-process failure
+ * does the same thing at once):
+ *   spawn      instance_dir, disks, create, unpause, then the record. Recovery
+ *              rolls back: every domain with the UUID, the record, and
+ *              the instance directory if spawn made it. A spawn that did
+ *              not return success leaves nothing.
+ *   power_on   create, unpause. Rolled back: any domain it created goes,
+ *   reboot     soft (a request to the guest), destroy, create, unpause.
+ *              Rolled back once destroy or create was journaled (or the
+ *              guest shut down for a soft reboot): any domain with the
+ *              UUID goes and the record says SHUTDOWN. Before that the
+ *              domain was not touched (a soft reboot is the guest's).
+ *   power_off  shutdown, destroy. Finished: the domain goes, the record
+ *              says SHUTDOWN.
+ *   destroy    destroy, record, instance_dir. Finished: the domain and
+ *              the record go (and the directory with destroy_disks).
+ *   pause, unpause: one libxl call; nothing to finish or undo, since the
+ *              state is read live.
+ * A recovery that fails (libxl refuses) keeps the journal for the next
+ * try and leaves the instance's lock file in place.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxl.h>
+
+#include "common/driver.h"
+#include "common/internal.h"
+#include "common/json.h"
+#include "xl_driver/xl_config.h"
+#include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_port.h"
+#include "xl_driver/xl_store.h"
+
+/* How often a wait for the guest looks at the domain again. */
+#define POLL_MS 50
+
+/* ---- state ----------------------------------------------------------------- */
+
+int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err)
+{
+    nxl_xl_state *st = calloc(1, sizeof(*st));
+
+    if (!st)
+        return nxl_error_set(err, NXL_E_NOMEM,
+                             "libxl driver: out of memory for its state");
+    if (pthread_mutex_init(&st->lock, NULL) != 0) {
+        free(st);
+        return nxl_error_set(err, NXL_E_NOMEM,
+                             "libxl driver: cannot create a mutex");
+    }
+    nxl__xl_store_init(&st->store);
+    st->soft_reboot_timeout_ms = NXL_XL_SOFT_REBOOT_TIMEOUT_MS;
+    *st_r = st;
+    return 0;
+}
+
+void nxl__xl_state_free(nxl_xl_state *st)
+{
+    if (!st)
+        return;
+    if (!st->port_borrowed)
+        nxl__port_free(st->port);
+    nxl__xl_store_dispose(&st->store);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+static nxl_xl_state *state_of(nxl_driver *drv)
+{
+    return drv->priv;
+}
+
+int nxl__xl_driver_use_port(nxl_driver *drv, nxl_port *port, bool borrowed,
+                            nxl_error *err)
+{
+    nxl_xl_state *st;
+    int rc;
+
+    if (!drv || !port || drv->ops != &nxl_xl_driver_ops)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "use_port: not a libxl driver, or no port");
+    st = state_of(drv);
+    pthread_mutex_lock(&st->lock);
+    if (st->port) {
+        rc = nxl_error_set(err, NXL_E_INVAL, "use_port: the driver already "
+                           "has a port");
+    } else {
+        st->port = port;
+        st->port_borrowed = borrowed;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+void nxl__xl_driver_crash_after(nxl_driver *drv, unsigned k)
+{
+    nxl_xl_state *st = state_of(drv);
+
+    pthread_mutex_lock(&st->lock);
+    st->crash_at = k;
+    st->crash_count = 0;
+    pthread_mutex_unlock(&st->lock);
+}
+
+bool nxl__xl_driver_crashed(nxl_driver *drv)
+{
+    nxl_xl_state *st = state_of(drv);
+    bool dead;
+
+    pthread_mutex_lock(&st->lock);
+    dead = st->dead;
+    pthread_mutex_unlock(&st->lock);
+    return dead;
+}
+
+void nxl__xl_driver_set_soft_reboot_timeout(nxl_driver *drv, unsigned ms)
+{
+    state_of(drv)->soft_reboot_timeout_ms = ms;
+}
+
+/* True when the simulated crash happens here (or has happened): the
+ * caller must then stop without another side effect. */
+static bool crashpoint(nxl_xl_state *st)
+{
+    bool dead;
+
+    pthread_mutex_lock(&st->lock);
+    if (!st->dead && st->crash_at && ++st->crash_count == st->crash_at)
+        st->dead = true;
+    dead = st->dead;
+    pthread_mutex_unlock(&st->lock);
+    return dead;
+}
+
+static int crashed(nxl_error *err, const char *method)
+{
+    return nxl_error_set(err, NXL_E_FAILED,
+                         "%s: the driver stopped at a simulated crash", method);
+}
+
+/* The port and store every instance method needs; init_host sets both. */
+static int ready(nxl_xl_state *st, const char *method, nxl_error *err)
+{
+    bool ok, dead;
+
+    pthread_mutex_lock(&st->lock);
+    ok = st->port && st->store_open;
+    dead = st->dead;
+    pthread_mutex_unlock(&st->lock);
+    if (dead)
+        return crashed(err, method);
+    if (!ok)
+        return nxl_error_set(err, NXL_E_HYPERVISOR,
+                             "%s: not connected to the hypervisor "
+                             "(init_host has not run)",
+                             method);
+    return 0;
+}
+
+/* Records failure cause under code with method's name in front, keeping
+ * the cause's libxl rc and domid: the caller's code (e.g. NXL_E_REBOOT) is
+ * what the contract promises, the cause's text is why. */
+static int fail_with(nxl_error *err, int code, const nxl_error *cause,
+                     const char *method, const char *uuid)
+{
+    return nxl_error_set_libxl(err, code, cause->libxl_rc, cause->domid,
+                               "%s: instance %s: %s", method, uuid,
+                               nxl_error_message(cause));
+}
+
+/* ---- domains by UUID ------------------------------------------------------- */
+
+/* The domain whose UUID is uuid (never Domain-0), in one list call.
+ * *found_r false when there is none. */
+static int find_domain(nxl_xl_state *st, const char *uuid,
+                       nxl_port_dominfo *info_r, bool *found_r, nxl_error *err)
+{
+    nxl_port_dominfo *list = NULL;
+    size_t n = 0;
+    int rc;
+
+    rc = st->port->ops->list(st->port, &list, &n, err);
+    if (rc)
+        return rc;
+    *found_r = false;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].domid == 0 || strcmp(list[i].uuid, uuid) != 0)
+            continue;
+        *info_r = list[i];
+        *found_r = true;
+        break;
+    }
+    free(list);
+    return 0;
+}
+
+/* Destroys every domain with uuid (a half-made one next to an old one can
+ * share it). Domains that vanish meanwhile are fine. */
+static int destroy_by_uuid(nxl_xl_state *st, const char *uuid, nxl_error *err)
+{
+    nxl_port_dominfo *list = NULL;
+    size_t n = 0;
+    int rc;
+
+    rc = st->port->ops->list(st->port, &list, &n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        nxl_error e = NXL_ERROR_INIT;
+
+        if (list[i].domid == 0 || strcmp(list[i].uuid, uuid) != 0)
+            continue;
+        rc = st->port->ops->destroy(st->port, list[i].domid, &e);
+        if (rc == NXL_E_NOT_FOUND)
+            rc = 0;
+        if (rc)
+            nxl_error_set_libxl(err, rc, e.libxl_rc, (int)list[i].domid,
+                                "destroying domain %u: %s", list[i].domid,
+                                nxl_error_message(&e));
+        nxl_error_dispose(&e);
+        if (rc)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(list);
+    return rc;
+}
+
+/* nova's power state of a domain libxl reports. */
+static int power_state_of(const nxl_port_dominfo *d)
+{
+    if (d->crashed)
+        return NXL_POWER_CRASHED;
+    if (d->shutdown || d->dying)
+        return NXL_POWER_SHUTDOWN;
+    if (d->paused)
+        return NXL_POWER_PAUSED;
+    /* running, blocked (idle), or runnable but not scheduled right now. */
+    return NXL_POWER_RUNNING;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+typedef int ask_fn(nxl_port *port, uint32_t domid, nxl_error *err);
+
+/* Waits up to timeout_ms for domid to shut down (or go), asking again with
+ * ask every retry_ms (0: never). *down_r says whether it did. */
+static int wait_shutdown(nxl_xl_state *st, uint32_t domid, uint64_t timeout_ms,
+                         uint64_t retry_ms, ask_fn *ask, bool *down_r,
+                         nxl_error *err)
+{
+    uint64_t start = now_ms(), last_ask = start;
+
+    *down_r = false;
+    for (;;) {
+        nxl_port_dominfo info;
+        nxl_error e = NXL_ERROR_INIT;
+        uint64_t now;
+        int rc = st->port->ops->domain_info(st->port, domid, &info, &e);
+
+        if (rc == NXL_E_NOT_FOUND) {
+            nxl_error_dispose(&e);
+            *down_r = true;
+            return 0;
+        }
+        if (rc) {
+            nxl_error_set_libxl(err, rc, e.libxl_rc, (int)domid, "%s",
+                                nxl_error_message(&e));
+            nxl_error_dispose(&e);
+            return rc;
+        }
+        if (info.shutdown || info.dying) {
+            *down_r = true;
+            return 0;
+        }
+        now = now_ms();
+        if (now - start >= timeout_ms)
+            return 0;
+        if (retry_ms && now - last_ask >= retry_ms) {
+            /* A guest that missed the first request may see this one; a
+             * refusal now changes nothing, the timeout still decides. */
+            ask(st->port, domid, NULL);
+            last_ask = now;
+        }
+        sleep_ms(POLL_MS);
+    }
+}
+
+/* ---- operations: lock, journal, crash points -------------------------------- */
+
+typedef struct lc_op {
+    nxl_xl_state *st;
+    const char *method;
+    const char *uuid;
+    int lock_fd;
+    bool journaled;
+    nxl_journal j;
+} lc_op;
+
+static void op_init(lc_op *op, nxl_xl_state *st, const char *method,
+                    const char *uuid)
+{
+    op->st = st;
+    op->method = method;
+    op->uuid = uuid;
+    op->lock_fd = -1;
+    op->journaled = false;
+    nxl__journal_init(&op->j);
+}
+
+static bool has_step(const nxl_journal *j, const char *step)
+{
+    for (size_t i = 0; i < j->steps.n; i++)
+        if (strcmp(j->steps.v[i], step) == 0)
+            return true;
+    return false;
+}
+
+static int set_record_state(nxl_xl_state *st, const char *uuid, int state,
+                            int domid, nxl_error *err)
+{
+    nxl_record rec;
+    int rc;
+
+    nxl__record_init(&rec);
+    rc = nxl__xl_record_load(&st->store, uuid, &rec, err);
+    if (rc == NXL_E_NOT_FOUND) {
+        /* Nothing to update: the instance has no record (a spawn). */
+        nxl_error_dispose(err);
+        rc = 0;
+        goto out;
+    }
+    if (rc)
+        goto out;
+    if (rec.state == state && rec.domid == domid)
+        goto out;
+    rec.state = state;
+    rec.domid = domid;
+    rc = nxl__xl_record_save(&st->store, &rec, err);
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+/* Finishes or rolls back the operation j describes (see the top of this
+ * file), then removes j. Called with the instance's lock held. */
+static int recover(nxl_xl_state *st, const nxl_journal *j, nxl_error *err)
+{
+    const char *op = j->op;
+    int rc;
+
+    nxl__debug("recovering interrupted %s of %s (%zu steps)", op, j->uuid,
+               j->steps.n);
+    if (strcmp(op, "spawn") == 0) {
+        if ((rc = destroy_by_uuid(st, j->uuid, err)) ||
+            (rc = nxl__xl_record_remove(&st->store, j->uuid, err)))
+            return rc;
+        if (has_step(j, "instance_dir") &&
+            (rc = nxl__xl_store_remove_instance_dir(&st->store, j->uuid, err)))
+            return rc;
+    } else if (strcmp(op, "destroy") == 0) {
+        if ((rc = destroy_by_uuid(st, j->uuid, err)) ||
+            (rc = nxl__xl_record_remove(&st->store, j->uuid, err)))
+            return rc;
+        if (j->destroy_disks &&
+            (rc = nxl__xl_store_remove_instance_dir(&st->store, j->uuid, err)))
+            return rc;
+    } else if (strcmp(op, "power_off") == 0) {
+        if ((rc = destroy_by_uuid(st, j->uuid, err)) ||
+            (rc = set_record_state(st, j->uuid, NXL_POWER_SHUTDOWN, -1, err)))
+            return rc;
+    } else if (strcmp(op, "power_on") == 0 || strcmp(op, "reboot") == 0) {
+        nxl_port_dominfo d;
+        bool found = false;
+
+        /* A guest that rebooted itself on our request sits shut down
+         * waiting to be built again: that is a halted instance too. */
+        if (!has_step(j, "create") && !has_step(j, "destroy") &&
+            has_step(j, "soft") &&
+            (rc = find_domain(st, j->uuid, &d, &found, err)))
+            return rc;
+        if (has_step(j, "create") || has_step(j, "destroy") ||
+            (found && (d.shutdown || d.dying))) {
+            if ((rc = destroy_by_uuid(st, j->uuid, err)) ||
+                (rc = set_record_state(st, j->uuid, NXL_POWER_SHUTDOWN, -1,
+                                       err)))
+                return rc;
+        }
+    } else if (strcmp(op, "pause") != 0 && strcmp(op, "unpause") != 0 &&
+               strcmp(op, "crash_dump") != 0) {
+        return nxl_error_set(err, NXL_E_FAILED,
+                             "instance %s: journal of unknown operation '%s' "
+                             "(written by a newer novaxl?); left in place",
+                             j->uuid, op);
+    }
+    nxl__xl_store_remove_temps(&st->store, j->uuid);
+    return nxl__xl_journal_remove(&st->store, j->uuid, err);
+}
+
+/* Takes the instance's lock, waiting for an operation in progress, and
+ * first deals with any journal an interrupted operation left. */
+static int op_lock(lc_op *op, nxl_error *err)
+{
+    nxl_journal old;
+    nxl_error e = NXL_ERROR_INIT;
+    int rc;
+
+    rc = nxl__xl_lock(&op->st->store, op->uuid, true, &op->lock_fd, err);
+    if (rc)
+        return rc;
+    if (!nxl__xl_journal_exists(&op->st->store, op->uuid))
+        return 0;
+    nxl__journal_init(&old);
+    rc = nxl__xl_journal_load(&op->st->store, op->uuid, &old, &e);
+    if (rc == 0)
+        rc = recover(op->st, &old, &e);
+    nxl__journal_dispose(&old);
+    if (rc)
+        fail_with(err, rc, &e, op->method, op->uuid);
+    nxl_error_dispose(&e);
+    return rc;
+}
+
+static int op_save(lc_op *op, nxl_error *err)
+{
+    int rc;
+
+    if (crashpoint(op->st))
+        return crashed(err, op->method);
+    rc = nxl__xl_journal_save(&op->st->store, &op->j, err);
+    if (rc)
+        return rc;
+    op->journaled = true;
+    if (crashpoint(op->st))
+        return crashed(err, op->method);
+    return 0;
+}
+
+/* Journals the start of name on the instance. */
+static int op_begin(lc_op *op, const char *name, nxl_error *err)
+{
+    memcpy(op->j.uuid, op->uuid, sizeof(op->j.uuid));
+    free(op->j.op);
+    op->j.op = strdup(name);
+    if (!op->j.op)
+        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory",
+                             op->method);
+    return op_save(op, err);
+}
+
+/* Journals step durably; the caller takes it only after this succeeds. */
+static int op_step(lc_op *op, const char *step, nxl_error *err)
+{
+    if (nxl_strv_push(&op->j.steps, step) < 0)
+        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory",
+                             op->method);
+    return op_save(op, err);
+}
+
+/* Ends the operation: removes the journal when done (success, or a
+ * failure already recovered), and releases the lock. After a simulated
+ * crash nothing is touched, as after a real one: the kernel drops the
+ * lock, and the files stay as they were. */
+static int op_finish(lc_op *op, bool done, nxl_error *err)
+{
+    nxl_xl_state *st = op->st;
+    bool gone;
+    int rc = 0;
+
+    if (st->dead) {
+        if (op->lock_fd >= 0)
+            close(op->lock_fd);
+        goto out;
+    }
+    if (done && op->journaled) {
+        if (crashpoint(st)) {
+            close(op->lock_fd);
+            rc = crashed(err, op->method);
+            goto out;
+        }
+        rc = nxl__xl_journal_remove(&st->store, op->uuid, err);
+    }
+    /* The lock file goes with the instance: no record, no journal. */
+    gone = !nxl__xl_record_exists(&st->store, op->uuid) &&
+           !nxl__xl_journal_exists(&st->store, op->uuid);
+    nxl__xl_unlock(&st->store, op->uuid, op->lock_fd, gone);
+out:
+    op->lock_fd = -1;
+    nxl__journal_dispose(&op->j);
+    return rc;
+}
+
+/* After a failed creating operation (spawn, power_on, reboot): roll back
+ * now, exactly as recovery would after a crash. If the rollback itself
+ * fails, the journal stays for init_host. Returns whether it is done. */
+static bool op_rollback(lc_op *op)
+{
+    nxl_error e = NXL_ERROR_INIT;
+    bool done;
+
+    if (op->st->dead || !op->journaled)
+        return !op->st->dead;
+    done = recover(op->st, &op->j, &e) == 0;
+    if (!done)
+        nxl__debug("%s: rollback of %s failed, left for init_host: %s",
+                   op->method, op->uuid, nxl_error_message(&e));
+    else
+        op->journaled = false; /* recover() removed it */
+    nxl_error_dispose(&e);
+    return done;
+}
+
+/* ---- building and starting a domain ---------------------------------------- */
+
+static bool regular_file(const char *path)
+{
+    struct stat sb;
+
+    return path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* One local disk file spawn makes under the instance directory. */
+typedef struct disk_plan {
+    char *path;      /* <instances_dir>/<uuid>/<file> */
+    char *src;       /* image to copy in, NULL for a blank disk */
+    uint64_t bytes;  /* at least this large (sparse beyond the copy) */
+} disk_plan;
+
+static void plans_free(disk_plan *plans, size_t n)
+{
+    for (size_t i = 0; plans && i < n; i++) {
+        free(plans[i].path);
+        free(plans[i].src);
+    }
+    free(plans);
+}
+
+#define GIB (1024ULL * 1024 * 1024)
+#define MIB (1024ULL * 1024)
+
+/* What file (the builder's name under <uuid>/) must hold, from req:
+ *   disk       the root disk. A raw or ami image (image_ref in the cache)
+ *              is copied in and grown (sparse) to root_gb; an image that
+ *              is a kernel (aki, ari) has no filesystem to copy, so a
+ *              direct-kernel guest gets a blank root disk of root_gb (at
+ *              least 1 MiB, so that the device exists). Other formats
+ *              need conversion, which the storage work adds.
+ *   disk.ephN  blank, the ephemeral's size (unformatted: mkfs is the
+ *              storage work's); disk.swap blank, the swap size.
+ *   disk.config  a config drive: not built yet.
+ * Every refusal happens before anything is created. */
+static int plan_disk(nxl_driver *drv, const nxl_spawn_req *req,
+                     const char *file, const char *method, disk_plan *p,
+                     nxl_error *err)
+{
+    const nxl_instance *inst = &req->instance;
+    const nxl_block_device_info *bdi = &req->block_device_info;
+    const char *fmt = req->image_meta.disk_format;
+    int num;
+
+    if (strcmp(file, "disk") == 0) {
+        const char *image = inst->image_ref ? inst->image_ref
+                                            : req->image_meta.id;
+        bool kernel_image = fmt && (!strcmp(fmt, "aki") || !strcmp(fmt, "ari"));
+
+        p->bytes = inst->root_gb * GIB;
+        if (kernel_image || (!image && inst->kernel_id)) {
+            if (!inst->kernel_id &&
+                !nxl_kvlist_get(&req->image_meta.properties, "kernel_id"))
+                return nxl_error_set(err, NXL_E_INVAL,
+                                     "%s: instance %s: image %s is a %s "
+                                     "image but no kernel_id is given",
+                                     method, inst->uuid, image ? image : "?",
+                                     fmt);
+            if (p->bytes < MIB)
+                p->bytes = MIB;
+            return 0;
+        }
+        if (!image)
+            return nxl_error_set(err, NXL_E_INVAL,
+                                 "%s: instance %s: no image_ref for the "
+                                 "root disk",
+                                 method, inst->uuid);
+        if (fmt && strcmp(fmt, "raw") != 0 && strcmp(fmt, "ami") != 0)
+            return nxl_error_set(err, NXL_E_UNSUPPORTED,
+                                 "%s: instance %s: root image %s is %s; only "
+                                 "raw images can be used yet (conversion is "
+                                 "not implemented)",
+                                 method, inst->uuid, image, fmt);
+        if (nxl_name_validate(image, "image_ref", err) < 0)
+            return NXL_E_INVAL;
+        if (asprintf(&p->src, "%s/%s", drv->layout.image_cache_dir, image) < 0) {
+            p->src = NULL;
+            return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+        }
+        if (!regular_file(p->src))
+            return nxl_error_set(err, NXL_E_FAILED,
+                                 "%s: instance %s: root disk image not "
+                                 "found: %s is not a file in the image "
+                                 "cache",
+                                 method, inst->uuid, p->src);
+        return 0;
+    }
+    if (sscanf(file, "disk.eph%d", &num) == 1) {
+        p->bytes = inst->ephemeral_gb * GIB;
+        for (size_t i = 0; i < bdi->n_ephemerals; i++)
+            if (bdi->ephemerals[i].num == num)
+                p->bytes = bdi->ephemerals[i].size * GIB;
+        return 0;
+    }
+    if (strcmp(file, "disk.swap") == 0) {
+        p->bytes = (bdi->has_swap ? bdi->swap.swap_size
+                                  : inst->flavor.swap) * MIB;
+        return 0;
+    }
+    return nxl_error_set(err, NXL_E_UNSUPPORTED,
+                         "%s: instance %s: local disk %s: building it is not "
+                         "implemented yet (config drive)",
+                         method, inst->uuid, file);
+}
+
+/* Copies src into a new file at path and makes it at least bytes long. */
+static int make_disk(const disk_plan *p, nxl_error *err)
+{
+    char *buf = NULL;
+    int in = -1, out = -1, rc;
+    struct stat sb;
+
+    out = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+               0600);
+    if (out < 0) {
+        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot create %s",
+                                 p->path);
+        goto out;
+    }
+    if (p->src) {
+        if ((in = open(p->src, O_RDONLY | O_CLOEXEC)) < 0) {
+            rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot open %s",
+                                     p->src);
+            goto out;
+        }
+        if (!(buf = malloc(MIB))) {
+            rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+            goto out;
+        }
+        for (;;) {
+            ssize_t r = read(in, buf, MIB), off = 0;
+
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                rc = nxl_error_set_errno(err, NXL_E_IO, errno,
+                                         "cannot read %s", p->src);
+                goto out;
+            }
+            if (r == 0)
+                break;
+            while (off < r) {
+                ssize_t w = write(out, buf + off, (size_t)(r - off));
+
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0) {
+                    rc = nxl_error_set_errno(err, NXL_E_IO, errno,
+                                             "cannot write %s", p->path);
+                    goto out;
+                }
+                off += w;
+            }
+        }
+    }
+    if (fstat(out, &sb) < 0 ||
+        ((uint64_t)sb.st_size < p->bytes &&
+         ftruncate(out, (off_t)p->bytes) < 0) ||
+        fsync(out) < 0) {
+        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot size %s",
+                                 p->path);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(buf);
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return rc;
+}
+
+/* The libxl config for req, after checking that everything it boots from
+ * is there: nothing may be created for a request that cannot start. With
+ * plans_r, also the local disks spawn must make (n in *n_plans_r); without
+ * it (power_on, reboot) they must exist already. */
+static int build_config(nxl_driver *drv, const nxl_spawn_req *req,
+                        const char *method, libxl_domain_config *cfg_r,
+                        disk_plan **plans_r, size_t *n_plans_r, nxl_error *err)
+{
+    libxl_domain_config cfg;
+    const char *cache = drv->layout.image_cache_dir;
+    size_t dlen = strlen(drv->layout.instances_dir);
+    disk_plan *plans = NULL;
+    size_t n_plans = 0;
+    int rc;
+
+    rc = nxl__xl_build_config(req, &drv->layout, &cfg, err);
+    if (rc)
+        return rc;
+    if (cfg.b_info.kernel && !regular_file(cfg.b_info.kernel)) {
+        rc = nxl_error_set(err, NXL_E_FAILED,
+                           "%s: instance %s: kernel image not found: %s is "
+                           "not a file in the image cache %s",
+                           method, req->instance.uuid, cfg.b_info.kernel,
+                           cache);
+        goto out;
+    }
+    if (cfg.b_info.ramdisk && !regular_file(cfg.b_info.ramdisk)) {
+        rc = nxl_error_set(err, NXL_E_FAILED,
+                           "%s: instance %s: ramdisk image not found: %s is "
+                           "not a file in the image cache %s",
+                           method, req->instance.uuid, cfg.b_info.ramdisk,
+                           cache);
+        goto out;
+    }
+    if (cfg.num_disks > 0 &&
+        !(plans = calloc((size_t)cfg.num_disks, sizeof(*plans)))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+        goto out;
+    }
+    for (int i = 0; i < cfg.num_disks; i++) {
+        const char *p = cfg.disks[i].pdev_path;
+        const char *file;
+
+        /* Volumes are attached as given; local disks live in the
+         * instance directory. */
+        if (!p || strncmp(p, drv->layout.instances_dir, dlen) != 0 ||
+            p[dlen] != '/')
+            continue;
+        file = strrchr(p, '/') + 1;
+        if (!plans_r) {
+            if (!regular_file(p)) {
+                rc = nxl_error_set(err, NXL_E_FAILED,
+                                   "%s: instance %s: local disk %s is gone",
+                                   method, req->instance.uuid, p);
+                goto out;
+            }
+            continue;
+        }
+        if (!(plans[n_plans].path = strdup(p))) {
+            rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+            goto out;
+        }
+        n_plans++;
+        if ((rc = plan_disk(drv, req, file, method, &plans[n_plans - 1], err)))
+            goto out;
+    }
+    if (cfg.c_info.type == LIBXL_DOMAIN_TYPE_HVM &&
+        libxl_defbool_is_default(cfg.b_info.u.hvm.spice.enable) == 0 &&
+        libxl_defbool_val(cfg.b_info.u.hvm.spice.enable)) {
+        rc = nxl_error_set(err, NXL_E_UNSUPPORTED,
+                           "%s: instance %s: SPICE needs a port allocator, "
+                           "not implemented yet",
+                           method, req->instance.uuid);
+        goto out;
+    }
+    *cfg_r = cfg;
+    if (plans_r) {
+        *plans_r = NXL_STEAL(plans);
+        *n_plans_r = n_plans;
+    }
+    plans_free(plans, n_plans);
+    return 0;
+out:
+    plans_free(plans, n_plans);
+    libxl_domain_config_dispose(&cfg);
+    return rc;
+}
+
+/* create and unpause, journaled; on failure the caller rolls back (which
+ * destroys whatever create left, found by UUID). */
+static int create_and_start(lc_op *op, libxl_domain_config *cfg,
+                            uint32_t *domid_r, nxl_error *err)
+{
+    nxl_port *port = op->st->port;
+    uint32_t domid = 0;
+    int rc;
+
+    if ((rc = op_step(op, "create", err)))
+        return rc;
+    rc = port->ops->create(port, cfg, &domid, err);
+    if (rc)
+        return rc;
+    op->j.domid = (int)domid;
+    if ((rc = op_step(op, "unpause", err)))
+        return rc;
+    rc = port->ops->unpause(port, domid, err);
+    if (rc)
+        return rc;
+    *domid_r = domid;
+    return 0;
+}
+
+/* The record's copy of a spawn request: what power_on and reboot need to
+ * build the domain again. The admin password and injected files are for
+ * the first boot only and are not kept on disk. */
+static int copy_request(const nxl_spawn_req *req, nxl_spawn_req *copy_r,
+                        nxl_error *err)
+{
+    char *doc = NULL;
+    int rc;
+
+    rc = nxl__spawn_req_to_json(req, &doc, err);
+    if (rc == 0)
+        rc = nxl__spawn_req_from_json(doc, strlen(doc), copy_r, err);
+    free(doc);
+    if (rc)
+        return rc;
+    free(copy_r->admin_password);
+    copy_r->admin_password = NULL;
+    for (size_t i = 0; i < copy_r->n_injected_files; i++) {
+        free(copy_r->injected_files[i].path);
+        free(copy_r->injected_files[i].contents_b64);
+    }
+    free(copy_r->injected_files);
+    copy_r->injected_files = NULL;
+    copy_r->n_injected_files = 0;
+    return 0;
+}
+
+/* ---- init_host: reconciliation ----------------------------------------------- */
+
+/* Recovers every journal whose operation nobody runs any more. */
+static void reconcile_journals(nxl_xl_state *st)
+{
+    nxl_strv uuids;
+    nxl_error e = NXL_ERROR_INIT;
+
+    nxl_strv_init(&uuids);
+    if (nxl__xl_store_list_journals(&st->store, &uuids, &e) < 0)
+        goto out;
+    for (size_t i = 0; i < uuids.n; i++) {
+        const char *uuid = uuids.v[i];
+        nxl_journal j;
+        int fd = -1;
+
+        nxl_error_dispose(&e);
+        /* Held: another process or thread is running that operation. */
+        if (nxl__xl_lock(&st->store, uuid, false, &fd, &e) < 0)
+            continue;
+        nxl__journal_init(&j);
+        if (nxl__xl_journal_load(&st->store, uuid, &j, &e) == 0 &&
+            recover(st, &j, &e) < 0)
+            nxl__debug("init_host: %s", nxl_error_message(&e));
+        nxl__journal_dispose(&j);
+        nxl__xl_unlock(&st->store, uuid, fd,
+                       !nxl__xl_record_exists(&st->store, uuid) &&
+                           !nxl__xl_journal_exists(&st->store, uuid));
+    }
+out:
+    if (e.code)
+        nxl__debug("init_host: %s", nxl_error_message(&e));
+    nxl_error_dispose(&e);
+    nxl_strv_dispose(&uuids);
+}
+
+/* Adopts our domains: each record learns its domain's current domid and
+ * state; a record whose domain vanished behind our back (xl destroy, a
+ * host reboot) now says SHUTDOWN. Domains without a record are not ours
+ * and are left alone. */
+static int reconcile_records(nxl_xl_state *st, nxl_error *err)
+{
+    nxl_port_dominfo *list = NULL;
+    size_t n = 0;
+    nxl_strv uuids;
+    int rc;
+
+    nxl_strv_init(&uuids);
+    if ((rc = nxl__xl_store_list_records(&st->store, &uuids, err)) ||
+        (rc = st->port->ops->list(st->port, &list, &n, err)))
+        goto out;
+    for (size_t i = 0; i < uuids.n; i++) {
+        const char *uuid = uuids.v[i];
+        nxl_error e = NXL_ERROR_INIT;
+        int state = -1, domid = -1, fd = -1;
+        nxl_record rec;
+
+        if (nxl__xl_lock(&st->store, uuid, false, &fd, &e) < 0) {
+            nxl_error_dispose(&e);
+            continue;
+        }
+        nxl__xl_store_remove_temps(&st->store, uuid);
+        for (size_t k = 0; k < n; k++)
+            if (list[k].domid != 0 && strcmp(list[k].uuid, uuid) == 0) {
+                state = power_state_of(&list[k]);
+                domid = (int)list[k].domid;
+                break;
+            }
+        nxl__record_init(&rec);
+        if (nxl__xl_record_load(&st->store, uuid, &rec, &e) == 0) {
+            if (domid < 0 && rec.state != NXL_POWER_SUSPENDED &&
+                rec.state != NXL_POWER_SHUTDOWN) {
+                nxl__debug("init_host: instance %s lost its domain %d "
+                           "behind the driver's back: now SHUTDOWN",
+                           uuid, rec.domid);
+                state = NXL_POWER_SHUTDOWN;
+            }
+            if (state >= 0 && (state != rec.state || domid != rec.domid)) {
+                rec.state = state;
+                rec.domid = domid;
+                if (nxl__xl_record_save(&st->store, &rec, &e) < 0)
+                    nxl__debug("init_host: %s", nxl_error_message(&e));
+            }
+        } else {
+            nxl__debug("init_host: %s", nxl_error_message(&e));
+        }
+        nxl__record_dispose(&rec);
+        nxl_error_dispose(&e);
+        nxl__xl_unlock(&st->store, uuid, fd, false);
+    }
+    rc = 0;
+out:
+    free(list);
+    nxl_strv_dispose(&uuids);
+    return rc;
+}
+
+/* Lock files of instances that are gone (a crash between the last
+ * removal and the unlock). */
+static void reconcile_locks(nxl_xl_state *st)
+{
+    nxl_strv uuids;
+
+    nxl_strv_init(&uuids);
+    if (nxl__xl_store_list_locks(&st->store, &uuids, NULL) < 0)
+        goto out;
+    for (size_t i = 0; i < uuids.n; i++) {
+        int fd = -1;
+
+        if (nxl__xl_lock(&st->store, uuids.v[i], false, &fd, NULL) < 0)
+            continue;
+        nxl__xl_store_remove_temps(&st->store, uuids.v[i]);
+        nxl__xl_unlock(&st->store, uuids.v[i], fd,
+                       !nxl__xl_record_exists(&st->store, uuids.v[i]) &&
+                           !nxl__xl_journal_exists(&st->store, uuids.v[i]));
+    }
+out:
+    nxl_strv_dispose(&uuids);
+}
+
+int nxl_xl_init_host(nxl_driver *drv, const char *host, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_port *port = NULL;
+    int rc;
+
+    (void)host;
+    pthread_mutex_lock(&st->lock);
+    if (st->dead) {
+        pthread_mutex_unlock(&st->lock);
+        return crashed(err, "init_host");
+    }
+    /* The hypervisor first: off dom0 nothing is created on disk. */
+    if (!st->port) {
+        rc = nxl__port_libxl_new(&port, err);
+        if (rc) {
+            pthread_mutex_unlock(&st->lock);
+            return rc;
+        }
+        st->port = nxl__port_trace_wrap(port);
+        st->port_borrowed = false;
+    }
+    if (!st->store_open) {
+        rc = nxl__xl_store_open(&st->store, drv->layout.instances_dir, err);
+        if (rc) {
+            pthread_mutex_unlock(&st->lock);
+            return rc;
+        }
+        st->store_open = true;
+    }
+    pthread_mutex_unlock(&st->lock);
+
+    /* Journals first: a finished or rolled-back operation changes which
+     * records exist and what they say. */
+    reconcile_journals(st);
+    rc = reconcile_records(st, err);
+    if (rc)
+        return rc;
+    reconcile_locks(st);
+    return 0;
+}
+
+int nxl_xl_cleanup_host(nxl_driver *drv, const char *host, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+
+    (void)host;
+    (void)err;
+    /* Closes the libxl session; the records stay, and init_host picks
+     * them up again. Operations must not be running (nova calls this at
+     * service stop). */
+    pthread_mutex_lock(&st->lock);
+    if (!st->port_borrowed)
+        nxl__port_free(st->port);
+    st->port = NULL;
+    st->port_borrowed = false;
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+/* ---- inventory --------------------------------------------------------------- */
+
+static int list_records(nxl_driver *drv, const char *method, nxl_strv *uuids_r,
+                        nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    int rc;
+
+    if ((rc = ready(st, method, err)))
+        return rc;
+    return nxl__xl_store_list_records(&st->store, uuids_r, err);
+}
+
+int nxl_xl_list_instance_uuids(nxl_driver *drv, nxl_strv *uuids_r,
+                               nxl_error *err)
+{
+    /* Our instances are exactly those with a record: domains without one
+     * (Domain-0, xl's) are never listed, and a powered-off instance,
+     * which has no domain, still is, as libvirt lists defined domains. */
+    return list_records(drv, "list_instance_uuids", uuids_r, err);
+}
+
+int nxl_xl_list_instances(nxl_driver *drv, nxl_strv *names_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_strv uuids, names;
+    int rc;
+
+    nxl_strv_init(&uuids);
+    nxl_strv_init(&names);
+    if ((rc = list_records(drv, "list_instances", &uuids, err)))
+        goto out;
+    for (size_t i = 0; i < uuids.n; i++) {
+        nxl_record rec;
+        nxl_error e = NXL_ERROR_INIT;
+
+        nxl__record_init(&rec);
+        rc = nxl__xl_record_load(&st->store, uuids.v[i], &rec, &e);
+        /* Destroyed since the scan: not an instance any more. */
+        if (rc == NXL_E_NOT_FOUND)
+            rc = 0;
+        else if (rc)
+            nxl_error_set(err, rc, "list_instances: %s",
+                          nxl_error_message(&e));
+        else if (nxl_strv_push(&names, rec.req.instance.name) < 0)
+            rc = nxl_error_set(err, NXL_E_NOMEM,
+                               "list_instances: out of memory");
+        nxl__record_dispose(&rec);
+        nxl_error_dispose(&e);
+        if (rc)
+            goto out;
+    }
+    *names_r = names;
+    nxl_strv_init(&names);
+    rc = 0;
+out:
+    nxl_strv_dispose(&names);
+    nxl_strv_dispose(&uuids);
+    return rc;
+}
+
+int nxl_xl_get_num_instances(nxl_driver *drv, size_t *n_r, nxl_error *err)
+{
+    nxl_strv uuids;
+    int rc;
+
+    /* One directory scan, no call into libxl at all. */
+    nxl_strv_init(&uuids);
+    rc = list_records(drv, "get_num_instances", &uuids, err);
+    if (rc == 0)
+        *n_r = uuids.n;
+    nxl_strv_dispose(&uuids);
+    return rc;
+}
+
+int nxl_xl_get_info(nxl_driver *drv, const nxl_instance *inst,
+                    nxl_instance_info *info_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_instance_info info;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found;
+    int rc;
+
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "get_info", err)))
+        goto out;
+    rc = nxl__xl_record_load(&st->store, inst->uuid, &rec, err);
+    if (rc)
+        goto out;
+    if ((rc = find_domain(st, inst->uuid, &d, &found, err)))
+        goto out;
+    nxl_instance_info_init(&info);
+    memcpy(info.id, inst->uuid, sizeof(info.id));
+    if (found) {
+        info.state = power_state_of(&d);
+        info.max_mem_kb = d.max_mem_kb;
+        info.mem_kb = d.mem_kb;
+        info.num_cpu = d.vcpus;
+        info.cpu_time_ns = d.cpu_time_ns;
+        info.domid = (int)d.domid;
+    } else {
+        /* No domain: suspended to disk, or halted (powered off by us or
+         * destroyed behind our back: either way SHUTDOWN). */
+        info.state = rec.state == NXL_POWER_SUSPENDED ? NXL_POWER_SUSPENDED
+                                                      : NXL_POWER_SHUTDOWN;
+        info.max_mem_kb = rec.req.instance.memory_mb * 1024;
+        info.mem_kb = 0;
+        info.num_cpu = rec.req.instance.vcpus;
+        info.cpu_time_ns = 0;
+        info.domid = -1;
+    }
+    *info_r = info;
+    rc = 0;
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+int nxl_xl_instance_exists(nxl_driver *drv, const nxl_instance *inst,
+                           bool *exists_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    int rc;
+
+    /* nova's default: the instance is among list_instance_uuids. */
+    if ((rc = ready(st, "instance_exists", err)))
+        return rc;
+    *exists_r = nxl__xl_record_exists(&st->store, inst->uuid);
+    return 0;
+}
+
+/* ---- spawn and destroy ---------------------------------------------------------- */
+
+int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = req->instance.uuid;
+    libxl_domain_config cfg;
+    bool have_cfg = false, found, done;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    uint32_t domid = 0;
+    disk_plan *plans = NULL;
+    size_t n_plans = 0;
+    char *dir = NULL;
+    struct stat sb;
+    lc_op op;
+    int rc;
+
+    op_init(&op, st, "spawn", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "spawn", err)))
+        goto out;
+    /* Everything that can be checked is checked before anything exists:
+     * the config (pure translation) and the images it boots from. */
+    if ((rc = build_config(drv, req, "spawn", &cfg, &plans, &n_plans, err)))
+        goto out;
+    have_cfg = true;
+    memcpy(rec.uuid, uuid, sizeof(rec.uuid));
+    if ((rc = copy_request(req, &rec.req, err)))
+        goto out;
+    if (!(dir = nxl__xl_store_instance_dir(&st->store, uuid))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "spawn: out of memory");
+        goto out;
+    }
+
+    if ((rc = op_lock(&op, err)))
+        goto out;
+    if (nxl__xl_record_exists(&st->store, uuid)) {
+        rc = nxl_error_set(err, NXL_E_EXISTS,
+                           "spawn: instance %s already exists", uuid);
+        goto out_unlock;
+    }
+    if ((rc = find_domain(st, uuid, &d, &found, err)))
+        goto out_unlock;
+    if (found) {
+        /* Not ours (no record), so never touched: refuse. */
+        rc = nxl_error_set_libxl(err, NXL_E_EXISTS, 0, (int)d.domid,
+                                 "spawn: a domain with UUID %s already exists "
+                                 "(domain %u, not created by novaxl)",
+                                 uuid, d.domid);
+        goto out_unlock;
+    }
+
+    if (lstat(dir, &sb) == 0) {
+        /* Files of an instance that is not ours any more (destroy without
+         * destroy_disks): spawn would mix them with its own. */
+        rc = nxl_error_set(err, NXL_E_EXISTS,
+                           "spawn: %s already exists; delete_instance_files "
+                           "first",
+                           dir);
+        goto out_unlock;
+    }
+
+    if ((rc = op_begin(&op, "spawn", err)) ||
+        (rc = op_step(&op, "instance_dir", err)))
+        goto out_fail;
+    if (mkdir(dir, 0700) < 0) {
+        rc = nxl_error_set_errno(err, NXL_E_IO, errno,
+                                 "spawn: cannot create %s", dir);
+        goto out_fail;
+    }
+    if (n_plans && (rc = op_step(&op, "disks", err)))
+        goto out_fail;
+    for (size_t i = 0; i < n_plans; i++)
+        if ((rc = make_disk(&plans[i], err)))
+            goto out_fail;
+    if ((rc = create_and_start(&op, &cfg, &domid, err)))
+        goto out_fail;
+
+    rec.state = NXL_POWER_RUNNING;
+    rec.domid = (int)domid;
+    if (crashpoint(st)) {
+        rc = crashed(err, "spawn");
+        goto out_fail;
+    }
+    if ((rc = nxl__xl_record_save(&st->store, &rec, err)))
+        goto out_fail;
+    rc = op_finish(&op, true, err);
+    goto out;
+
+out_fail:
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, false, NULL);
+out:
+    if (have_cfg)
+        libxl_domain_config_dispose(&cfg);
+    plans_free(plans, n_plans);
+    nxl__record_dispose(&rec);
+    free(dir);
+    return rc;
+}
+
+int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
+                   const nxl_network_info *network_info,
+                   const nxl_block_device_info *bdi, bool destroy_disks,
+                   const char *migrate_data_json, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    lc_op op;
+    int rc;
+
+    (void)network_info;
+    (void)bdi;
+    (void)migrate_data_json;
+    op_init(&op, st, "destroy", uuid);
+    if ((rc = ready(st, "destroy", err)))
+        return rc;
+    if ((rc = op_lock(&op, err)))
+        goto out_unlock;
+    if (!nxl__xl_record_exists(&st->store, uuid)) {
+        /* The contract: an unknown instance is destroyed already. A
+         * domain with this UUID but no record is not ours: untouched. */
+        nxl__debug("destroy: warning: instance %s is not known here; "
+                   "nothing to destroy",
+                   uuid);
+        rc = 0;
+        goto out_unlock;
+    }
+    op.j.destroy_disks = destroy_disks;
+    if ((rc = op_begin(&op, "destroy", err)) ||
+        (rc = op_step(&op, "destroy", err)) ||
+        (rc = destroy_by_uuid(st, uuid, err)) ||
+        (rc = op_step(&op, "record", err)) ||
+        (rc = nxl__xl_record_remove(&st->store, uuid, err)))
+        goto out_unlock;
+    if (destroy_disks &&
+        ((rc = op_step(&op, "instance_dir", err)) ||
+         (rc = nxl__xl_store_remove_instance_dir(&st->store, uuid, err))))
+        goto out_unlock;
+    return op_finish(&op, true, err);
+
+out_unlock:
+    /* A failed destroy leaves a consistent instance (domain and record,
+     * or neither); the journal has nothing left to finish in-process. */
+    op_finish(&op, !st->dead, NULL);
+    return rc;
+}
+
+/* ---- power ------------------------------------------------------------------ */
+
+/* Loads the record and the domain for an operation under the lock. */
+static int load_instance(lc_op *op, nxl_record *rec, nxl_port_dominfo *d,
+                         bool *found, nxl_error *err)
+{
+    int rc = nxl__xl_record_load(&op->st->store, op->uuid, rec, err);
+
+    if (rc)
+        return rc;
+    return find_domain(op->st, op->uuid, d, found, err);
+}
+
+static int pause_or_unpause(nxl_driver *drv, const nxl_instance *inst,
+                            bool pause, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *method = pause ? "pause" : "unpause";
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found;
+    lc_op op;
+    int rc, state;
+
+    op_init(&op, st, method, inst->uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, method, err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    state = found ? power_state_of(&d) : rec.state;
+    if (pause && state != NXL_POWER_RUNNING) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "pause: instance %s is %s, not running", inst->uuid,
+                           found ? nxl_power_state_name(state) : "shutdown");
+        goto out_unlock;
+    }
+    if (!pause && state != NXL_POWER_PAUSED) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "unpause: instance %s is %s, not paused",
+                           inst->uuid,
+                           found ? nxl_power_state_name(state) : "shutdown");
+        goto out_unlock;
+    }
+    if ((rc = op_begin(&op, method, err)))
+        goto out_unlock;
+    rc = pause ? st->port->ops->pause(st->port, d.domid, err)
+               : st->port->ops->unpause(st->port, d.domid, err);
+    if (rc)
+        goto out_unlock;
+    if (crashpoint(st)) {
+        rc = crashed(err, method);
+        goto out_unlock;
+    }
+    rec.state = pause ? NXL_POWER_PAUSED : NXL_POWER_RUNNING;
+    rec.domid = (int)d.domid;
+    if ((rc = nxl__xl_record_save(&st->store, &rec, err)))
+        goto out_unlock;
+    rc = op_finish(&op, true, err);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+int nxl_xl_pause(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+{
+    return pause_or_unpause(drv, inst, true, err);
+}
+
+int nxl_xl_unpause(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+{
+    return pause_or_unpause(drv, inst, false, err);
+}
+
+int nxl_xl_power_off(nxl_driver *drv, const nxl_instance *inst,
+                     unsigned int timeout, unsigned int retry_interval,
+                     nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_error cause = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found, down = false;
+    lc_op op;
+    int rc;
+
+    op_init(&op, st, "power_off", inst->uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "power_off", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (!found) {
+        /* Already off: nova's power_off of a stopped instance succeeds. */
+        if (rec.state != NXL_POWER_SHUTDOWN && rec.state != NXL_POWER_SUSPENDED) {
+            rec.state = NXL_POWER_SHUTDOWN;
+            rec.domid = -1;
+            rc = nxl__xl_record_save(&st->store, &rec, err);
+        }
+        goto out_unlock;
+    }
+    if ((rc = op_begin(&op, "power_off", err)))
+        goto out_unlock;
+    if (timeout > 0 && !d.shutdown && !d.dying) {
+        if ((rc = op_step(&op, "shutdown", &cause)))
+            goto out_fail;
+        /* A guest that cannot be asked (no PV drivers yet) is destroyed
+         * at once, as nova's libvirt driver does when shutdown fails. */
+        if (st->port->ops->shutdown(st->port, d.domid, NULL) == 0 &&
+            (rc = wait_shutdown(st, d.domid, (uint64_t)timeout * 1000,
+                                (uint64_t)retry_interval * 1000,
+                                st->port->ops->shutdown, &down, &cause)))
+            goto out_fail;
+        nxl__debug("power_off: %s %s", inst->uuid,
+                   down ? "shut down cleanly" : "did not shut down in time");
+    }
+    if ((rc = op_step(&op, "destroy", &cause)) ||
+        (rc = destroy_by_uuid(st, inst->uuid, &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "power_off");
+        goto out_fail;
+    }
+    rec.state = NXL_POWER_SHUTDOWN;
+    rec.domid = -1;
+    if ((rc = nxl__xl_record_save(&st->store, &rec, &cause)))
+        goto out_fail;
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, st->dead ? rc : NXL_E_POWER_OFF, &cause, "power_off",
+              inst->uuid);
+    rc = st->dead ? rc : NXL_E_POWER_OFF;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+/* Destroys what is there (when destroy_first) and boots the domain again
+ * from the record: the second half of power_on and of a reboot. */
+static int restart_domain(nxl_driver *drv, lc_op *op, nxl_record *rec,
+                          bool destroy_first, nxl_error *err)
+{
+    nxl_xl_state *st = op->st;
+    libxl_domain_config cfg;
+    uint32_t domid = 0;
+    int rc;
+
+    if ((rc = build_config(drv, &rec->req, op->method, &cfg, NULL, NULL,
+                             err)))
+        return rc;
+    if (destroy_first && ((rc = op_step(op, "destroy", err)) ||
+                          (rc = destroy_by_uuid(st, op->uuid, err))))
+        goto out;
+    if ((rc = create_and_start(op, &cfg, &domid, err)))
+        goto out;
+    if (crashpoint(st)) {
+        rc = crashed(err, op->method);
+        goto out;
+    }
+    rec->state = NXL_POWER_RUNNING;
+    rec->domid = (int)domid;
+    rc = nxl__xl_record_save(&st->store, rec, err);
+out:
+    libxl_domain_config_dispose(&cfg);
+    return rc;
+}
+
+int nxl_xl_power_on(nxl_driver *drv, const nxl_instance *inst,
+                    const nxl_network_info *network_info,
+                    const nxl_block_device_info *bdi, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_error cause = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found, done;
+    lc_op op;
+    int rc;
+
+    (void)network_info;
+    (void)bdi;
+    op_init(&op, st, "power_on", inst->uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "power_on", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (rec.state == NXL_POWER_SUSPENDED && !found) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "power_on: instance %s is suspended; resume it",
+                           inst->uuid);
+        goto out_unlock;
+    }
+    if (found && !d.shutdown && !d.dying) {
+        /* Already on. A paused domain is left paused: unpause is its own
+         * operation in nova, and power_on must not undo a pause. */
+        goto out_unlock;
+    }
+    if ((rc = op_begin(&op, "power_on", &cause)) ||
+        (rc = restart_domain(drv, &op, &rec, found, &cause)))
+        goto out_fail;
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    rc = st->dead ? rc : rc;
+    fail_with(err, rc, &cause, "power_on", inst->uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+int nxl_xl_reboot(nxl_driver *drv, const nxl_instance *inst,
+                  const nxl_network_info *network_info, int reboot_type,
+                  const nxl_block_device_info *bdi,
+                  nxl_bad_volumes_fn *bad_volumes, void *opaque,
+                  nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_error cause = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found, done, down = false;
+    lc_op op;
+    int rc;
+
+    (void)network_info;
+    (void)bdi;
+    (void)bad_volumes;
+    (void)opaque;
+    op_init(&op, st, "reboot", inst->uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "reboot", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (rec.state == NXL_POWER_SUSPENDED && !found) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "reboot: instance %s is suspended; resume it",
+                           inst->uuid);
+        goto out_unlock;
+    }
+    if ((rc = op_begin(&op, "reboot", &cause)))
+        goto out_fail;
+    /* SOFT asks the guest, and only a running guest can answer; a paused,
+     * halted or unanswering one gets the HARD path, so the instance ends
+     * RUNNING as the contract asks. */
+    if (reboot_type == NXL_REBOOT_SOFT && found &&
+        power_state_of(&d) == NXL_POWER_RUNNING) {
+        if ((rc = op_step(&op, "soft", &cause)))
+            goto out_fail;
+        if (st->port->ops->reboot(st->port, d.domid, NULL) == 0 &&
+            (rc = wait_shutdown(st, d.domid, st->soft_reboot_timeout_ms, 0,
+                                st->port->ops->reboot, &down, &cause)))
+            goto out_fail;
+        nxl__debug("reboot: %s %s", inst->uuid,
+                   down ? "rebooted by the guest; re-creating its domain"
+                        : "did not reboot in time; rebooting HARD");
+    }
+    /* libxl leaves a rebooted domain shut down (reason reboot): building
+     * it again is the toolstack's job, as it is xl's. */
+    if ((rc = restart_domain(drv, &op, &rec, found, &cause)))
+        goto out_fail;
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    if (!st->dead) {
+        fail_with(err, NXL_E_REBOOT, &cause, "reboot", inst->uuid);
+        rc = NXL_E_REBOOT;
+    } else {
+        fail_with(err, rc, &cause, "reboot", inst->uuid);
+    }
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+/* ---- smaller members ---------------------------------------------------------- */
+
+int nxl_xl_trigger_crash_dump(nxl_driver *drv, const nxl_instance *inst,
+                              nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found;
+    lc_op op;
+    int rc;
+
+    op_init(&op, st, "trigger_crash_dump", inst->uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "trigger_crash_dump", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (!found || power_state_of(&d) != NXL_POWER_RUNNING) {
+        rc = nxl_error_set(err, NXL_E_NOT_RUNNING,
+                           "trigger_crash_dump: instance %s is not running",
+                           inst->uuid);
+        goto out_unlock;
+    }
+    if ((rc = op_begin(&op, "crash_dump", err)) ||
+        (rc = st->port->ops->send_nmi(st->port, d.domid, err)))
+        goto out_unlock;
+    rc = op_finish(&op, true, err);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+int nxl_xl_instance_on_disk(nxl_driver *drv, const nxl_instance *inst,
+                            bool *on_disk_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    int rc;
+
+    /* The instance's files live in this host's instances_dir: "on disk"
+     * when its record is there (shared storage would show another host's
+     * records here as well). */
+    if ((rc = ready(st, "instance_on_disk", err)))
+        return rc;
+    *on_disk_r = nxl__xl_record_exists(&st->store, inst->uuid);
+    return 0;
+}
+
+int nxl_xl_delete_instance_files(nxl_driver *drv, const nxl_instance *inst,
+                                 bool *deleted_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_error e = NXL_ERROR_INIT;
+    lc_op op;
+    int rc;
+
+    op_init(&op, st, "delete_instance_files", inst->uuid);
+    if ((rc = ready(st, "delete_instance_files", err)))
+        return rc;
+    if ((rc = op_lock(&op, err)))
+        goto out;
+    if (nxl__xl_record_exists(&st->store, inst->uuid)) {
+        /* Still an instance (nova destroys first): its files stay. */
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "delete_instance_files: instance %s still exists; "
+                           "destroy it first",
+                           inst->uuid);
+        goto out;
+    }
+    /* nova's contract: report whether the files are gone, not raise. */
+    *deleted_r =
+        nxl__xl_store_remove_instance_dir(&st->store, inst->uuid, &e) == 0;
+    if (!*deleted_r)
+        nxl__debug("delete_instance_files: %s", nxl_error_message(&e));
+    rc = 0;
+out:
+    op_finish(&op, !st->dead, NULL);
+    nxl_error_dispose(&e);
+    return rc;
+}
