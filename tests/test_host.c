@@ -1,0 +1,475 @@
+/* Tests of the libxl driver's host members (xl_driver/xl_host.c) on the
+ * fake hypervisor port, with /proc and the iSCSI initiator file read from
+ * fixtures written here, and the persisted flags in a private real
+ * xenstored (tests/xsd). The same numbers on real Xen are compared with
+ * `xl info` by the lab (tests/lab). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "common/driver.h"
+#include "novaxl/nxl.h"
+#include "tests/xsd/xsd-harness.h"
+#include "xenstore/xs.h"
+#include "xl_driver/xl_host.h"
+#include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_port.h"
+
+static nxl_test_xsd xsd;
+static char dir[256];
+static char skip_why[512];
+
+static int has(const char *haystack, const char *needle)
+{
+    return haystack && needle && strstr(haystack, needle) != NULL;
+}
+
+#define CHECK_FAIL(call, want, what)                                           \
+    do {                                                                       \
+        nxl_error e_ = NXL_ERROR_INIT;                                         \
+        int rc_ = (call);                                                      \
+        CU_ASSERT_EQUAL(rc_, (want));                                          \
+        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
+        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
+            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
+                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
+        nxl_error_dispose(&e_);                                                \
+    } while (0)
+
+#define CHECK_OK(call)                                                         \
+    do {                                                                       \
+        nxl_error e_ = NXL_ERROR_INIT;                                         \
+        int rc_ = (call);                                                      \
+        CU_ASSERT_EQUAL(rc_, 0);                                               \
+        if (rc_ != 0)                                                          \
+            fprintf(stderr, "  %s:%d: rc %d: %s\n", __FILE__, __LINE__, rc_,   \
+                    nxl_error_message(&e_));                                   \
+        nxl_error_dispose(&e_);                                                \
+    } while (0)
+
+/* Also used from the suite's init, outside any test: no CU_ASSERT. */
+static int write_fixture(const char *name, const char *text)
+{
+    char p[PATH_MAX];
+    FILE *f;
+    int ok;
+
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    f = fopen(p, "w");
+    if (!f)
+        return -1;
+    ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* In tests: a fixture that could not be written fails the test. */
+static void put_fixture(const char *name, const char *text)
+{
+    CU_ASSERT_EQUAL(write_fixture(name, text), 0);
+}
+
+static char initiator_path[512];
+
+static int suite_init(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    int rc;
+
+    snprintf(dir, sizeof(dir), "%s/nxl-host-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return 1;
+    rc = nxl_test_xsd_start(&xsd);
+    if (rc != 0) {
+        fprintf(stderr, "xenstored: %s\n", xsd.why);
+        if (rc == NXL_TEST_SKIP)
+            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+        return 1;
+    }
+    /* A two-CPU host's first block of /proc/cpuinfo is what is read. */
+    rc = write_fixture("cpuinfo",
+                  "processor\t: 0\n"
+                  "vendor_id\t: GenuineIntel\n"
+                  "model name\t: Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz\n"
+                  "flags\t\t: fpu vme sse2 vmx aes\n"
+                  "\n"
+                  "processor\t: 1\n"
+                  "vendor_id\t: SomethingElse\n"
+                  "flags\t\t: other\n\n");
+    if (rc || write_fixture("stat", "cpu  100 20 30 400 50 6 4 0 0 0\n"
+                                    "cpu0 50 10 15 200 25 3 2 0 0 0\n") ||
+        write_fixture("uptime", "93784.12 180000.00\n") ||
+        write_fixture("loadavg", "0.50 0.25 0.10 1/123 4567\n"))
+        return 1;
+    snprintf(initiator_path, sizeof(initiator_path), "%s/initiatorname.iscsi",
+             dir);
+    nxl__xl_host_files.proc_dir = dir;
+    nxl__xl_host_files.iscsi_initiator = initiator_path;
+    return 0;
+}
+
+static int suite_cleanup(void)
+{
+    char cmd[PATH_MAX];
+
+    nxl_test_xsd_stop(&xsd);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+/* A driver named compute-1 on a fresh fake host of 16 GiB and 8 CPUs. */
+static nxl_driver *open_driver(nxl_port **port_r)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_driver *drv = NULL;
+    nxl_port *port = NULL;
+    char inst_dir[PATH_MAX];
+
+    snprintf(inst_dir, sizeof(inst_dir), "%s/instances", dir);
+    cfg.host = "compute-1";
+    cfg.instances_dir = inst_dir;
+    CU_ASSERT_FATAL(nxl_driver_open("libxl", &cfg, &drv, NULL) == 0);
+    if (port_r) {
+        CU_ASSERT_FATAL(nxl__port_fake_new(&port) == 0);
+        nxl__port_fake_set_host(port, 16ULL * 1024 * 1024, 8);
+        CU_ASSERT_FATAL(nxl__xl_driver_use_port(drv, port, false, NULL) == 0);
+        *port_r = port;
+    }
+    return drv;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_version(void)
+{
+    CU_ASSERT_EQUAL(nxl__xl_host_version(4, 17, ".7"), 4017007);
+    CU_ASSERT_EQUAL(nxl__xl_host_version(4, 17, ".0-fake"), 4017000);
+    CU_ASSERT_EQUAL(nxl__xl_host_version(4, 19, ""), 4019000);
+    CU_ASSERT_EQUAL(nxl__xl_host_version(4, 18, "-rc"), 4018000);
+    CU_ASSERT_EQUAL(nxl__xl_host_version(4, 17, ".12"), 4017012);
+}
+
+static void test_nodes(void)
+{
+    nxl_driver *drv = open_driver(NULL);
+    nxl_strv nodes;
+    bool ok = false;
+
+    nxl_strv_init(&nodes);
+    CHECK_OK(nxl_host_get_available_nodes(drv, false, &nodes, &e_));
+    CU_ASSERT_EQUAL(nodes.n, 1);
+    CU_ASSERT_STRING_EQUAL(nodes.n ? nodes.v[0] : "", "compute-1");
+    nxl_strv_dispose(&nodes);
+    CHECK_OK(nxl_host_node_is_available(drv, "compute-1", &ok, &e_));
+    CU_ASSERT_TRUE(ok);
+    CHECK_OK(nxl_host_node_is_available(drv, "compute-2", &ok, &e_));
+    CU_ASSERT_FALSE(ok);
+    nxl_driver_close(drv);
+}
+
+static bool has_si(const nxl_host_resources *r, const char *arch,
+                   const char *mode)
+{
+    for (size_t i = 0; i < r->n_supported_instances; i++)
+        if (strcmp(r->supported_instances[i].arch, arch) == 0 &&
+            strcmp(r->supported_instances[i].vm_mode, mode) == 0 &&
+            strcmp(r->supported_instances[i].hv_type, "xen") == 0)
+            return true;
+    return false;
+}
+
+static void test_available_resource(void)
+{
+    nxl_port *port = NULL;
+    nxl_driver *drv;
+    nxl_host_resources r;
+    uint32_t domid;
+
+    drv = open_driver(NULL);
+    nxl_host_resources_init(&r);
+    CHECK_FAIL(nxl_host_get_available_resource(drv, NULL, &r, &e_),
+               NXL_E_HYPERVISOR, "init_host");
+    nxl_driver_close(drv);
+
+    drv = open_driver(&port);
+    CU_ASSERT_FATAL(nxl__port_fake_external_create(port, "guest-a", &domid) ==
+                    0);
+    CHECK_OK(nxl_host_get_available_resource(drv, NULL, &r, &e_));
+    CU_ASSERT_EQUAL(r.vcpus, 8);
+    CU_ASSERT_EQUAL(r.memory_mb, 16384);
+    /* dom0's 1 GiB and the guest's 256 MiB. */
+    CU_ASSERT_EQUAL(r.memory_mb_used, 1024 + 256);
+    CU_ASSERT_EQUAL(r.vcpus_used, 1);
+    CU_ASSERT_STRING_EQUAL(r.hypervisor_type ?: "", "xen");
+    CU_ASSERT_EQUAL(r.hypervisor_version, 4017000);
+    CU_ASSERT_STRING_EQUAL(r.hypervisor_hostname ?: "", "compute-1");
+    CU_ASSERT_TRUE(r.local_gb > 0);
+    CU_ASSERT_TRUE(r.local_gb_used <= r.local_gb);
+    CU_ASSERT_TRUE(r.disk_available_least >= 0 &&
+                   (uint64_t)r.disk_available_least <= r.local_gb);
+    CU_ASSERT_TRUE(has(r.cpu_info, "\"vendor\":\"GenuineIntel\""));
+    CU_ASSERT_TRUE(has(r.cpu_info, "\"model\":\"Intel(R) Xeon(R) Gold 6130"));
+    CU_ASSERT_TRUE(has(r.cpu_info, "\"topology\":{\"sockets\":1,\"cores\":8,"
+                                   "\"threads\":1}"));
+    CU_ASSERT_TRUE(has(r.cpu_info, "\"features\":[\"fpu\",\"vme\",\"sse2\","
+                                   "\"vmx\",\"aes\"]"));
+    CU_ASSERT_FALSE(has(r.cpu_info, "SomethingElse"));
+    if (!has(r.cpu_info, "GenuineIntel"))
+        fprintf(stderr, "  cpu_info: %s\n", r.cpu_info ?: "(null)");
+    CU_ASSERT_TRUE(has_si(&r, "x86_64", "xen"));
+    CU_ASSERT_TRUE(has_si(&r, "x86_64", "hvm"));
+    CU_ASSERT_TRUE(has_si(&r, "i686", "hvm"));
+    CU_ASSERT_TRUE(has_si(&r, "x86_64", "pvh"));
+    CU_ASSERT_FALSE(has_si(&r, "i686", "xen"));
+    nxl_host_resources_dispose(&r);
+    nxl_host_resources_dispose(&r);
+
+    /* Another node, and a hypervisor that fails. */
+    CHECK_FAIL(nxl_host_get_available_resource(drv, "compute-9", &r, &e_),
+               NXL_E_INVAL, "compute-9");
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(port, "host_info", 1,
+                                        NXL_E_HYPERVISOR),
+                    0);
+    CHECK_FAIL(nxl_host_get_available_resource(drv, NULL, &r, &e_),
+               NXL_E_HYPERVISOR, "host_info");
+    CU_ASSERT_PTR_NULL(r.cpu_info);
+    nxl_driver_close(drv);
+}
+
+static void test_cpu_stats(void)
+{
+    nxl_port *port = NULL;
+    nxl_driver *drv = open_driver(&port);
+    nxl_host_cpu_stats st;
+    uint64_t ns = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+
+    memset(&st, 0, sizeof(st));
+    CHECK_OK(nxl_host_get_cpu_stats(drv, &st, &e_));
+    CU_ASSERT_EQUAL(st.user, (100 + 20) * ns);
+    CU_ASSERT_EQUAL(st.kernel, (30 + 6 + 4) * ns);
+    CU_ASSERT_EQUAL(st.idle, 400 * ns);
+    CU_ASSERT_EQUAL(st.iowait, 50 * ns);
+    CU_ASSERT_EQUAL(st.frequency, 2000); /* the fake's 2 GHz */
+    put_fixture("stat", "intr 1 2 3\n");
+    CHECK_FAIL(nxl_host_get_cpu_stats(drv, &st, &e_), NXL_E_IO, "cpu line");
+    put_fixture("stat", "cpu  100 20 30 400 50 6 4 0 0 0\n");
+    nxl_driver_close(drv);
+}
+
+static void test_uptime(void)
+{
+    nxl_driver *drv = open_driver(NULL);
+    char *up = NULL;
+
+    CHECK_OK(nxl_host_get_uptime(drv, &up, &e_));
+    /* 93784 s = 1 day, 2:03. */
+    CU_ASSERT_TRUE(has(up, " up 1 day,  2:03,  "));
+    CU_ASSERT_TRUE(has(up, "load average: 0.50, 0.25, 0.10"));
+    CU_ASSERT_TRUE(up && up[0] == ' ' && up[3] == ':' && up[6] == ':');
+    free(up);
+    up = NULL;
+    put_fixture("uptime", "125.5 1.0\n");
+    CHECK_OK(nxl_host_get_uptime(drv, &up, &e_));
+    CU_ASSERT_TRUE(has(up, " up 2 min,  "));
+    free(up);
+    up = NULL;
+    put_fixture("uptime", "garbage\n");
+    CHECK_FAIL(nxl_host_get_uptime(drv, &up, &e_), NXL_E_IO, "uptime");
+    CU_ASSERT_PTR_NULL(up);
+    put_fixture("uptime", "93784.12 180000.00\n");
+    nxl_driver_close(drv);
+}
+
+static void test_ip_and_connector(void)
+{
+    nxl_driver *drv = open_driver(NULL);
+    nxl_volume_connector vc;
+    unsigned char addr[16];
+    char *ip = NULL;
+    int rc;
+
+    rc = nxl_host_get_ip_addr(drv, &ip, NULL);
+    /* A sandbox may have only loopback: then NOT_FOUND, never garbage. */
+    CU_ASSERT_TRUE(rc == NXL_E_NOT_FOUND || rc == 0);
+    if (rc == 0) {
+        CU_ASSERT_TRUE(inet_pton(AF_INET, ip, addr) == 1 ||
+                       inet_pton(AF_INET6, ip, addr) == 1);
+        CU_ASSERT_STRING_NOT_EQUAL(ip, "127.0.0.1");
+    }
+    free(ip);
+    if (rc != 0) {
+        fprintf(stderr, "  (no non-loopback address here: connector "
+                        "checks skipped)\n");
+        nxl_driver_close(drv);
+        return;
+    }
+
+    unlink(initiator_path);
+    nxl_volume_connector_init(&vc);
+    CHECK_OK(nxl_instance_get_volume_connector(drv, NULL, &vc, &e_));
+    CU_ASSERT_PTR_NULL(vc.initiator);
+    CU_ASSERT_STRING_EQUAL(vc.host ?: "", "compute-1");
+    CU_ASSERT_PTR_NOT_NULL(vc.ip);
+    nxl_volume_connector_dispose(&vc);
+
+    put_fixture("initiatorname.iscsi",
+                  "## DO NOT EDIT\nInitiatorName=iqn.1993-08.org.debian:01:"
+                  "abcdef123456\n");
+    CHECK_OK(nxl_instance_get_volume_connector(drv, NULL, &vc, &e_));
+    CU_ASSERT_STRING_EQUAL(vc.initiator ?: "",
+                           "iqn.1993-08.org.debian:01:abcdef123456");
+    nxl_volume_connector_dispose(&vc);
+    put_fixture("initiatorname.iscsi", "InitiatorName=iqn.x; rm -rf /\n");
+    CHECK_FAIL(nxl_instance_get_volume_connector(drv, NULL, &vc, &e_),
+               NXL_E_INVAL, "not an iSCSI name");
+    CU_ASSERT_PTR_NULL(vc.ip);
+    unlink(initiator_path);
+    nxl_driver_close(drv);
+}
+
+static void test_enabled_and_maintenance(void)
+{
+    nxl_driver *drv = open_driver(NULL), *drv2;
+    nxl_test_xsd_guest g;
+    const char *res = NULL;
+    uint32_t type = 0;
+    char *reply = NULL;
+    size_t len = 0;
+
+    CHECK_OK(nxl__xl_host_accepts_work(drv, "spawn", &e_));
+    CHECK_OK(nxl_host_set_enabled(drv, false, &res, &e_));
+    CU_ASSERT_STRING_EQUAL(res ?: "", "disabled");
+    CHECK_FAIL(nxl__xl_host_accepts_work(drv, "spawn", &e_), NXL_E_DENIED,
+               "disabled");
+    /* Persisted: a driver opened later (a restarted service) sees it. */
+    nxl_driver_close(drv);
+    drv2 = open_driver(NULL);
+    CHECK_FAIL(nxl__xl_host_accepts_work(drv2, "spawn", &e_), NXL_E_DENIED,
+               "disabled");
+    CHECK_OK(nxl_host_set_enabled(drv2, true, &res, &e_));
+    CU_ASSERT_STRING_EQUAL(res ?: "", "enabled");
+    CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
+
+    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-2", true, &res, &e_),
+               NXL_E_INVAL, "not this host");
+    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", true, &res, &e_));
+    CU_ASSERT_STRING_EQUAL(res ?: "", "on_maintenance");
+    CHECK_FAIL(nxl__xl_host_accepts_work(drv2, "spawn", &e_), NXL_E_DENIED,
+               "maintenance");
+
+    /* Guests can neither read nor flip the flags. */
+    CU_ASSERT_FATAL(nxl_test_xsd_guest_open(&xsd, 4, &g) == 0);
+    CU_ASSERT_EQUAL(nxl_test_xsd_guest_request(
+                        &g, XS_READ, NXL_XL_HOST_XS_ROOT "/maintenance",
+                        sizeof(NXL_XL_HOST_XS_ROOT "/maintenance"), &type,
+                        &reply, &len),
+                    0);
+    CU_ASSERT_EQUAL(type, XS_ERROR);
+    free(reply);
+    reply = NULL;
+    {
+        static const char wr[] = NXL_XL_HOST_XS_ROOT "/maintenance\0" "0";
+
+        CU_ASSERT_EQUAL(nxl_test_xsd_guest_request(&g, XS_WRITE, wr,
+                                                   sizeof(wr) - 1, &type,
+                                                   &reply, &len),
+                        0);
+        CU_ASSERT_EQUAL(type, XS_ERROR);
+        free(reply);
+    }
+    nxl_test_xsd_guest_close(&g);
+    CHECK_FAIL(nxl__xl_host_accepts_work(drv2, "spawn", &e_), NXL_E_DENIED,
+               "maintenance");
+    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", false, &res, &e_));
+    CU_ASSERT_STRING_EQUAL(res ?: "", "off_maintenance");
+    CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
+    nxl_driver_close(drv2);
+}
+
+static char power_done[32];
+
+static int power_record(const char *action, nxl_error *err)
+{
+    snprintf(power_done, sizeof(power_done), "%s", action);
+    return 0;
+}
+
+static void test_power_action(void)
+{
+    nxl_xl_host_power_fn *saved = nxl__xl_host_power_exec;
+    nxl_port *port = NULL;
+    nxl_driver *drv = open_driver(&port);
+    char *res = NULL;
+    uint32_t domid;
+
+    nxl__xl_host_power_exec = power_record;
+    power_done[0] = '\0';
+    CHECK_FAIL(nxl_host_power_action(drv, "startup", &res, &e_),
+               NXL_E_UNSUPPORTED, "BMC");
+    CU_ASSERT_FATAL(nxl__port_fake_external_create(port, "busy", &domid) == 0);
+    CHECK_FAIL(nxl_host_power_action(drv, "reboot", &res, &e_), NXL_E_DENIED,
+               "1 guest domain still runs");
+    CU_ASSERT_STRING_EQUAL(power_done, "");
+    CU_ASSERT_EQUAL(port->ops->destroy(port, domid, NULL), 0);
+    CHECK_OK(nxl_host_power_action(drv, "reboot", &res, &e_));
+    CU_ASSERT_STRING_EQUAL(res ?: "", "reboot");
+    CU_ASSERT_STRING_EQUAL(power_done, "reboot");
+    free(res);
+    res = NULL;
+    CHECK_OK(nxl_host_power_action(drv, "shutdown", &res, &e_));
+    CU_ASSERT_STRING_EQUAL(power_done, "shutdown");
+    free(res);
+    nxl__xl_host_power_exec = saved;
+    nxl_driver_close(drv);
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    CU_TestFunc fn;
+} test_def;
+
+int main(void)
+{
+    static const test_def tests[] = {
+        {"hypervisor_version", test_version},
+        {"nodes", test_nodes},
+        {"get_available_resource", test_available_resource},
+        {"get_host_cpu_stats", test_cpu_stats},
+        {"get_host_uptime", test_uptime},
+        {"ip address and volume connector", test_ip_and_connector},
+        {"enabled and maintenance persisted", test_enabled_and_maintenance},
+        {"host_power_action", test_power_action},
+    };
+    unsigned int failures, suites_failed;
+    CU_pSuite s;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("host", suite_init, suite_cleanup);
+    for (size_t i = 0; s && i < NXL_ARRAY_SIZE(tests); i++)
+        if (!CU_add_test(s, tests[i].name, tests[i].fn))
+            s = NULL;
+    if (!s) {
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures();
+    suites_failed = CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    if (skip_why[0] && failures == 0) {
+        printf("SKIP: %s\n", skip_why);
+        return NXL_TEST_SKIP;
+    }
+    return failures > 0 || suites_failed > 0 ? 1 : 0;
+}
