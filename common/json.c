@@ -1978,6 +1978,27 @@ static yajl_gen gen_new(bool beautify)
     return g;
 }
 
+/* libxl's generated *_gen_json() functions write into a yajl generator
+ * they are handed; running them through here keeps the generator's
+ * allocation, configuration and buffer in this file, so no other file
+ * calls yajl. fn's yajl_gen_status comes back as an int (ok is 0). */
+int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque, const char *indent,
+                       char **json_r, nxl_error *err)
+{
+    yajl_gen g = gen_new(indent != NULL);
+    int rc;
+
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    if (indent)
+        yajl_gen_config(g, yajl_gen_indent_string, indent);
+    GEN((yajl_gen_status)fn(g, opaque));
+    rc = gen_finish(g, json_r, err);
+out:
+    yajl_gen_free(g);
+    return rc;
+}
+
 int nxl__spawn_req_to_json(const nxl_spawn_req *req, char **json_r,
                            nxl_error *err)
 {

@@ -154,4 +154,12 @@ NXL_HIDDEN int nxl__journal_to_json(const nxl_journal *j, char **json_r,
 NXL_HIDDEN int nxl__journal_from_json(const char *doc, size_t len,
                                       nxl_journal *j_r, nxl_error *err);
 
+/* Runs fn(generator, opaque) on a fresh yajl generator and returns what it
+ * wrote, malloc'd. generator is a yajl_gen; fn returns its
+ * yajl_gen_status. indent NULL: compact; else pretty with that indent. */
+typedef int nxl__json_gen_fn(void *generator, void *opaque);
+NXL_HIDDEN int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque,
+                                  const char *indent, char **json_r,
+                                  nxl_error *err);
+
 #endif /* NOVAXL_COMMON_JSON_H */

@@ -107,6 +107,7 @@
 
 #include "novaxl/nxl-error.h"
 #include "novaxl/nxl-types.h"
+#include "common/json.h"
 #include "xl_driver/xl_config.h"
 
 /* xvd[a-z]{1,2}: 26 + 26 * 26 indexes. */
@@ -1325,42 +1326,17 @@ out:
     return rc;
 }
 
+static int gen_domain_config(void *generator, void *cfg)
+{
+    return (int)libxl_domain_config_gen_json(generator, cfg);
+}
+
 int nxl__xl_config_to_json(libxl_domain_config *cfg, char **json_r,
                            nxl_error *err)
 {
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen gen = NULL;
-    char *json = NULL;
-    int rc;
-
     /* libxl_domain_config_to_json() would do the same but wants a ctx,
      * which needs a hypervisor; the generator function it wraps does not.
-     * libxl_yajl_gen_alloc() sets libxl's own pretty-printing. */
-    gen = libxl_yajl_gen_alloc(NULL);
-    if (!gen) {
-        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory for JSON");
-        goto out;
-    }
-    if (libxl_domain_config_gen_json(gen, cfg) != yajl_gen_status_ok ||
-        yajl_gen_get_buf(gen, &buf, &len) != yajl_gen_status_ok) {
-        rc = nxl_error_set(err, NXL_E_FAILED,
-                           "libxl could not write the domain configuration "
-                           "as JSON");
-        goto out;
-    }
-    json = malloc(len + 1);
-    if (!json) {
-        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory for JSON");
-        goto out;
-    }
-    memcpy(json, buf, len);
-    json[len] = '\0';
-    *json_r = NXL_STEAL(json);
-    rc = 0;
-out:
-    if (gen)
-        yajl_gen_free(gen);
-    free(json);
-    return rc;
+     * The four-space indent is libxl's own (libxl_yajl_gen_alloc), so the
+     * output reads exactly like `xl -N`. */
+    return nxl__json_generate(gen_domain_config, cfg, "    ", json_r, err);
 }
