@@ -2253,6 +2253,8 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
     if ((rc = jint(c, v, "domid", false, -1, 0x7fef, &present, &val)))
         goto out;
     r->domid = present ? (int)val : -1;
+    if ((rc = jbool(c, v, "soft_deleted", &r->soft_deleted)))
+        goto out;
     if ((rc = jobject(c, v, "spawn_request", true, &sub)))
         goto out;
     old = jp_key(c, "spawn_request");
@@ -2298,6 +2300,8 @@ int nxl__record_to_json(const nxl_record *r, char **json_r, nxl_error *err)
         (rc = gkv_str(g, "state_name", nxl_power_state_name(r->state), err)) ||
         (rc = gkv_int(g, "domid", r->domid, err)))
         goto out;
+    GEN(gstring(g, "soft_deleted"));
+    GEN(yajl_gen_bool(g, r->soft_deleted));
     GEN(gstring(g, "spawn_request"));
     if ((rc = gen_spawn_req(g, &r->req, err)))
         goto out;
@@ -2421,4 +2425,391 @@ int nxl__journal_to_json(const nxl_journal *j, char **json_r, nxl_error *err)
 out:
     yajl_gen_free(g);
     return rc;
+}
+
+/* ---- generic documents and a writer (the service's JSON-RPC framing) ---- */
+
+/* nxl_json is a yajl_val seen from outside; the root owns the tree. */
+static yajl_val jv(const nxl_json *v)
+{
+    return (yajl_val)v;
+}
+
+/* Every object in the tree: sane size, no duplicate keys. Depth is
+ * bounded by prescan(). */
+static int check_tree(jctx *c, yajl_val v)
+{
+    int rc;
+
+    if (YAJL_IS_OBJECT(v)) {
+        if ((rc = jcheck_object(c, v, NULL)))
+            return rc;
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            size_t old = jp_key(c, v->u.object.keys[i]);
+            rc = check_tree(c, v->u.object.values[i]);
+            jp_pop(c, old);
+            if (rc)
+                return rc;
+        }
+    } else if (YAJL_IS_ARRAY(v)) {
+        for (size_t i = 0; i < v->u.array.len; i++) {
+            size_t old = jp_idx(c, i);
+            rc = check_tree(c, v->u.array.values[i]);
+            jp_pop(c, old);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int nxl__json_parse(const char *doc, size_t len, size_t max, nxl_json **root_r,
+                    nxl_error *err)
+{
+    yajl_val tree = NULL;
+    jctx c;
+    int rc;
+
+    if (!root_r)
+        return nxl_error_set(err, NXL_E_INVAL, "document: no output");
+    if (max && len > max)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "document: too large (%zu bytes, limit %zu)",
+                             len, max);
+    if ((rc = parse_doc(doc, len, "document", &tree, err)))
+        return rc;
+    jctx_init(&c, "document", NULL, err);
+    if ((rc = check_tree(&c, tree))) {
+        yajl_tree_free(tree);
+        return rc;
+    }
+    *root_r = (nxl_json *)tree;
+    return 0;
+}
+
+void nxl__json_free(nxl_json *root)
+{
+    if (root)
+        yajl_tree_free(jv(root));
+}
+
+nxl_json_type nxl__json_type(const nxl_json *v)
+{
+    yajl_val y = jv(v);
+
+    if (!y)
+        return NXL_JSON_NULL;
+    switch (y->type) {
+    case yajl_t_string:
+        return NXL_JSON_STRING;
+    case yajl_t_number:
+        return YAJL_IS_INTEGER(y) ? NXL_JSON_INTEGER : NXL_JSON_NUMBER;
+    case yajl_t_object:
+        return NXL_JSON_OBJECT;
+    case yajl_t_array:
+        return NXL_JSON_ARRAY;
+    case yajl_t_true:
+    case yajl_t_false:
+        return NXL_JSON_BOOL;
+    default:
+        return NXL_JSON_NULL;
+    }
+}
+
+const char *nxl__json_type_name(const nxl_json *v)
+{
+    return jtype(jv(v));
+}
+
+const nxl_json *nxl__json_get(const nxl_json *obj, const char *key)
+{
+    return key ? (const nxl_json *)jget(jv(obj), key) : NULL;
+}
+
+size_t nxl__json_len(const nxl_json *v)
+{
+    yajl_val y = jv(v);
+
+    if (YAJL_IS_OBJECT(y))
+        return y->u.object.len;
+    if (YAJL_IS_ARRAY(y))
+        return y->u.array.len;
+    return 0;
+}
+
+const char *nxl__json_key_at(const nxl_json *obj, size_t i)
+{
+    yajl_val y = jv(obj);
+
+    return YAJL_IS_OBJECT(y) && i < y->u.object.len ? y->u.object.keys[i]
+                                                    : NULL;
+}
+
+const nxl_json *nxl__json_at(const nxl_json *v, size_t i)
+{
+    yajl_val y = jv(v);
+
+    if (YAJL_IS_OBJECT(y) && i < y->u.object.len)
+        return (const nxl_json *)y->u.object.values[i];
+    if (YAJL_IS_ARRAY(y) && i < y->u.array.len)
+        return (const nxl_json *)y->u.array.values[i];
+    return NULL;
+}
+
+const char *nxl__json_string(const nxl_json *v)
+{
+    yajl_val y = jv(v);
+
+    return YAJL_IS_STRING(y) ? y->u.string : NULL;
+}
+
+bool nxl__json_integer(const nxl_json *v, long long *out)
+{
+    yajl_val y = jv(v);
+
+    if (!YAJL_IS_INTEGER(y))
+        return false;
+    *out = YAJL_GET_INTEGER(y);
+    return true;
+}
+
+bool nxl__json_bool(const nxl_json *v, bool *out)
+{
+    yajl_val y = jv(v);
+
+    if (!YAJL_IS_TRUE(y) && !YAJL_IS_FALSE(y))
+        return false;
+    *out = YAJL_IS_TRUE(y);
+    return true;
+}
+
+int nxl__json_to_text(const nxl_json *v, char **json_r, nxl_error *err)
+{
+    yajl_gen g;
+    int rc;
+
+    if (!v || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "to_text: no argument");
+    g = gen_new(false);
+    if (!g)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    if ((rc = gen_tree(g, jv(v), err)) || (rc = gen_finish(g, json_r, err)))
+        goto out;
+    rc = 0;
+out:
+    yajl_gen_free(g);
+    return rc;
+}
+
+struct nxl_jw {
+    yajl_gen g;
+    int rc;        /* the first failure, 0 so far */
+    nxl_error err; /* its details */
+};
+
+nxl_jw *nxl__jw_new(void)
+{
+    nxl_jw *w = calloc(1, sizeof(*w));
+
+    if (!w)
+        return NULL;
+    nxl_error_init(&w->err);
+    w->g = gen_new(false);
+    if (!w->g) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void nxl__jw_free(nxl_jw *w)
+{
+    if (!w)
+        return;
+    yajl_gen_free(w->g);
+    nxl_error_dispose(&w->err);
+    free(w);
+}
+
+/* Records the first failure; later calls are no-ops. */
+static bool jw_ok(nxl_jw *w)
+{
+    return w && w->rc == 0;
+}
+
+static void jw_status(nxl_jw *w, yajl_gen_status s)
+{
+    if (w->rc == 0 && s != yajl_gen_status_ok)
+        w->rc = gen_check(s, &w->err);
+}
+
+void nxl__jw_object_open(nxl_jw *w)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_map_open(w->g));
+}
+
+void nxl__jw_object_close(nxl_jw *w)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_map_close(w->g));
+}
+
+void nxl__jw_array_open(nxl_jw *w)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_array_open(w->g));
+}
+
+void nxl__jw_array_close(nxl_jw *w)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_array_close(w->g));
+}
+
+void nxl__jw_key(nxl_jw *w, const char *key)
+{
+    if (jw_ok(w))
+        jw_status(w, gstring(w->g, key ? key : ""));
+}
+
+void nxl__jw_string(nxl_jw *w, const char *s)
+{
+    if (!jw_ok(w))
+        return;
+    jw_status(w, s ? gstring(w->g, s) : yajl_gen_null(w->g));
+}
+
+/* Invalid UTF-8 (guest console output, say) becomes U+FFFD byte by byte,
+ * so the text still goes out and stays valid. */
+void nxl__jw_string_len(nxl_jw *w, const char *s, size_t len)
+{
+    static const char repl[] = "\xef\xbf\xbd";
+    char *buf;
+    size_t o = 0;
+
+    if (!jw_ok(w))
+        return;
+    if (!s) {
+        jw_status(w, yajl_gen_null(w->g));
+        return;
+    }
+    if (nxl__utf8_valid(s, len)) {
+        jw_status(w, yajl_gen_string(w->g, (const unsigned char *)s, len));
+        return;
+    }
+    if (len > ((size_t)-1 - 1) / 3 || !(buf = malloc(len * 3 + 1))) {
+        w->rc = nxl_error_set(&w->err, NXL_E_NOMEM,
+                              "JSON output: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < len;) {
+        unsigned char c0 = (unsigned char)s[i];
+        size_t n = c0 < 0x80 ? 1 : c0 >= 0xf0 ? 4 : c0 >= 0xe0 ? 3 : 2;
+        if (n <= len - i && nxl__utf8_valid(s + i, n)) {
+            memcpy(buf + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(buf + o, repl, 3);
+            o += 3;
+            i++;
+        }
+    }
+    jw_status(w, yajl_gen_string(w->g, (const unsigned char *)buf, o));
+    free(buf);
+}
+
+void nxl__jw_int(nxl_jw *w, long long v)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_integer(w->g, v));
+}
+
+void nxl__jw_uint(nxl_jw *w, unsigned long long v)
+{
+    char num[32];
+    int n;
+
+    if (!jw_ok(w))
+        return;
+    if (v <= (unsigned long long)LLONG_MAX) {
+        jw_status(w, yajl_gen_integer(w->g, (long long)v));
+        return;
+    }
+    n = snprintf(num, sizeof(num), "%llu", v);
+    jw_status(w, yajl_gen_number(w->g, num, (size_t)n));
+}
+
+void nxl__jw_bool(nxl_jw *w, bool v)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_bool(w->g, v));
+}
+
+void nxl__jw_null(nxl_jw *w)
+{
+    if (jw_ok(w))
+        jw_status(w, yajl_gen_null(w->g));
+}
+
+void nxl__jw_value(nxl_jw *w, const nxl_json *v)
+{
+    if (!jw_ok(w))
+        return;
+    if (!v)
+        jw_status(w, yajl_gen_null(w->g));
+    else
+        w->rc = gen_tree(w->g, jv(v), &w->err);
+}
+
+void nxl__jw_document(nxl_jw *w, const char *doc)
+{
+    yajl_val tree = NULL;
+
+    if (!jw_ok(w))
+        return;
+    if (!doc) {
+        jw_status(w, yajl_gen_null(w->g));
+        return;
+    }
+    w->rc = parse_doc(doc, strlen(doc), "embedded document", &tree, &w->err);
+    if (w->rc == 0)
+        w->rc = gen_tree(w->g, tree, &w->err);
+    yajl_tree_free(tree);
+}
+
+void nxl__jw_kv_string(nxl_jw *w, const char *key, const char *s)
+{
+    nxl__jw_key(w, key);
+    nxl__jw_string(w, s);
+}
+
+void nxl__jw_kv_int(nxl_jw *w, const char *key, long long v)
+{
+    nxl__jw_key(w, key);
+    nxl__jw_int(w, v);
+}
+
+void nxl__jw_kv_uint(nxl_jw *w, const char *key, unsigned long long v)
+{
+    nxl__jw_key(w, key);
+    nxl__jw_uint(w, v);
+}
+
+void nxl__jw_kv_bool(nxl_jw *w, const char *key, bool v)
+{
+    nxl__jw_key(w, key);
+    nxl__jw_bool(w, v);
+}
+
+int nxl__jw_finish(nxl_jw *w, char **json_r, nxl_error *err)
+{
+    if (!w)
+        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
+    if (!json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "JSON output: no output");
+    if (w->rc)
+        return nxl_error_set(err, w->rc, "%s", nxl_error_message(&w->err));
+    return gen_finish(w->g, json_r, err);
 }

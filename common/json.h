@@ -123,6 +123,9 @@ typedef struct nxl_record {
     char uuid[NXL_UUID_STRLEN + 1];
     int state;     /* nxl_power_state the driver last left it in */
     int domid;     /* last domid the driver saw; -1 when none (a hint) */
+    /* soft_delete'd: off and holding nothing until restore (optional in
+     * the document, false when absent). */
+    bool soft_deleted;
     nxl_spawn_req req; /* admin_password and injected files dropped */
 } nxl_record;
 
@@ -161,5 +164,87 @@ typedef int nxl__json_gen_fn(void *generator, void *opaque);
 NXL_HIDDEN int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque,
                                   const char *indent, char **json_r,
                                   nxl_error *err);
+
+
+/* ---- generic documents and a writer (the service's JSON-RPC framing) ---- */
+
+/* A parsed JSON value, read-only; the root owns the whole tree. Parsing
+ * vets the text like every other document here (size, NUL, nesting,
+ * UTF-8, "\u0000"), and every object in the tree is checked for
+ * duplicate keys and key count, so nxl__json_get() is unambiguous. */
+typedef struct nxl_json nxl_json;
+
+typedef enum nxl_json_type {
+    NXL_JSON_NULL,
+    NXL_JSON_BOOL,
+    NXL_JSON_INTEGER, /* a number without fraction or exponent */
+    NXL_JSON_NUMBER,  /* any other number */
+    NXL_JSON_STRING,
+    NXL_JSON_OBJECT,
+    NXL_JSON_ARRAY,
+} nxl_json_type;
+
+/* NXL_E_INVAL with yajl's first message line for bad text; max caps len
+ * below NXL_MAX_DOCUMENT_BYTES (0: that limit). nxl__json_free(*root_r). */
+NXL_HIDDEN int nxl__json_parse(const char *doc, size_t len, size_t max,
+                               nxl_json **root_r, nxl_error *err);
+NXL_HIDDEN void nxl__json_free(nxl_json *root);
+NXL_HIDDEN nxl_json_type nxl__json_type(const nxl_json *v);
+/* "an object", "a string", ... for messages ("nothing" for NULL). */
+NXL_HIDDEN const char *nxl__json_type_name(const nxl_json *v);
+/* The member key of obj; NULL when absent or obj is not an object. */
+NXL_HIDDEN const nxl_json *nxl__json_get(const nxl_json *obj,
+                                         const char *key);
+/* Members of an object or elements of an array (0 otherwise). */
+NXL_HIDDEN size_t nxl__json_len(const nxl_json *v);
+NXL_HIDDEN const char *nxl__json_key_at(const nxl_json *obj, size_t i);
+NXL_HIDDEN const nxl_json *nxl__json_at(const nxl_json *v, size_t i);
+/* The string (owned by the tree), NULL when v is not a string. */
+NXL_HIDDEN const char *nxl__json_string(const nxl_json *v);
+/* false when v is not of that type (an integer out of long long's range
+ * is NXL_JSON_NUMBER, never INTEGER). */
+NXL_HIDDEN bool nxl__json_integer(const nxl_json *v, long long *out);
+NXL_HIDDEN bool nxl__json_bool(const nxl_json *v, bool *out);
+/* v as compact JSON text. free(*json_r). */
+NXL_HIDDEN int nxl__json_to_text(const nxl_json *v, char **json_r,
+                                 nxl_error *err);
+
+/* A compact JSON writer with a sticky error: every call after the first
+ * failure does nothing, and nxl__jw_finish() reports that failure, so a
+ * caller writes a whole document and checks once. Strings must be valid
+ * UTF-8 (an invalid one fails the document: nothing invalid goes out);
+ * NULL strings are written as null. */
+typedef struct nxl_jw nxl_jw;
+
+/* NULL when out of memory (every nxl__jw_* accepts NULL and finish then
+ * reports NXL_E_NOMEM). */
+NXL_HIDDEN nxl_jw *nxl__jw_new(void);
+NXL_HIDDEN void nxl__jw_free(nxl_jw *w);
+NXL_HIDDEN void nxl__jw_object_open(nxl_jw *w);
+NXL_HIDDEN void nxl__jw_object_close(nxl_jw *w);
+NXL_HIDDEN void nxl__jw_array_open(nxl_jw *w);
+NXL_HIDDEN void nxl__jw_array_close(nxl_jw *w);
+NXL_HIDDEN void nxl__jw_key(nxl_jw *w, const char *key);
+NXL_HIDDEN void nxl__jw_string(nxl_jw *w, const char *s);
+/* len bytes of s (may hold NUL bytes, written as \u0000). */
+NXL_HIDDEN void nxl__jw_string_len(nxl_jw *w, const char *s, size_t len);
+NXL_HIDDEN void nxl__jw_int(nxl_jw *w, long long v);
+NXL_HIDDEN void nxl__jw_uint(nxl_jw *w, unsigned long long v);
+NXL_HIDDEN void nxl__jw_bool(nxl_jw *w, bool v);
+NXL_HIDDEN void nxl__jw_null(nxl_jw *w);
+/* Re-emits a parsed value (NULL: null). */
+NXL_HIDDEN void nxl__jw_value(nxl_jw *w, const nxl_json *v);
+/* Embeds a whole JSON document given as text (parsed, then re-emitted,
+ * so nothing malformed gets through); NULL: null. */
+NXL_HIDDEN void nxl__jw_document(nxl_jw *w, const char *doc);
+/* key + value shorthands. */
+NXL_HIDDEN void nxl__jw_kv_string(nxl_jw *w, const char *key, const char *s);
+NXL_HIDDEN void nxl__jw_kv_int(nxl_jw *w, const char *key, long long v);
+NXL_HIDDEN void nxl__jw_kv_uint(nxl_jw *w, const char *key,
+                                unsigned long long v);
+NXL_HIDDEN void nxl__jw_kv_bool(nxl_jw *w, const char *key, bool v);
+/* The document so far (a complete one, if every container was closed),
+ * malloc'd; or the first failure. Does not free w. */
+NXL_HIDDEN int nxl__jw_finish(nxl_jw *w, char **json_r, nxl_error *err);
 
 #endif /* NOVAXL_COMMON_JSON_H */

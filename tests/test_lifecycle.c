@@ -27,13 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
 
 #include "common/internal.h"
 #include "common/json.h"
+#include "aggregates/agg.h"
 #include "novaxl/nxl.h"
+#include "tests/xsd/xsd-harness.h"
+#include "xenstore/xs.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
 #include "xl_driver/xl_store.h"
@@ -46,7 +50,13 @@ typedef struct fixture {
     char images[PATH_MAX];
     nxl_port *port; /* the fake hypervisor: outlives each driver */
     nxl_driver *drv;
+    /* The event thread's poll interval; 0 (the default here) runs none,
+     * so that call logs and fault counts see only the operation's calls. */
+    unsigned events_ms;
 } fixture;
+
+/* The private xenstored for the whole run (host flags, aggregates). */
+static nxl_test_xsd xsd;
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -74,6 +84,8 @@ static int open_driver(fixture *fx)
     rc = nxl_driver_open("libxl", &cfg, &fx->drv, &err);
     if (rc == 0)
         rc = nxl__xl_driver_use_port(fx->drv, fx->port, true, &err);
+    if (rc == 0)
+        nxl__xl_driver_set_event_poll(fx->drv, fx->events_ms);
     if (rc == 0)
         rc = nxl_host_init(fx->drv, "testhost", &err);
     if (rc)
@@ -701,7 +713,16 @@ static int op_pause(fixture *fx)
  * reaching k. prep sets the instance up (spawned, or powered off) first.
  * After each crash a new driver runs init_host, and check judges what it
  * finds. Returns how many crash points there were. */
-static unsigned crash_loop(crash_op_fn *op, bool spawned, bool off,
+/* What crash_loop does after spawning, before the crashing op. */
+enum { PREP_NONE = 0, PREP_OFF = 1, PREP_SUSPEND = 2, PREP_SOFT_DELETE = 3 };
+
+static int do_soft_delete(fixture *fx, const char *uuid, bool del,
+                          nxl_error *err);
+
+static int do_suspend(fixture *fx, const char *uuid, bool suspend,
+                      nxl_error *err);
+
+static unsigned crash_loop(crash_op_fn *op, bool spawned, int prep,
                            void (*check)(fixture *fx, unsigned k))
 {
     unsigned k;
@@ -713,8 +734,12 @@ static unsigned crash_loop(crash_op_fn *op, bool spawned, bool off,
         fx_setup(&fx);
         if (spawned)
             spawn_ok(&fx, UUID_A, "instance-0000000a");
-        if (off)
+        if (prep == PREP_OFF)
             CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+        if (prep == PREP_SUSPEND)
+            CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
+        if (prep == PREP_SOFT_DELETE)
+            CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
         nxl__xl_driver_crash_after(fx.drv, k);
         rc = op(&fx);
         if (!nxl__xl_driver_crashed(fx.drv)) {
@@ -1357,11 +1382,771 @@ static void test_store_documents(void)
     }
 }
 
+/* ---- suspend and resume ---------------------------------------------------------- */
+
+static int do_suspend(fixture *fx, const char *uuid, bool suspend,
+                      nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = suspend ? nxl_instance_suspend(fx->drv, &inst, err)
+                 : nxl_instance_resume(fx->drv, &inst, NULL, NULL, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+/* Whether uuid's instance directory holds name. */
+static bool inst_file(fixture *fx, const char *uuid, const char *name)
+{
+    char path[PATH_MAX * 2];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", fx->instances, uuid, name);
+    return lstat(path, &sb) == 0;
+}
+
+/* The call fails with code and a message containing text. */
+#define CHECK_FAILS(call, want_code, text)                                        \
+    do {                                                                     \
+        nxl_error e_ = NXL_ERROR_INIT;                                       \
+        int rc_ = (call);                                                    \
+        CU_ASSERT_EQUAL(rc_, want_code);                                          \
+        CU_ASSERT_EQUAL(e_.code, want_code);                                      \
+        if (!strstr(nxl_error_message(&e_), text))                           \
+            fprintf(stderr, "\nwanted '%s' in: %s\n", text,                  \
+                    nxl_error_message(&e_));                                 \
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&e_), text));        \
+        nxl_error_dispose(&e_);                                              \
+    } while (0)
+
+static void test_suspend_resume(void)
+{
+    fixture fx;
+    int domid, old;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    old = (int)domid_of(&fx, UUID_A);
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SUSPENDED);
+    CU_ASSERT_EQUAL(domid, -1);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT_TRUE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_TEMP));
+    CU_ASSERT(journal_empty(&fx));
+
+    /* Wrong states: the contract's error, nothing changed. */
+    CHECK_FAILS(do_suspend(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
+                "not running");
+    CHECK_FAILS(do_pause(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
+                "not running");
+    CHECK_FAILS(do_power_on(&fx, UUID_A, &e_), NXL_E_INVALID_STATE,
+                "resume it");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SUSPENDED);
+
+    /* A restart of the service keeps it suspended, image and all. */
+    fx_reopen(&fx);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SUSPENDED);
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, false, NULL), 0);
+    {
+        char *calls = nxl__port_fake_calls(fx.port);
+
+        CU_ASSERT_PTR_NOT_NULL(strstr(calls, "restore unpause"));
+        free(calls);
+    }
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT(domid > 0 && domid != old);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CHECK_FAILS(do_suspend(&fx, UUID_A, false, &e_), NXL_E_INVALID_STATE,
+                "not suspended");
+
+    /* Paused: refused (a paused guest cannot answer the request). */
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    CHECK_FAILS(do_suspend(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
+                "paused, not running");
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+
+    /* Destroying a suspended instance without its disks still removes
+     * its image. */
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT_TRUE(inst_file(&fx, UUID_A, "."));
+    {
+        nxl_instance inst;
+        bool deleted = false;
+
+        make_inst(&inst, UUID_A);
+        CU_ASSERT_EQUAL(
+            nxl_instance_delete_files(fx.drv, &inst, &deleted, NULL), 0);
+        CU_ASSERT_TRUE(deleted);
+        nxl_instance_dispose(&inst);
+    }
+    assert_no_leaks(&fx, 0, "suspend, resume, destroy");
+    fx_teardown(&fx);
+}
+
+static void test_suspend_resume_faults(void)
+{
+    fixture fx;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+
+    /* save refused: the guest keeps running, no image is left. */
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(fx.port, "save", 1, NXL_E_FAILED), 0);
+    CU_ASSERT(do_suspend(&fx, UUID_A, true, NULL) < 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_TEMP));
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT(journal_empty(&fx));
+
+    /* save fails after the guest suspended itself: its memory is in no
+     * complete image, so the instance ends halted, with nothing left. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_fail_after(fx.port, "save", 1, NXL_E_FAILED), 0);
+    CU_ASSERT(do_suspend(&fx, UUID_A, true, NULL) < 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_TEMP));
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+
+    /* restore fails, before or after creating the domain: still
+     * suspended with its image, and a second resume works. */
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_fail(fx.port, "restore", 1, NXL_E_FAILED), 0);
+    CU_ASSERT(do_suspend(&fx, UUID_A, false, NULL) < 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SUSPENDED);
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_fail_after(fx.port, "restore", 1, NXL_E_FAILED), 0);
+    CU_ASSERT(do_suspend(&fx, UUID_A, false, NULL) < 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SUSPENDED);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT_TRUE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT(journal_empty(&fx));
+    /* unpause refused after the restore: the driver cannot tell whether
+     * the guest ran (a real unpause can fail after taking effect), and a
+     * guest that may have run must never go back to its old image (its
+     * disks moved on), so the resume is finished, not undone: the domain
+     * is unpaused again and the image goes. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_fail(fx.port, "unpause", 1, NXL_E_FAILED), 0);
+    CU_ASSERT(do_suspend(&fx, UUID_A, false, NULL) < 0);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT(journal_empty(&fx));
+
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "suspend/resume faults");
+    fx_teardown(&fx);
+}
+
+static int op_suspend(fixture *fx)
+{
+    return do_suspend(fx, UUID_A, true, NULL);
+}
+
+static int op_resume(fixture *fx)
+{
+    return do_suspend(fx, UUID_A, false, NULL);
+}
+
+/* After a crashed suspend or resume: no journal, no half-written image,
+ * and one of three well-defined states, each consistent on disk and in
+ * the hypervisor: RUNNING (one domain, no image), SUSPENDED (no domain, a
+ * complete image), SHUTDOWN (no domain, no image). Then the instance
+ * runs again and is destroyed without leaks. */
+static void check_suspend_crash(fixture *fx, unsigned k)
+{
+    int domid, state = state_of(fx, UUID_A, &domid);
+    bool image = inst_file(fx, UUID_A, NXL_XL_SAVE_FILE);
+    char what[64];
+
+    CU_ASSERT(journal_empty(fx));
+    CU_ASSERT_FALSE(inst_file(fx, UUID_A, NXL_XL_SAVE_TEMP));
+    if (state == NXL_POWER_RUNNING) {
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 1);
+        CU_ASSERT_FALSE(image);
+    } else if (state == NXL_POWER_SUSPENDED) {
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 0);
+        CU_ASSERT_TRUE(image);
+        CU_ASSERT_EQUAL(do_suspend(fx, UUID_A, false, NULL), 0);
+    } else {
+        if (state != NXL_POWER_SHUTDOWN)
+            fprintf(stderr, "\ncrash at %u: state %d\n", k, state);
+        CU_ASSERT_EQUAL(state, NXL_POWER_SHUTDOWN);
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 0);
+        CU_ASSERT_FALSE(image);
+        CU_ASSERT_EQUAL(do_power_on(fx, UUID_A, NULL), 0);
+    }
+    CU_ASSERT_EQUAL(state_of(fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(fx, UUID_A, true, NULL), 0);
+    snprintf(what, sizeof(what), "suspend/resume crashed at point %u", k);
+    assert_no_leaks(fx, 0, what);
+}
+
+static void test_crash_suspend(void)
+{
+    /* begin, save, written, destroy (2 each), after the rename, after
+     * the destroy, the journal's removal. */
+    CU_ASSERT(crash_loop(op_suspend, true, PREP_NONE, check_suspend_crash) >=
+              11);
+}
+
+static void test_crash_resume(void)
+{
+    /* begin, restore, unpause (2 each), after the unpause, removal. */
+    CU_ASSERT(crash_loop(op_resume, true, PREP_SUSPEND, check_suspend_crash) >=
+              8);
+}
+
+/* ---- hooks: host flags and aggregates ------------------------------------------- */
+
+static void test_host_refuses_work(void)
+{
+    const char *result = NULL;
+    fixture fx;
+
+    fx_setup(&fx);
+    CU_ASSERT_EQUAL(nxl_host_set_enabled(fx.drv, false, &result, NULL), 0);
+    CHECK_FAILS(spawn(&fx, UUID_A, "instance-0000000a", &e_), NXL_E_DENIED,
+                "spawn: host 'testhost' is disabled");
+    {
+        /* Refused before anything: the hypervisor was not even asked. */
+        char *calls = nxl__port_fake_calls(fx.port);
+
+        CU_ASSERT_PTR_NOT_NULL(calls);
+        if (calls && calls[0])
+            fprintf(stderr, "\ncalls: %s\n", calls);
+        CU_ASSERT_STRING_EQUAL(calls ? calls : "x", "");
+        free(calls);
+    }
+    assert_no_leaks(&fx, 0, "spawn on a disabled host");
+    CU_ASSERT_EQUAL(nxl_host_set_enabled(fx.drv, true, &result, NULL), 0);
+    CU_ASSERT_EQUAL(
+        nxl_host_maintenance_mode(fx.drv, "testhost", true, &result, NULL), 0);
+    CHECK_FAILS(spawn(&fx, UUID_A, "instance-0000000a", &e_), NXL_E_DENIED,
+                "spawn: host 'testhost' is in maintenance");
+    assert_no_leaks(&fx, 0, "spawn on a host in maintenance");
+    CU_ASSERT_EQUAL(
+        nxl_host_maintenance_mode(fx.drv, "testhost", false, &result, NULL),
+        0);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    fx_teardown(&fx);
+}
+
+static int apply_die(void *opaque, const char *op, const nxl_aggregate *agg,
+                     const char *host, nxl_error *err)
+{
+    (void)opaque;
+    (void)op;
+    (void)agg;
+    (void)host;
+    (void)err;
+    _exit(0); /* killed between the two transitions */
+}
+
+static int agg_state(int64_t id)
+{
+    nxl_agg_record r;
+    nxl_xs *xs = NULL;
+    int state = -1;
+
+    nxl_agg_record_init(&r);
+    if (nxl_xs_open(&xs, NULL) == 0 &&
+        nxl_agg_get(xs, NXL_AGG_XS_ROOT, id, &r, NULL) == 0)
+        state = r.state;
+    nxl_agg_record_dispose(&r);
+    nxl_xs_close(xs);
+    return state;
+}
+
+static void test_init_host_recovers_aggregates(void)
+{
+    nxl_aggregate a;
+    nxl_error err = NXL_ERROR_INIT;
+    fixture fx;
+    pid_t pid;
+    int status = -1;
+
+    nxl_aggregate_init(&a);
+    a.id = 77;
+    a.name = strdup("pool-77");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a.name);
+    fx_setup(&fx);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        nxl_xs *h = NULL;
+
+        if (nxl_xs_open(&h, NULL) != 0)
+            _exit(2);
+        nxl_agg_add_host(h, NXL_AGG_XS_ROOT, &a, "testhost", apply_die, NULL,
+                         NULL);
+        _exit(3);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CU_ASSERT_EQUAL(agg_state(77), NXL_AGG_CHANGING);
+    /* A restarted driver's init_host turns it into error... */
+    fx_reopen(&fx);
+    CU_ASSERT_EQUAL(agg_state(77), NXL_AGG_ERROR);
+    /* ...which undo settles, and the aggregate works again. */
+    if (nxl_aggregate_undo_operation(fx.drv, "add_to_aggregate", &a, "testhost", false,
+                           &err))
+        fprintf(stderr, "undo: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL(err.code, NXL_OK);
+    CU_ASSERT_NOT_EQUAL(agg_state(77), NXL_AGG_ERROR);
+    CU_ASSERT_NOT_EQUAL(agg_state(77), NXL_AGG_CHANGING);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+    nxl_aggregate_dispose(&a);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+#define MAX_EVENTS 4096
+
+typedef struct ev_log {
+    pthread_mutex_t lock;
+    size_t n;
+    nxl_event v[MAX_EVENTS];
+} ev_log;
+
+static void on_event(void *opaque, const nxl_event *ev)
+{
+    ev_log *log = opaque;
+
+    pthread_mutex_lock(&log->lock);
+    if (log->n < MAX_EVENTS)
+        log->v[log->n++] = *ev;
+    pthread_mutex_unlock(&log->lock);
+}
+
+static ev_log *ev_log_new(fixture *fx)
+{
+    ev_log *log = calloc(1, sizeof(*log));
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    pthread_mutex_init(&log->lock, NULL);
+    CU_ASSERT_EQUAL(
+        nxl_driver_register_event_listener(fx->drv, on_event, log, NULL), 0);
+    return log;
+}
+
+static void ev_log_free(fixture *fx, ev_log *log)
+{
+    if (fx->drv)
+        nxl_driver_register_event_listener(fx->drv, NULL, NULL, NULL);
+    pthread_mutex_destroy(&log->lock);
+    free(log);
+}
+
+/* The transitions of uuid's events from index *from on, as names
+ * ("started paused"); *from moves past them. */
+static void ev_names(ev_log *log, const char *uuid, size_t *from, char *out,
+                     size_t size)
+{
+    out[0] = '\0';
+    pthread_mutex_lock(&log->lock);
+    for (; *from < log->n; (*from)++) {
+        size_t used = strlen(out);
+
+        if (strcmp(log->v[*from].uuid, uuid) != 0)
+            continue;
+        CU_ASSERT(log->v[*from].timestamp_us > 0);
+        snprintf(out + used, size - used, "%s%s", used ? " " : "",
+                 nxl_event_transition_name(log->v[*from].transition));
+    }
+    pthread_mutex_unlock(&log->lock);
+}
+
+/* Waits up to 5 s until uuid's events from *from on are exactly want
+ * (then *from moves past them). */
+static void expect_events(ev_log *log, const char *uuid, size_t *from,
+                          const char *want)
+{
+    char got[512] = "";
+
+    for (int i = 0; i < 500; i++) {
+        size_t at = *from;
+
+        ev_names(log, uuid, &at, got, sizeof(got));
+        if (strcmp(got, want) == 0) {
+            *from = at;
+            return;
+        }
+        if (strlen(got) > strlen(want))
+            break;
+        usleep(10000);
+    }
+    fprintf(stderr, "\nevents: wanted '%s', got '%s'\n", want, got);
+    CU_FAIL("unexpected events");
+}
+
+/* No event for uuid from *from on, after waiting a few poll rounds. */
+static void expect_quiet(ev_log *log, const char *uuid, size_t *from,
+                         unsigned ms)
+{
+    char got[512];
+    size_t at = *from;
+
+    usleep(ms * 1000);
+    ev_names(log, uuid, &at, got, sizeof(got));
+    if (got[0])
+        fprintf(stderr, "\nevents: wanted none, got '%s'\n", got);
+    CU_ASSERT_STRING_EQUAL(got, "");
+}
+
+static void test_events_own_operations(void)
+{
+    fixture fx;
+    ev_log *log;
+    size_t at = 0;
+
+    /* No event thread: every event here comes from the operation. */
+    fx_setup(&fx);
+    log = ev_log_new(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    expect_events(log, UUID_A, &at, "started");
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    expect_events(log, UUID_A, &at, "paused");
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+    expect_events(log, UUID_A, &at, "resumed");
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
+    expect_events(log, UUID_A, &at, "suspended");
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, false, NULL), 0);
+    expect_events(log, UUID_A, &at, "resumed");
+    /* A reboot goes from running to running: nothing to report. */
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, NULL), 0);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    expect_events(log, UUID_A, &at, "stopped");
+    /* A refused operation reports nothing. */
+    CU_ASSERT(do_pause(&fx, UUID_A, true, NULL) < 0);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    expect_events(log, UUID_A, &at, "started");
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    expect_events(log, UUID_A, &at, "stopped");
+    ev_log_free(&fx, log);
+    fx_teardown(&fx);
+}
+
+static void test_events_out_of_band(void)
+{
+    fixture fx;
+    ev_log *log;
+    size_t at = 0;
+    int domid, before;
+
+    fx_setup(&fx);
+    fx.events_ms = 20;
+    fx_reopen(&fx);
+    log = ev_log_new(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    expect_events(log, UUID_A, &at, "started");
+    /* Nothing happens: nothing is reported, however often it looks. */
+    expect_quiet(log, UUID_A, &at, 100);
+
+    /* libxl has no pause event: the thread's look finds it. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "pause", domid_of(&fx, UUID_A)), 0);
+    expect_events(log, UUID_A, &at, "paused");
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "unpause", domid_of(&fx, UUID_A)),
+        0);
+    expect_events(log, UUID_A, &at, "resumed");
+
+    /* A crash (libxl's shutdown event): reported, the domain kept. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "crash", domid_of(&fx, UUID_A)), 0);
+    expect_events(log, UUID_A, &at, "crashed");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_CRASHED);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    expect_events(log, UUID_A, &at, "started");
+
+    /* The guest powers itself off: reported, and its shut-down domain
+     * reaped, as xl's on_poweroff=destroy does. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "poweroff", domid_of(&fx, UUID_A)),
+        0);
+    expect_events(log, UUID_A, &at, "stopped");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domid, -1);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    expect_events(log, UUID_A, &at, "started");
+
+    /* The guest reboots itself: built again under a new domid, the
+     * instance stays RUNNING, and that is no event. */
+    before = (int)domid_of(&fx, UUID_A);
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "reboot", (uint32_t)before), 0);
+    /* get_info takes no lock: wait for the rebuild to finish (the new
+     * domain is created paused, then unpaused). */
+    for (int i = 0; i < 500 && ((int)domid_of(&fx, UUID_A) == before ||
+                                state_of(&fx, UUID_A, NULL) !=
+                                    NXL_POWER_RUNNING ||
+                                !journal_empty(&fx));
+         i++)
+        usleep(10000);
+    CU_ASSERT_NOT_EQUAL((int)domid_of(&fx, UUID_A), before);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domid, (int)domid_of(&fx, UUID_A));
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    expect_quiet(log, UUID_A, &at, 100);
+    /* ...and its new domain is watched: xl destroy of it is seen. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)),
+        0);
+    expect_events(log, UUID_A, &at, "stopped");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SHUTDOWN);
+
+    /* The driver's own operations are reported once, not again by the
+     * thread. */
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+    expect_events(log, UUID_A, &at, "started paused resumed");
+    expect_quiet(log, UUID_A, &at, 100);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    expect_events(log, UUID_A, &at, "stopped");
+    assert_no_leaks(&fx, 0, "events out of band");
+    ev_log_free(&fx, log);
+    fx_teardown(&fx);
+}
+
+/* Operations from several threads while the event thread runs and xl
+ * pauses domains behind the driver's back: no crash, no race the
+ * sanitizers see, and each instance's events make sense in order. */
+#define EV_THREADS 3
+#define EV_ROUNDS 15
+
+typedef struct ev_worker {
+    fixture *fx;
+    char uuid[NXL_UUID_STRLEN + 1];
+    int failures;
+} ev_worker;
+
+static void *ev_worker_main(void *p)
+{
+    ev_worker *w = p;
+    char name[32];
+
+    snprintf(name, sizeof(name), "instance-%s", w->uuid + 28);
+    for (int i = 0; i < EV_ROUNDS; i++) {
+        nxl_error err = NXL_ERROR_INIT;
+
+        if (spawn(w->fx, w->uuid, name, &err) != 0) {
+            fprintf(stderr, "\nspawn: %s\n", nxl_error_message(&err));
+            nxl_error_dispose(&err);
+            w->failures++;
+            break;
+        }
+        /* Pause and unpause may lose to xl's pause: then refused, fine. */
+        do_pause(w->fx, w->uuid, true, NULL);
+        do_pause(w->fx, w->uuid, false, NULL);
+        if (do_destroy(w->fx, w->uuid, true, &err) != 0) {
+            fprintf(stderr, "\ndestroy: %s\n", nxl_error_message(&err));
+            w->failures++;
+        }
+        nxl_error_dispose(&err);
+    }
+    return NULL;
+}
+
+static void test_events_threads(void)
+{
+    ev_worker w[EV_THREADS];
+    pthread_t t[EV_THREADS];
+    fixture fx;
+    ev_log *log;
+
+    fx_setup(&fx);
+    fx.events_ms = 2;
+    fx_reopen(&fx);
+    log = ev_log_new(&fx);
+    for (int i = 0; i < EV_THREADS; i++) {
+        w[i].fx = &fx;
+        w[i].failures = 0;
+        uuid_n(w[i].uuid, sizeof(w[i].uuid), 100 + (unsigned)i);
+        CU_ASSERT_EQUAL_FATAL(
+            pthread_create(&t[i], NULL, ev_worker_main, &w[i]), 0);
+    }
+    for (int k = 0; k < 200; k++) {
+        nxl_port_dominfo *v = NULL;
+        size_t n = 0;
+
+        /* xl pausing and unpausing whatever runs. */
+        if (fx.port->ops->list(fx.port, &v, &n, NULL) == 0 && n > 1)
+            nxl__port_fake_external(fx.port, k % 2 ? "unpause" : "pause",
+                                    v[1 + (size_t)k % (n - 1)].domid);
+        free(v);
+        usleep(500);
+    }
+    for (int i = 0; i < EV_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        CU_ASSERT_EQUAL(w[i].failures, 0);
+    }
+    usleep(50000);
+    for (int i = 0; i < EV_THREADS; i++) {
+        int last = -1, started = 0, stopped = 0;
+
+        pthread_mutex_lock(&log->lock);
+        for (size_t k = 0; k < log->n; k++) {
+            int tr = log->v[k].transition;
+
+            if (strcmp(log->v[k].uuid, w[i].uuid) != 0)
+                continue;
+            /* One change is reported once: never the same twice in a
+             * row, never a pause or resume of a stopped instance. */
+            CU_ASSERT_NOT_EQUAL(tr, last);
+            if (tr == NXL_EVENT_PAUSED || tr == NXL_EVENT_RESUMED)
+                CU_ASSERT(last != NXL_EVENT_STOPPED && last != -1);
+            started += tr == NXL_EVENT_STARTED;
+            stopped += tr == NXL_EVENT_STOPPED;
+            last = tr;
+        }
+        pthread_mutex_unlock(&log->lock);
+        CU_ASSERT_EQUAL(started, EV_ROUNDS);
+        CU_ASSERT_EQUAL(stopped, EV_ROUNDS);
+        CU_ASSERT_EQUAL(last, NXL_EVENT_STOPPED);
+    }
+    assert_no_leaks(&fx, 0, "events under threads");
+    ev_log_free(&fx, log);
+    fx_teardown(&fx);
+}
+
+/* ---- soft_delete and restore ------------------------------------------------------ */
+
+static int do_soft_delete(fixture *fx, const char *uuid, bool del,
+                          nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = del ? nxl_instance_soft_delete(fx->drv, &inst, err)
+             : nxl_instance_restore(fx->drv, &inst, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static void test_soft_delete_restore(void)
+{
+    fixture fx;
+    ev_log *log;
+    size_t at = 0;
+    int domid;
+
+    fx_setup(&fx);
+    log = ev_log_new(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CHECK_FAILS(do_soft_delete(&fx, UUID_A, false, &e_), NXL_E_INVALID_STATE,
+                "not soft-deleted");
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domid, -1);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    /* Idempotent; still an instance; only restore brings it back. */
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
+    CHECK_FAILS(do_power_on(&fx, UUID_A, &e_), NXL_E_INVALID_STATE,
+                "soft-deleted; restore it");
+    CHECK_FAILS(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, &e_),
+                NXL_E_INVALID_STATE, "soft-deleted; restore it");
+    fx_reopen(&fx); /* the mark survives a restart */
+    nxl_driver_register_event_listener(fx.drv, on_event, log, NULL);
+    CHECK_FAILS(do_power_on(&fx, UUID_A, &e_), NXL_E_INVALID_STATE,
+                "soft-deleted");
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    expect_events(log, UUID_A, &at, "started stopped started");
+    /* A suspended instance loses its image too: it holds nothing. */
+    CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_FALSE(inst_file(&fx, UUID_A, NXL_XL_SAVE_FILE));
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    /* A failed boot leaves an ordinary halted instance. */
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(fx.port, "create", 1, NXL_E_FAILED),
+                    0);
+    CU_ASSERT(do_soft_delete(&fx, UUID_A, false, NULL) < 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "soft_delete and restore");
+    ev_log_free(&fx, log);
+    fx_teardown(&fx);
+}
+
+static int op_soft_delete(fixture *fx)
+{
+    return do_soft_delete(fx, UUID_A, true, NULL);
+}
+
+static int op_restore(fixture *fx)
+{
+    return do_soft_delete(fx, UUID_A, false, NULL);
+}
+
+/* After a crashed soft_delete or restore: no journal, and RUNNING with
+ * its domain, or halted without one (soft-deleted or not); restore or
+ * power_on, whichever fits, then brings it back. */
+static void check_soft_delete_crash(fixture *fx, unsigned k)
+{
+    int state = state_of(fx, UUID_A, NULL);
+    char what[64];
+
+    CU_ASSERT(journal_empty(fx));
+    if (state == NXL_POWER_RUNNING) {
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 1);
+    } else {
+        CU_ASSERT_EQUAL(state, NXL_POWER_SHUTDOWN);
+        CU_ASSERT_EQUAL(domains_with(fx, UUID_A), 0);
+        if (do_soft_delete(fx, UUID_A, false, NULL) != 0)
+            CU_ASSERT_EQUAL(do_power_on(fx, UUID_A, NULL), 0);
+    }
+    CU_ASSERT_EQUAL(state_of(fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(fx, UUID_A, true, NULL), 0);
+    snprintf(what, sizeof(what), "soft_delete/restore crashed at %u", k);
+    assert_no_leaks(fx, 0, what);
+}
+
+static void test_crash_soft_delete(void)
+{
+    CU_ASSERT(crash_loop(op_soft_delete, true, PREP_NONE,
+                         check_soft_delete_crash) >= 6);
+    CU_ASSERT(crash_loop(op_restore, true, PREP_SOFT_DELETE,
+                         check_soft_delete_crash) >= 6);
+}
+
 int main(void)
 {
     CU_pSuite s;
     unsigned failures;
+    int rc;
 
+    rc = nxl_test_xsd_start(&xsd);
+    if (rc != 0) {
+        fprintf(stderr, "xenstored: %s\n", xsd.why);
+        nxl_test_xsd_stop(&xsd);
+        return rc == NXL_TEST_SKIP ? NXL_TEST_SKIP : 1;
+    }
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     s = CU_add_suite("lifecycle_fake", NULL, NULL);
@@ -1391,13 +2176,31 @@ int main(void)
         !CU_add_test(s, "reboot", test_reboot) ||
         !CU_add_test(s, "crash dump and files", test_crash_dump_and_files) ||
         !CU_add_test(s, "concurrency", test_concurrency) ||
-        !CU_add_test(s, "lock across holders", test_lock_across_holders)) {
+        !CU_add_test(s, "lock across holders", test_lock_across_holders) ||
+        !CU_add_test(s, "suspend and resume", test_suspend_resume) ||
+        !CU_add_test(s, "suspend/resume: port faults",
+                     test_suspend_resume_faults) ||
+        !CU_add_test(s, "crash: suspend", test_crash_suspend) ||
+        !CU_add_test(s, "crash: resume", test_crash_resume) ||
+        !CU_add_test(s, "spawn: host disabled or in maintenance",
+                     test_host_refuses_work) ||
+        !CU_add_test(s, "init_host recovers aggregates",
+                     test_init_host_recovers_aggregates) ||
+        !CU_add_test(s, "events: own operations",
+                     test_events_own_operations) ||
+        !CU_add_test(s, "events: out of band", test_events_out_of_band) ||
+        !CU_add_test(s, "events: threads", test_events_threads) ||
+        !CU_add_test(s, "soft_delete and restore", test_soft_delete_restore) ||
+        !CU_add_test(s, "crash: soft_delete, restore",
+                     test_crash_soft_delete)) {
         CU_cleanup_registry();
+        nxl_test_xsd_stop(&xsd);
         return 1;
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
     CU_cleanup_registry();
+    nxl_test_xsd_stop(&xsd);
     return failures ? 1 : 0;
 }

@@ -14,7 +14,10 @@ check_PROGRAMS += tests/test_lifecycle
 TESTS += tests/test_lifecycle
 tests_test_lifecycle_SOURCES = tests/test_lifecycle.c
 tests_test_lifecycle_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_test_lifecycle_LDADD = libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
+# A private xenstored (tests/xsd): spawn reads the host's enabled and
+# maintenance flags there, and init_host recovers aggregates there.
+tests_test_lifecycle_LDADD = tests/xsd/libnxlxsdtest.la \
+	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 endif
 
 # The same lifecycle on real Xen, through the public API: run by the lab

@@ -540,6 +540,10 @@ const nxl_driver_ops nxl_xl_driver_ops = {
     .power_on = nxl_xl_power_on,
     .pause = nxl_xl_pause,
     .unpause = nxl_xl_unpause,
+    .suspend = nxl_xl_suspend,
+    .resume = nxl_xl_resume,
+    .soft_delete = nxl_xl_soft_delete,
+    .restore = nxl_xl_restore,
     .trigger_crash_dump = nxl_xl_trigger_crash_dump,
 
     .dhcp_options_for_instance = nxl_xl_dhcp_options_for_instance,

@@ -52,7 +52,10 @@
 #include "common/driver.h"
 #include "common/internal.h"
 #include "common/json.h"
+#include "aggregates/agg.h"
+#include "xenstore/xs.h"
 #include "xl_driver/xl_config.h"
+#include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
 #include "xl_driver/xl_store.h"
@@ -74,16 +77,31 @@ int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err)
         return nxl_error_set(err, NXL_E_NOMEM,
                              "libxl driver: cannot create a mutex");
     }
+    if (pthread_mutex_init(&st->ev_lock, NULL) != 0) {
+        pthread_mutex_destroy(&st->lock);
+        free(st);
+        return nxl_error_set(err, NXL_E_NOMEM,
+                             "libxl driver: cannot create a mutex");
+    }
     nxl__xl_store_init(&st->store);
     st->soft_reboot_timeout_ms = NXL_XL_SOFT_REBOOT_TIMEOUT_MS;
+    st->ev_poll_ms = NXL_XL_EVENT_POLL_MS;
     *st_r = st;
     return 0;
 }
+
+static void ev_thread_stop(nxl_xl_state *st);
+static int ev_thread_start(nxl_driver *drv, nxl_error *err);
 
 void nxl__xl_state_free(nxl_xl_state *st)
 {
     if (!st)
         return;
+    /* The thread uses the port: it goes first. */
+    ev_thread_stop(st);
+    free(st->known);
+    free(st->pending);
+    pthread_mutex_destroy(&st->ev_lock);
     if (!st->port_borrowed)
         nxl__port_free(st->port);
     nxl__xl_store_dispose(&st->store);
@@ -143,6 +161,15 @@ bool nxl__xl_driver_crashed(nxl_driver *drv)
 void nxl__xl_driver_set_soft_reboot_timeout(nxl_driver *drv, unsigned ms)
 {
     state_of(drv)->soft_reboot_timeout_ms = ms;
+}
+
+void nxl__xl_driver_set_event_poll(nxl_driver *drv, unsigned ms)
+{
+    nxl_xl_state *st = state_of(drv);
+
+    pthread_mutex_lock(&st->ev_lock);
+    st->ev_poll_ms = ms;
+    pthread_mutex_unlock(&st->ev_lock);
 }
 
 /* True when the simulated crash happens here (or has happened): the
@@ -328,6 +355,142 @@ static int wait_shutdown(nxl_xl_state *st, uint32_t domid, uint64_t timeout_ms,
     }
 }
 
+/* ---- events: what the listener is told ---------------------------------------- */
+
+/* Events come from two places: each operation reports the change it made
+ * (spawn: started, pause: paused, ...), and the event thread reports
+ * changes nobody here made (xl behind our back, the guest itself), found
+ * from libxl's domain shutdown and death events and, for what libxl has
+ * no event for (pause, unpause), from its periodic look. Both go through
+ * ev_note, which remembers the last state the listener was told per
+ * instance, so one change is reported once whoever sees it first. Both
+ * call it with the instance's lock held, so their views of one instance
+ * are serialised. */
+struct nxl_xl_ev_known {
+    char uuid[NXL_UUID_STRLEN + 1];
+    int state; /* nxl_power_state */
+};
+
+/* The transition from one power state to another; -1 when there is none
+ * to tell (no change, or from halted to gone). NXL_POWER_NOSTATE as
+ * `to` means the instance is gone (destroyed). */
+static int ev_transition(int from, int to)
+{
+    if (from == to)
+        return -1;
+    switch (to) {
+    case NXL_POWER_RUNNING:
+        return from == NXL_POWER_PAUSED || from == NXL_POWER_SUSPENDED
+                   ? NXL_EVENT_RESUMED
+                   : NXL_EVENT_STARTED;
+    case NXL_POWER_PAUSED:
+        return NXL_EVENT_PAUSED;
+    case NXL_POWER_SUSPENDED:
+        return NXL_EVENT_SUSPENDED;
+    case NXL_POWER_CRASHED:
+        return NXL_EVENT_CRASHED;
+    case NXL_POWER_SHUTDOWN:
+        return NXL_EVENT_STOPPED;
+    case NXL_POWER_NOSTATE:
+        /* Destroyed: a stop, unless it had stopped already. */
+        return from == NXL_POWER_SHUTDOWN || from == NXL_POWER_CRASHED
+                   ? -1
+                   : NXL_EVENT_STOPPED;
+    default:
+        return -1;
+    }
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* uuid is now in state `to` (NXL_POWER_NOSTATE: gone). `from` is the state
+ * the caller saw before its change, or -1 when it has no idea (the event
+ * thread): then, for an instance the listener was never told of, `to` is
+ * only remembered, as the starting point. Queues the event for ev_flush.
+ * Never fails: on out of memory the event is dropped (and logged), as a
+ * listener cannot be told anything then anyway. */
+static void ev_note(nxl_xl_state *st, const char *uuid, int from, int to)
+{
+    nxl_xl_ev_known *k = NULL;
+    size_t i;
+    int t;
+
+    pthread_mutex_lock(&st->ev_lock);
+    for (i = 0; i < st->n_known; i++)
+        if (strcmp(st->known[i].uuid, uuid) == 0) {
+            k = &st->known[i];
+            break;
+        }
+    /* What the listener last heard wins over the caller's view. */
+    if (k)
+        from = k->state;
+    t = from < 0 ? -1 : ev_transition(from, to);
+    if (to == NXL_POWER_NOSTATE) {
+        if (k)
+            st->known[i] = st->known[--st->n_known];
+    } else if (k) {
+        k->state = to;
+    } else {
+        nxl_xl_ev_known *v =
+            realloc(st->known, (st->n_known + 1) * sizeof(*v));
+
+        if (v) {
+            st->known = v;
+            memcpy(v[st->n_known].uuid, uuid, sizeof(v->uuid));
+            v[st->n_known].state = to;
+            st->n_known++;
+        }
+    }
+    if (t >= 0) {
+        nxl_event *v = realloc(st->pending, (st->n_pending + 1) * sizeof(*v));
+
+        if (v) {
+            st->pending = v;
+            memset(&v[st->n_pending], 0, sizeof(*v));
+            memcpy(v[st->n_pending].uuid, uuid, sizeof(v->uuid));
+            v[st->n_pending].transition = t;
+            v[st->n_pending].timestamp_us = now_us();
+            st->n_pending++;
+        } else {
+            nxl__debug("events: out of memory; %s of %s dropped",
+                       nxl_event_transition_name(t), uuid);
+        }
+    }
+    pthread_mutex_unlock(&st->ev_lock);
+}
+
+/* Hands queued events to the listener, in order, with no lock held (a
+ * listener may call back into the driver). Whoever finds the queue being
+ * delivered leaves its events to that thread, which drains it. Call with
+ * no instance lock held. */
+static void ev_flush(nxl_xl_state *st)
+{
+    pthread_mutex_lock(&st->ev_lock);
+    if (st->delivering || !st->drv) {
+        pthread_mutex_unlock(&st->ev_lock);
+        return;
+    }
+    st->delivering = true;
+    while (st->n_pending > 0) {
+        nxl_event ev = st->pending[0];
+
+        memmove(&st->pending[0], &st->pending[1],
+                (st->n_pending - 1) * sizeof(ev));
+        st->n_pending--;
+        pthread_mutex_unlock(&st->ev_lock);
+        nxl__driver_emit_event(st->drv, &ev, NULL);
+        pthread_mutex_lock(&st->ev_lock);
+    }
+    st->delivering = false;
+    pthread_mutex_unlock(&st->ev_lock);
+}
+
 /* ---- operations: lock, journal, crash points -------------------------------- */
 
 typedef struct lc_op {
@@ -384,6 +547,122 @@ out:
     return rc;
 }
 
+/* ---- save images ---------------------------------------------------------------- */
+
+/* The save image of uuid (final when !temp); NULL on out of memory. */
+static char *save_path(nxl_xl_state *st, const char *uuid, bool temp)
+{
+    return nxl__xl_store_instance_file(&st->store, uuid,
+                                       temp ? NXL_XL_SAVE_TEMP
+                                            : NXL_XL_SAVE_FILE);
+}
+
+static bool save_exists(nxl_xl_state *st, const char *uuid, bool temp)
+{
+    char *p = save_path(st, uuid, temp);
+    struct stat sb;
+    bool ok = p && lstat(p, &sb) == 0;
+
+    free(p);
+    return ok;
+}
+
+static int remove_save(nxl_xl_state *st, const char *uuid, bool temp,
+                       nxl_error *err)
+{
+    char *p = save_path(st, uuid, temp);
+    int rc;
+
+    if (!p)
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    rc = nxl__xl_store_remove_file(p, err);
+    free(p);
+    return rc;
+}
+
+/* Both the image and any half-written one. */
+static int remove_save_files(nxl_xl_state *st, const char *uuid,
+                             nxl_error *err)
+{
+    int rc = remove_save(st, uuid, true, err);
+
+    return rc ? rc : remove_save(st, uuid, false, err);
+}
+
+/* No domain with uuid any more, and the record says state. */
+static int gone_as(nxl_xl_state *st, const char *uuid, int state,
+                   nxl_error *err)
+{
+    int rc = destroy_by_uuid(st, uuid, err);
+
+    return rc ? rc : set_record_state(st, uuid, state, -1, err);
+}
+
+/* suspend's recovery. The image is complete once renamed to its final
+ * name (or journaled "written", then it only needs the rename): from then
+ * on the suspend is finished (the domain goes, the record says
+ * SUSPENDED). Before, it is rolled back: the half-written image goes, and
+ * a guest that had already suspended itself for the save (its memory is
+ * not in a complete image, and the port cannot cancel a suspend) is
+ * destroyed, leaving the instance SHUTDOWN, as after a crash of the
+ * guest; a guest still running keeps running. */
+static int recover_suspend(nxl_xl_state *st, const nxl_journal *j,
+                           nxl_error *err)
+{
+    nxl_port_dominfo d;
+    bool found = false;
+    int rc;
+
+    if (has_step(j, "written") && !save_exists(st, j->uuid, false) &&
+        save_exists(st, j->uuid, true)) {
+        char *from = save_path(st, j->uuid, true);
+        char *to = save_path(st, j->uuid, false);
+
+        rc = from && to ? nxl__xl_store_rename(from, to, err)
+                        : nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+        free(from);
+        free(to);
+        if (rc)
+            return rc;
+    }
+    if ((rc = remove_save(st, j->uuid, true, err)))
+        return rc;
+    if (save_exists(st, j->uuid, false))
+        return gone_as(st, j->uuid, NXL_POWER_SUSPENDED, err);
+    if ((rc = find_domain(st, j->uuid, &d, &found, err)))
+        return rc;
+    if (found && (d.shutdown || d.dying))
+        return gone_as(st, j->uuid, NXL_POWER_SHUTDOWN, err);
+    return 0;
+}
+
+/* resume's recovery. Until the restored domain was journaled to be
+ * unpaused, the guest has not run: it is destroyed and the instance stays
+ * SUSPENDED with its image, so resume can be tried again. From then on
+ * the guest may have run and written to its disks, which makes the image
+ * stale (restoring it again would corrupt them): the resume is finished,
+ * the domain unpaused if it still is paused, the image removed. */
+static int recover_resume(nxl_xl_state *st, const nxl_journal *j,
+                          nxl_error *err)
+{
+    nxl_port_dominfo d;
+    bool found = false;
+    int rc;
+
+    if (!has_step(j, "unpause"))
+        return gone_as(st, j->uuid, NXL_POWER_SUSPENDED, err);
+    if ((rc = find_domain(st, j->uuid, &d, &found, err)))
+        return rc;
+    if (found && d.paused && !d.shutdown && !d.dying &&
+        (rc = st->port->ops->unpause(st->port, d.domid, err)))
+        return rc;
+    if ((rc = set_record_state(st, j->uuid,
+                               found ? NXL_POWER_RUNNING : NXL_POWER_SHUTDOWN,
+                               found ? (int)d.domid : -1, err)))
+        return rc;
+    return remove_save_files(st, j->uuid, err);
+}
+
 /* Finishes or rolls back the operation j describes (see the top of this
  * file), then removes j. Called with the instance's lock held. */
 static int recover(nxl_xl_state *st, const nxl_journal *j, nxl_error *err)
@@ -406,6 +685,33 @@ static int recover(nxl_xl_state *st, const nxl_journal *j, nxl_error *err)
             return rc;
         if (j->destroy_disks &&
             (rc = nxl__xl_store_remove_instance_dir(&st->store, j->uuid, err)))
+            return rc;
+        if (!j->destroy_disks && (rc = remove_save_files(st, j->uuid, err)))
+            return rc;
+    } else if (strcmp(op, "soft_delete") == 0) {
+        nxl_record rec;
+
+        /* Finished: the domain and image go, the record is marked. */
+        if ((rc = destroy_by_uuid(st, j->uuid, err)) ||
+            (rc = remove_save_files(st, j->uuid, err)))
+            return rc;
+        nxl__record_init(&rec);
+        rc = nxl__xl_record_load(&st->store, j->uuid, &rec, err);
+        if (rc == 0 && (!rec.soft_deleted || rec.domid != -1 ||
+                        rec.state != NXL_POWER_SHUTDOWN)) {
+            rec.soft_deleted = true;
+            rec.state = NXL_POWER_SHUTDOWN;
+            rec.domid = -1;
+            rc = nxl__xl_record_save(&st->store, &rec, err);
+        }
+        nxl__record_dispose(&rec);
+        if (rc)
+            return rc;
+    } else if (strcmp(op, "suspend") == 0) {
+        if ((rc = recover_suspend(st, j, err)))
+            return rc;
+    } else if (strcmp(op, "resume") == 0) {
+        if ((rc = recover_resume(st, j, err)))
             return rc;
     } else if (strcmp(op, "power_off") == 0) {
         if ((rc = destroy_by_uuid(st, j->uuid, err)) ||
@@ -439,15 +745,16 @@ static int recover(nxl_xl_state *st, const nxl_journal *j, nxl_error *err)
     return nxl__xl_journal_remove(&st->store, j->uuid, err);
 }
 
-/* Takes the instance's lock, waiting for an operation in progress, and
- * first deals with any journal an interrupted operation left. */
-static int op_lock(lc_op *op, nxl_error *err)
+/* Takes the instance's lock (waiting for an operation in progress when
+ * wait, else NXL_E_CONFLICT), and first deals with any journal an
+ * interrupted operation left. */
+static int op_lock_mode(lc_op *op, bool wait, nxl_error *err)
 {
     nxl_journal old;
     nxl_error e = NXL_ERROR_INIT;
     int rc;
 
-    rc = nxl__xl_lock(&op->st->store, op->uuid, true, &op->lock_fd, err);
+    rc = nxl__xl_lock(&op->st->store, op->uuid, wait, &op->lock_fd, err);
     if (rc)
         return rc;
     if (!nxl__xl_journal_exists(&op->st->store, op->uuid))
@@ -461,6 +768,11 @@ static int op_lock(lc_op *op, nxl_error *err)
         fail_with(err, rc, &e, op->method, op->uuid);
     nxl_error_dispose(&e);
     return rc;
+}
+
+static int op_lock(lc_op *op, nxl_error *err)
+{
+    return op_lock_mode(op, true, err);
 }
 
 static int op_save(lc_op *op, nxl_error *err)
@@ -988,6 +1300,31 @@ out:
     nxl_strv_dispose(&uuids);
 }
 
+/* Aggregate records a crashed add or remove left `changing` become
+ * `error` (undo_aggregate_operation settles them): until then every
+ * change to those aggregates would be refused. init_host is when no
+ * operation of ours can be running. */
+static int recover_aggregates(nxl_error *err)
+{
+    nxl_error e = NXL_ERROR_INIT;
+    nxl_xs *xs = NULL;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = nxl_xs_open(&xs, &e)) == 0)
+        rc = nxl_agg_recover(xs, NXL_AGG_XS_ROOT, &n, &e);
+    nxl_xs_close(xs);
+    if (rc)
+        nxl_error_set(err, rc, "init_host: recovering aggregates: %s",
+                      nxl_error_message(&e));
+    else if (n)
+        nxl__debug("init_host: %zu interrupted aggregate operation(s) now "
+                   "in state error",
+                   n);
+    nxl_error_dispose(&e);
+    return rc;
+}
+
 int nxl_xl_init_host(nxl_driver *drv, const char *host, nxl_error *err)
 {
     nxl_xl_state *st = state_of(drv);
@@ -1027,7 +1364,9 @@ int nxl_xl_init_host(nxl_driver *drv, const char *host, nxl_error *err)
     if (rc)
         return rc;
     reconcile_locks(st);
-    return 0;
+    if ((rc = recover_aggregates(err)))
+        return rc;
+    return ev_thread_start(drv, err);
 }
 
 int nxl_xl_cleanup_host(nxl_driver *drv, const char *host, nxl_error *err)
@@ -1038,7 +1377,8 @@ int nxl_xl_cleanup_host(nxl_driver *drv, const char *host, nxl_error *err)
     (void)err;
     /* Closes the libxl session; the records stay, and init_host picks
      * them up again. Operations must not be running (nova calls this at
-     * service stop). */
+     * service stop). The event thread uses the port: it stops first. */
+    ev_thread_stop(st);
     pthread_mutex_lock(&st->lock);
     if (!st->port_borrowed)
         nxl__port_free(st->port);
@@ -1203,6 +1543,10 @@ int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
     nxl__record_init(&rec);
     if ((rc = ready(st, "spawn", err)))
         goto out;
+    /* A disabled host, or one in maintenance, takes no new work: refused
+     * before anything exists. */
+    if ((rc = nxl__xl_host_accepts_work(drv, "spawn", err)))
+        goto out;
     /* Everything that can be checked is checked before anything exists:
      * the config (pure translation) and the images it boots from. */
     if ((rc = build_config(drv, req, "spawn", &cfg, &plans, &n_plans, err)))
@@ -1268,6 +1612,7 @@ int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
     }
     if ((rc = nxl__xl_record_save(&st->store, &rec, err)))
         goto out_fail;
+    ev_note(st, uuid, NXL_POWER_NOSTATE, NXL_POWER_RUNNING);
     rc = op_finish(&op, true, err);
     goto out;
 
@@ -1283,6 +1628,7 @@ out:
     plans_free(plans, n_plans);
     nxl__record_dispose(&rec);
     free(dir);
+    ev_flush(st);
     return rc;
 }
 
@@ -1324,7 +1670,13 @@ int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
         ((rc = op_step(&op, "instance_dir", err)) ||
          (rc = nxl__xl_store_remove_instance_dir(&st->store, uuid, err))))
         goto out_unlock;
-    return op_finish(&op, true, err);
+    /* A suspended instance's save image is no disk: it goes either way. */
+    if (!destroy_disks && (rc = remove_save_files(st, uuid, err)))
+        goto out_unlock;
+    ev_note(st, uuid, -1, NXL_POWER_NOSTATE);
+    rc = op_finish(&op, true, err);
+    ev_flush(st);
+    return rc;
 
 out_unlock:
     /* A failed destroy leaves a consistent instance (domain and record,
@@ -1392,12 +1744,14 @@ static int pause_or_unpause(nxl_driver *drv, const nxl_instance *inst,
     rec.domid = (int)d.domid;
     if ((rc = nxl__xl_record_save(&st->store, &rec, err)))
         goto out_unlock;
+    ev_note(st, inst->uuid, state, rec.state);
     rc = op_finish(&op, true, err);
     goto out;
 out_unlock:
     op_finish(&op, !st->dead, NULL);
 out:
     nxl__record_dispose(&rec);
+    ev_flush(st);
     return rc;
 }
 
@@ -1465,6 +1819,7 @@ int nxl_xl_power_off(nxl_driver *drv, const nxl_instance *inst,
     rec.domid = -1;
     if ((rc = nxl__xl_record_save(&st->store, &rec, &cause)))
         goto out_fail;
+    ev_note(st, inst->uuid, power_state_of(&d), NXL_POWER_SHUTDOWN);
     rc = op_finish(&op, true, err);
     goto out;
 out_fail:
@@ -1476,6 +1831,7 @@ out_unlock:
 out:
     nxl_error_dispose(&cause);
     nxl__record_dispose(&rec);
+    ev_flush(st);
     return rc;
 }
 
@@ -1519,7 +1875,7 @@ int nxl_xl_power_on(nxl_driver *drv, const nxl_instance *inst,
     nxl_record rec;
     bool found, done;
     lc_op op;
-    int rc;
+    int rc, before;
 
     (void)network_info;
     (void)bdi;
@@ -1536,14 +1892,23 @@ int nxl_xl_power_on(nxl_driver *drv, const nxl_instance *inst,
                            inst->uuid);
         goto out_unlock;
     }
+    if (rec.soft_deleted) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "power_on: instance %s is soft-deleted; restore "
+                           "it",
+                           inst->uuid);
+        goto out_unlock;
+    }
     if (found && !d.shutdown && !d.dying) {
         /* Already on. A paused domain is left paused: unpause is its own
          * operation in nova, and power_on must not undo a pause. */
         goto out_unlock;
     }
+    before = found ? power_state_of(&d) : NXL_POWER_SHUTDOWN;
     if ((rc = op_begin(&op, "power_on", &cause)) ||
         (rc = restart_domain(drv, &op, &rec, found, &cause)))
         goto out_fail;
+    ev_note(st, inst->uuid, before, NXL_POWER_RUNNING);
     rc = op_finish(&op, true, err);
     goto out;
 out_fail:
@@ -1557,6 +1922,7 @@ out_unlock:
 out:
     nxl_error_dispose(&cause);
     nxl__record_dispose(&rec);
+    ev_flush(st);
     return rc;
 }
 
@@ -1591,6 +1957,12 @@ int nxl_xl_reboot(nxl_driver *drv, const nxl_instance *inst,
                            inst->uuid);
         goto out_unlock;
     }
+    if (rec.soft_deleted) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "reboot: instance %s is soft-deleted; restore it",
+                           inst->uuid);
+        goto out_unlock;
+    }
     if ((rc = op_begin(&op, "reboot", &cause)))
         goto out_fail;
     /* SOFT asks the guest, and only a running guest can answer; a paused,
@@ -1612,6 +1984,10 @@ int nxl_xl_reboot(nxl_driver *drv, const nxl_instance *inst,
      * it again is the toolstack's job, as it is xl's. */
     if ((rc = restart_domain(drv, &op, &rec, found, &cause)))
         goto out_fail;
+    /* From running to running is no event: nova's manager would take a
+     * STOPPED in the middle of a reboot for the guest stopping. */
+    ev_note(st, inst->uuid, found ? power_state_of(&d) : NXL_POWER_SHUTDOWN,
+            NXL_POWER_RUNNING);
     rc = op_finish(&op, true, err);
     goto out;
 out_fail:
@@ -1629,6 +2005,301 @@ out_unlock:
 out:
     nxl_error_dispose(&cause);
     nxl__record_dispose(&rec);
+    ev_flush(st);
+    return rc;
+}
+
+/* ---- suspend and resume ------------------------------------------------------ */
+
+int nxl_xl_suspend(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    char *tmp = NULL, *final = NULL;
+    bool found, done;
+    lc_op op;
+    int rc, fd = -1, state;
+
+    op_init(&op, st, "suspend", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "suspend", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    state = found ? power_state_of(&d) : rec.state;
+    /* Only a running guest can answer libxl's suspend request (a paused
+     * PV guest never would); nova suspends ACTIVE instances only. */
+    if (state != NXL_POWER_RUNNING) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "suspend: instance %s is %s, not running", uuid,
+                           found ? nxl_power_state_name(state)
+                                 : nxl_power_state_name(rec.state));
+        goto out_unlock;
+    }
+    if (!(tmp = save_path(st, uuid, true)) ||
+        !(final = save_path(st, uuid, false))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "suspend: out of memory");
+        goto out_unlock;
+    }
+    /* The image is written under a temporary name and renamed once
+     * complete and on disk, so a file under the final name is always a
+     * whole image (recover_suspend relies on it). */
+    if ((rc = op_begin(&op, "suspend", &cause)) ||
+        (rc = op_step(&op, "save", &cause)))
+        goto out_fail;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+              0600);
+    if (fd < 0) {
+        rc = nxl_error_set_errno(&cause, NXL_E_IO, errno,
+                                 "cannot create %s", tmp);
+        goto out_fail;
+    }
+    if ((rc = st->port->ops->save(st->port, d.domid, fd, &cause)))
+        goto out_fail;
+    if (fsync(fd) < 0) {
+        rc = nxl_error_set_errno(&cause, NXL_E_IO, errno, "cannot sync %s",
+                                 tmp);
+        goto out_fail;
+    }
+    close(fd);
+    fd = -1;
+    if ((rc = op_step(&op, "written", &cause)) ||
+        (rc = nxl__xl_store_rename(tmp, final, &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "suspend");
+        goto out_fail;
+    }
+    /* libxl leaves the saved domain shut down (reason suspend). */
+    if ((rc = op_step(&op, "destroy", &cause)) ||
+        (rc = destroy_by_uuid(st, uuid, &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "suspend");
+        goto out_fail;
+    }
+    rec.state = NXL_POWER_SUSPENDED;
+    rec.domid = -1;
+    if ((rc = nxl__xl_record_save(&st->store, &rec, &cause)))
+        goto out_fail;
+    ev_note(st, uuid, state, NXL_POWER_SUSPENDED);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    if (fd >= 0)
+        close(fd);
+    fail_with(err, rc, &cause, "suspend", uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    free(tmp);
+    free(final);
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    ev_flush(st);
+    return rc;
+}
+
+int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
+                  const nxl_network_info *network_info,
+                  const nxl_block_device_info *bdi, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    libxl_domain_config cfg;
+    bool have_cfg = false, found, done;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    char *final = NULL;
+    uint32_t domid = 0;
+    lc_op op;
+    int rc, fd = -1;
+
+    (void)network_info;
+    (void)bdi;
+    op_init(&op, st, "resume", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "resume", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (found || rec.state != NXL_POWER_SUSPENDED ||
+        !save_exists(st, uuid, false)) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "resume: instance %s is %s, not suspended", uuid,
+                           nxl_power_state_name(found ? power_state_of(&d)
+                                                      : rec.state));
+        goto out_unlock;
+    }
+    if (!(final = save_path(st, uuid, false))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "resume: out of memory");
+        goto out_unlock;
+    }
+    /* The config is checked (and its disks must be there) before anything
+     * is created. */
+    if ((rc = build_config(drv, &rec.req, "resume", &cfg, NULL, NULL, err)))
+        goto out_unlock;
+    have_cfg = true;
+    if ((rc = op_begin(&op, "resume", &cause)) ||
+        (rc = op_step(&op, "restore", &cause)))
+        goto out_fail;
+    fd = open(final, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        rc = nxl_error_set_errno(&cause, NXL_E_IO, errno, "cannot open %s",
+                                 final);
+        goto out_fail;
+    }
+    rc = st->port->ops->restore(st->port, &cfg, fd, &domid, &cause);
+    close(fd);
+    if (rc)
+        goto out_fail;
+    op.j.domid = (int)domid;
+    if ((rc = op_step(&op, "unpause", &cause)) ||
+        (rc = st->port->ops->unpause(st->port, domid, &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "resume");
+        goto out_fail;
+    }
+    rec.state = NXL_POWER_RUNNING;
+    rec.domid = (int)domid;
+    /* The guest runs: its image is stale from now on, and goes. */
+    if ((rc = nxl__xl_record_save(&st->store, &rec, &cause)) ||
+        (rc = remove_save_files(st, uuid, &cause)))
+        goto out_fail;
+    ev_note(st, uuid, NXL_POWER_SUSPENDED, NXL_POWER_RUNNING);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, rc, &cause, "resume", uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    if (have_cfg)
+        libxl_domain_config_dispose(&cfg);
+    free(final);
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    ev_flush(st);
+    return rc;
+}
+
+/* ---- soft_delete and restore ------------------------------------------------- */
+
+int nxl_xl_soft_delete(nxl_driver *drv, const nxl_instance *inst,
+                       nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found, done;
+    lc_op op;
+    int rc, before;
+
+    op_init(&op, st, "soft_delete", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "soft_delete", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (rec.soft_deleted)
+        goto out_unlock; /* already: nothing more to free */
+    before = found ? power_state_of(&d) : rec.state;
+    /* Holds nothing afterwards: no domain (destroyed, not asked: nova
+     * soft-deletes what the user deleted), no save image either. The
+     * record stays, marked, for restore. */
+    if ((rc = op_begin(&op, "soft_delete", &cause)) ||
+        (rc = op_step(&op, "destroy", &cause)) ||
+        (rc = destroy_by_uuid(st, uuid, &cause)) ||
+        (rc = remove_save_files(st, uuid, &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "soft_delete");
+        goto out_fail;
+    }
+    rec.state = NXL_POWER_SHUTDOWN;
+    rec.domid = -1;
+    rec.soft_deleted = true;
+    if ((rc = nxl__xl_record_save(&st->store, &rec, &cause)))
+        goto out_fail;
+    ev_note(st, uuid, before, NXL_POWER_SHUTDOWN);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, rc, &cause, "soft_delete", uuid);
+    /* Finished, not undone: the journal's recovery completes it. */
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    ev_flush(st);
+    return rc;
+}
+
+int nxl_xl_restore(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found, done;
+    lc_op op;
+    int rc;
+
+    op_init(&op, st, "restore", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "restore", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (!rec.soft_deleted) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "restore: instance %s is not soft-deleted", uuid);
+        goto out_unlock;
+    }
+    /* Unmarked first, then booted as power_on does (journaled as one):
+     * a failure or crash in the boot leaves an ordinary halted instance,
+     * which power_on starts. */
+    rec.soft_deleted = false;
+    if ((rc = op_begin(&op, "power_on", &cause)) ||
+        (rc = nxl__xl_record_save(&st->store, &rec, &cause)) ||
+        (rc = restart_domain(drv, &op, &rec, found, &cause)))
+        goto out_fail;
+    ev_note(st, uuid, NXL_POWER_SHUTDOWN, NXL_POWER_RUNNING);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, rc, &cause, "restore", uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    ev_flush(st);
     return rc;
 }
 
@@ -1715,4 +2386,285 @@ out:
     op_finish(&op, !st->dead, NULL);
     nxl_error_dispose(&e);
     return rc;
+}
+
+/* ---- the event thread ---------------------------------------------------------- */
+
+/* One thread per driver, from init_host to cleanup_host (or close). It
+ * waits on the port's domain events (libxl's DOMAIN_SHUTDOWN and
+ * DOMAIN_DEATH, armed per domain with watch_domain and armed again for
+ * each new domain) and, every ev_poll_ms, looks at every instance, which
+ * also catches what libxl has no event for (pause and unpause with xl).
+ * Per instance, under its lock (an instance an operation holds is left
+ * to that operation, which reports its own change), it does what xl's
+ * own monitor would for our domains and reports the change:
+ *   guest rebooted itself  the domain is built again from the record, as
+ *                          xl does (journaled as a reboot); the instance
+ *                          stays RUNNING and nothing is reported;
+ *   guest powered off      the shut-down domain is destroyed (journaled
+ *                          as a power_off): STOPPED;
+ *   guest crashed          CRASHED; the domain stays for inspection
+ *                          (power_on or destroy clean it up);
+ *   domain gone (xl destroy)  the record says SHUTDOWN: STOPPED;
+ *   paused, unpaused       PAUSED, RESUMED.
+ */
+
+typedef struct ev_armed {
+    uint32_t *v;
+    size_t n;
+} ev_armed;
+
+static bool armed_has(const ev_armed *a, uint32_t domid)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i] == domid)
+            return true;
+    return false;
+}
+
+static void armed_del(ev_armed *a, uint32_t domid)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i] == domid) {
+            a->v[i] = a->v[--a->n];
+            return;
+        }
+}
+
+/* Arms domid's events; on failure the next look tries again. */
+static void arm(nxl_xl_state *st, ev_armed *a, uint32_t domid)
+{
+    uint32_t *v;
+
+    if (armed_has(a, domid))
+        return;
+    v = realloc(a->v, (a->n + 1) * sizeof(*v));
+    if (!v)
+        return;
+    a->v = v;
+    if (st->port->ops->watch_domain(st->port, domid, NULL) == 0)
+        a->v[a->n++] = domid;
+}
+
+static bool is_dead(nxl_xl_state *st)
+{
+    bool dead;
+
+    pthread_mutex_lock(&st->lock);
+    dead = st->dead;
+    pthread_mutex_unlock(&st->lock);
+    return dead;
+}
+
+/* rec's domain, now: by the record's domid (every operation keeps it
+ * current), else from the snapshot taken before the lock. */
+static int live_domain(nxl_xl_state *st, const nxl_record *rec,
+                       const nxl_port_dominfo *snap, size_t n_snap,
+                       nxl_port_dominfo *d_r, bool *found_r, nxl_error *err)
+{
+    int domid = rec->domid;
+
+    *found_r = false;
+    if (domid < 0)
+        for (size_t i = 0; i < n_snap; i++)
+            if (snap[i].domid != 0 && strcmp(snap[i].uuid, rec->uuid) == 0)
+                domid = (int)snap[i].domid;
+    if (domid > 0) {
+        nxl_error e = NXL_ERROR_INIT;
+        int rc = st->port->ops->domain_info(st->port, (uint32_t)domid, d_r,
+                                            &e);
+
+        if (rc && rc != NXL_E_NOT_FOUND) {
+            nxl_error_set(err, rc, "%s", nxl_error_message(&e));
+            nxl_error_dispose(&e);
+            return rc;
+        }
+        nxl_error_dispose(&e);
+        *found_r = rc == 0 && strcmp(d_r->uuid, rec->uuid) == 0;
+    }
+    return 0;
+}
+
+/* Looks at one instance; see above. */
+static void ev_scan_one(nxl_driver *drv, const char *uuid,
+                        const nxl_port_dominfo *snap, size_t n_snap,
+                        ev_armed *armed)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_error e = NXL_ERROR_INIT;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    bool found, done = true;
+    lc_op op;
+    int rc, state;
+
+    op_init(&op, st, "event thread", uuid);
+    nxl__record_init(&rec);
+    if (op_lock_mode(&op, false, &e)) {
+        /* Busy: the operation holding it reports its own change. */
+        if (op.lock_fd >= 0)
+            goto out_unlock;
+        goto out;
+    }
+    rc = nxl__xl_record_load(&st->store, uuid, &rec, &e);
+    if (rc == NXL_E_NOT_FOUND) {
+        ev_note(st, uuid, -1, NXL_POWER_NOSTATE);
+        goto out_unlock;
+    }
+    if (rc || live_domain(st, &rec, snap, n_snap, &d, &found, &e))
+        goto out_unlock;
+    if (found && d.shutdown && !d.dying &&
+        d.shutdown_reason == LIBXL_SHUTDOWN_REASON_REBOOT) {
+        nxl__debug("events: %s rebooted itself; building domain %u again",
+                   uuid, d.domid);
+        op.method = "reboot";
+        if ((rc = op_begin(&op, "reboot", &e)) ||
+            (rc = restart_domain(drv, &op, &rec, true, &e))) {
+            nxl__debug("events: rebuilding %s failed: %s", uuid,
+                       nxl_error_message(&e));
+            done = op_rollback(&op);
+        }
+        /* Whatever happened, the record says where it ended. */
+        nxl__record_dispose(&rec);
+        nxl__record_init(&rec);
+        if (nxl__xl_record_load(&st->store, uuid, &rec, &e) ||
+            live_domain(st, &rec, snap, 0, &d, &found, &e))
+            goto out_unlock;
+    } else if (found && d.shutdown && !d.dying &&
+               d.shutdown_reason == LIBXL_SHUTDOWN_REASON_POWEROFF) {
+        op.method = "power_off";
+        if ((rc = op_begin(&op, "power_off", &e)) ||
+            (rc = op_step(&op, "destroy", &e)) ||
+            (rc = destroy_by_uuid(st, uuid, &e)) ||
+            (rc = set_record_state(st, uuid, NXL_POWER_SHUTDOWN, -1, &e))) {
+            nxl__debug("events: reaping %s failed: %s", uuid,
+                       nxl_error_message(&e));
+            done = op_rollback(&op);
+            goto out_unlock;
+        }
+        found = false;
+        rec.state = NXL_POWER_SHUTDOWN;
+    }
+    if (found) {
+        state = power_state_of(&d);
+        arm(st, armed, d.domid);
+    } else if (rec.state == NXL_POWER_SUSPENDED) {
+        state = NXL_POWER_SUSPENDED;
+    } else {
+        state = NXL_POWER_SHUTDOWN;
+        /* Gone behind our back (xl destroy): halted, as init_host says. */
+        if ((rec.state != NXL_POWER_SHUTDOWN || rec.domid != -1) &&
+            set_record_state(st, uuid, NXL_POWER_SHUTDOWN, -1, &e))
+            goto out_unlock;
+    }
+    ev_note(st, uuid, -1, state);
+out_unlock:
+    op_finish(&op, done && !st->dead, NULL);
+out:
+    if (e.code)
+        nxl__debug("events: %s: %s", uuid, nxl_error_message(&e));
+    nxl_error_dispose(&e);
+    nxl__record_dispose(&rec);
+}
+
+static void ev_scan(nxl_driver *drv, ev_armed *armed)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_port_dominfo *snap = NULL;
+    size_t n_snap = 0;
+    nxl_strv uuids;
+
+    nxl_strv_init(&uuids);
+    if (nxl__xl_store_list_records(&st->store, &uuids, NULL) == 0 &&
+        st->port->ops->list(st->port, &snap, &n_snap, NULL) == 0)
+        for (size_t i = 0; i < uuids.n && !is_dead(st); i++)
+            ev_scan_one(drv, uuids.v[i], snap, n_snap, armed);
+    free(snap);
+    nxl_strv_dispose(&uuids);
+}
+
+/* Longest a wait for events lasts, so that stopping is quick. */
+#define EV_WAIT_MAX_MS 100
+
+static void *ev_main(void *arg)
+{
+    nxl_driver *drv = arg;
+    nxl_xl_state *st = state_of(drv);
+    ev_armed armed = {NULL, 0};
+    uint64_t next_scan = 0;
+
+    for (;;) {
+        nxl_port_event ev;
+        unsigned poll, wait;
+        bool stop;
+        int rc;
+
+        pthread_mutex_lock(&st->ev_lock);
+        stop = st->ev_stop;
+        poll = st->ev_poll_ms;
+        pthread_mutex_unlock(&st->ev_lock);
+        if (stop || is_dead(st))
+            break;
+        if (now_ms() >= next_scan) {
+            ev_scan(drv, &armed);
+            ev_flush(st);
+            next_scan = now_ms() + poll;
+        }
+        wait = poll < EV_WAIT_MAX_MS ? poll : EV_WAIT_MAX_MS;
+        rc = st->port->ops->wait_event(st->port, (int)wait, &ev, NULL);
+        if (rc == 0) {
+            nxl__debug("events: domain %u: %s", ev.domid,
+                       ev.kind == NXL_PORT_EV_DEATH ? "death" : "shutdown");
+            /* libxl disarms a domain once it reports its death. */
+            if (ev.kind == NXL_PORT_EV_DEATH)
+                armed_del(&armed, ev.domid);
+            next_scan = 0; /* look now */
+        } else if (rc != NXL_E_TIMEOUT) {
+            sleep_ms(wait);
+        }
+    }
+    if (!is_dead(st))
+        for (size_t i = 0; i < armed.n; i++)
+            st->port->ops->unwatch_domain(st->port, armed.v[i], NULL);
+    free(armed.v);
+    return NULL;
+}
+
+static int ev_thread_start(nxl_driver *drv, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    int rc = 0, r;
+
+    pthread_mutex_lock(&st->ev_lock);
+    st->drv = drv;
+    if (!st->ev_running && st->ev_poll_ms > 0) {
+        st->ev_stop = false;
+        r = pthread_create(&st->ev_thread, NULL, ev_main, drv);
+        if (r)
+            rc = nxl_error_set_errno(err, NXL_E_NOMEM, r,
+                                     "init_host: cannot start the event "
+                                     "thread");
+        else
+            st->ev_running = true;
+    }
+    pthread_mutex_unlock(&st->ev_lock);
+    return rc;
+}
+
+static void ev_thread_stop(nxl_xl_state *st)
+{
+    pthread_t t;
+
+    pthread_mutex_lock(&st->ev_lock);
+    if (!st->ev_running) {
+        pthread_mutex_unlock(&st->ev_lock);
+        return;
+    }
+    st->ev_stop = true;
+    t = st->ev_thread;
+    pthread_mutex_unlock(&st->ev_lock);
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&st->ev_lock);
+    st->ev_running = false;
+    pthread_mutex_unlock(&st->ev_lock);
 }

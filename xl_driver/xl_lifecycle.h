@@ -23,6 +23,15 @@
  * HARD one (nova's libvirt driver waits 120 s too). */
 #define NXL_XL_SOFT_REBOOT_TIMEOUT_MS 120000
 
+/* How often the event thread looks at every instance for what libxl
+ * reports no event for (pause and unpause behind the driver's back), and
+ * re-arms domain watches. Events libxl does report (shutdown, death) are
+ * handled as they come. */
+#define NXL_XL_EVENT_POLL_MS 1000
+
+/* What the event thread knows per instance (xl_lifecycle.c). */
+typedef struct nxl_xl_ev_known nxl_xl_ev_known;
+
 /* The backend's state behind drv->priv. */
 typedef struct nxl_xl_state {
     /* Guards port, store and the hooks below while init_host and
@@ -45,6 +54,25 @@ typedef struct nxl_xl_state {
     unsigned crash_at;
     unsigned crash_count;
     bool dead;
+
+    /* Events. The driver (for emit_event) while the event thread may run. */
+    nxl_driver *drv;
+    /* Guards everything below; never held while calling the listener or
+     * the port. */
+    pthread_mutex_t ev_lock;
+    unsigned ev_poll_ms; /* 0: no event thread (tests of call logs) */
+    bool ev_running;     /* ev_thread exists and must be joined */
+    bool ev_stop;
+    pthread_t ev_thread;
+    /* The last power state the listener was told of, per instance, so
+     * that an operation and the thread never report one change twice. */
+    nxl_xl_ev_known *known;
+    size_t n_known;
+    /* Events waiting to reach the listener, in order; one thread at a
+     * time delivers them, outside every lock. */
+    nxl_event *pending;
+    size_t n_pending;
+    bool delivering;
 } nxl_xl_state;
 
 NXL_HIDDEN int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err);
@@ -96,6 +124,16 @@ NXL_HIDDEN int nxl_xl_trigger_crash_dump(nxl_driver *drv,
 NXL_HIDDEN int nxl_xl_instance_on_disk(nxl_driver *drv,
                                        const nxl_instance *inst,
                                        bool *on_disk_r, nxl_error *err);
+NXL_HIDDEN int nxl_xl_suspend(nxl_driver *drv, const nxl_instance *inst,
+                              nxl_error *err);
+NXL_HIDDEN int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
+                             const nxl_network_info *network_info,
+                             const nxl_block_device_info *bdi,
+                             nxl_error *err);
+NXL_HIDDEN int nxl_xl_soft_delete(nxl_driver *drv, const nxl_instance *inst,
+                                  nxl_error *err);
+NXL_HIDDEN int nxl_xl_restore(nxl_driver *drv, const nxl_instance *inst,
+                              nxl_error *err);
 NXL_HIDDEN int nxl_xl_delete_instance_files(nxl_driver *drv,
                                             const nxl_instance *inst,
                                             bool *deleted_r, nxl_error *err);
@@ -115,5 +153,14 @@ NXL_HIDDEN void nxl__xl_driver_crash_after(nxl_driver *drv, unsigned k);
 NXL_HIDDEN bool nxl__xl_driver_crashed(nxl_driver *drv);
 NXL_HIDDEN void nxl__xl_driver_set_soft_reboot_timeout(nxl_driver *drv,
                                                        unsigned ms);
+/* The event thread's poll interval (NXL_XL_EVENT_POLL_MS by default); 0
+ * runs no event thread (the driver's own operations still emit their
+ * events). Call before init_host, which starts the thread. */
+NXL_HIDDEN void nxl__xl_driver_set_event_poll(nxl_driver *drv, unsigned ms);
+
+/* The save image of a suspended instance, and the temporary name it is
+ * written under until complete: <instances_dir>/<uuid>/<name>. */
+#define NXL_XL_SAVE_FILE "novaxl.save"
+#define NXL_XL_SAVE_TEMP "novaxl.save.tmp"
 
 #endif /* NOVAXL_XL_LIFECYCLE_H */

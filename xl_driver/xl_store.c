@@ -246,6 +246,29 @@ static int remove_durably(const char *path, nxl_error *err)
     return fsync_dir_of(path, err);
 }
 
+int nxl__xl_store_remove_file(const char *path, nxl_error *err)
+{
+    return remove_durably(path, err);
+}
+
+int nxl__xl_store_rename(const char *from, const char *to, nxl_error *err)
+{
+    if (rename(from, to) < 0)
+        return nxl_error_set_errno(err, NXL_E_IO, errno,
+                                   "cannot rename %s to %s", from, to);
+    return fsync_dir_of(to, err);
+}
+
+char *nxl__xl_store_instance_file(const nxl_xl_store *s, const char *uuid,
+                                  const char *name)
+{
+    char *p = NULL;
+
+    if (asprintf(&p, "%s/%s/%s", s->instances_dir, uuid, name) < 0)
+        return NULL;
+    return p;
+}
+
 /* ---- records and journals ------------------------------------------------ */
 
 int nxl__xl_record_load(const nxl_xl_store *s, const char *uuid,

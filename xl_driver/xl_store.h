@@ -46,6 +46,17 @@ NXL_HIDDEN int nxl__xl_store_open(nxl_xl_store *s, const char *instances_dir,
 NXL_HIDDEN char *nxl__xl_store_instance_dir(const nxl_xl_store *s,
                                             const char *uuid);
 
+/* <instances_dir>/<uuid>/<name>, malloc'd; NULL on out of memory. */
+NXL_HIDDEN char *nxl__xl_store_instance_file(const nxl_xl_store *s,
+                                            const char *uuid,
+                                            const char *name);
+/* Removes path and syncs its directory; succeeds when there is none. */
+NXL_HIDDEN int nxl__xl_store_remove_file(const char *path, nxl_error *err);
+/* Renames from over to (same directory) and syncs the directory, so the
+ * rename survives a crash. */
+NXL_HIDDEN int nxl__xl_store_rename(const char *from, const char *to,
+                                   nxl_error *err);
+
 /* Records. load: NXL_E_NOT_FOUND when there is none; rec_r fresh. */
 NXL_HIDDEN int nxl__xl_record_load(const nxl_xl_store *s, const char *uuid,
                                    nxl_record *rec_r, nxl_error *err);
