@@ -1,1 +1,42 @@
-# service: fragment included from the top-level Makefile.am
+# service: novaxld, the dom0 daemon (JSON-RPC 2.0 over Unix sockets), its
+# configuration example and systemd unit, and its test (a real novaxld on
+# the fake hypervisor port, driven over its socket).
+sbin_PROGRAMS += service/novaxld
+service_novaxld_SOURCES = \
+	service/svc.h \
+	service/novaxld.c \
+	service/config.c \
+	service/log.c \
+	service/events.c \
+	service/methods.c \
+	service/server.c
+service_novaxld_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DNXL_SYSCONFDIR='"$(sysconfdir)"'
+# The internal library: --fake-port (tests only) reaches the fake port.
+service_novaxld_LDADD = libnovaxl-internal.la -lpthread
+
+# The example configuration (every key with its default) goes to
+# $(sysconfdir)/novaxl; the unit to $(datadir)/novaxl/systemd, for the
+# packager to put where the distribution wants it (no writes outside the
+# prefix, DESTDIR respected).
+novaxlconfdir = $(sysconfdir)/novaxl
+dist_novaxlconf_DATA = etc/novaxl/novaxld.conf
+novaxlunitdir = $(datadir)/novaxl/systemd
+novaxlunit_DATA = etc/systemd/novaxld.service
+CLEANFILES += etc/systemd/novaxld.service
+EXTRA_DIST += etc/systemd/novaxld.service.in
+
+etc/systemd/novaxld.service: $(top_srcdir)/etc/systemd/novaxld.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) etc/systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' \
+	    -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	    $(top_srcdir)/etc/systemd/novaxld.service.in > $@.tmp && mv $@.tmp $@
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/test_service
+TESTS += tests/test_service
+tests_test_service_SOURCES = tests/test_service.c
+tests_test_service_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_test_service_LDADD = tests/xsd/libnxlxsdtest.la \
+	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
+endif
