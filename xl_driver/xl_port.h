@@ -74,6 +74,13 @@ typedef struct nxl_port_hostinfo {
     char capabilities[256]; /* "xen-3.0-x86_64 hvm-3.0-x86_32 ..." */
 } nxl_port_hostinfo;
 
+/* One vcpu as libxl_vcpuinfo reports it. Plain data. */
+typedef struct nxl_port_vcpu {
+    uint32_t id;
+    bool online;
+    uint64_t time_ns; /* CPU time it has used */
+} nxl_port_vcpu;
+
 typedef enum nxl_port_event_kind {
     /* The domain shut down (libxl DOMAIN_SHUTDOWN); it still exists. */
     NXL_PORT_EV_SHUTDOWN = 1,
@@ -160,6 +167,22 @@ typedef struct nxl_port_ops {
      * event of an armed domain. NXL_E_TIMEOUT when none came. */
     int (*wait_event)(nxl_port *port, int timeout_ms, nxl_port_event *ev_r,
                       nxl_error *err);
+
+    /* libxl_list_vcpu: every vcpu of domid, in vcpu order. *list_r is
+     * malloc'd; free(). NXL_E_NOT_FOUND when there is no such domain. */
+    int (*vcpu_list)(nxl_port *port, uint32_t domid, nxl_port_vcpu **list_r,
+                     size_t *n_r, nxl_error *err);
+    /* libxl_vm_get_start_time: when domid was created, in seconds since
+     * the Epoch (libxl reads it from /vm/<uuid>/start_time, a node only
+     * dom0 writes). NXL_E_NOT_FOUND when libxl cannot tell. */
+    int (*start_time)(nxl_port *port, uint32_t domid, uint64_t *secs_r,
+                      nxl_error *err);
+    /* libxl_domain_need_memory on a private copy of cfg (libxl defaults
+     * the config it is given): the free host memory, in KiB, that
+     * building the domain takes, its RAM included (page tables, shadow
+     * or p2m memory, device model extras; rounded as libxl rounds). */
+    int (*need_memory)(nxl_port *port, const libxl_domain_config *cfg,
+                       uint64_t *need_kb_r, nxl_error *err);
 } nxl_port_ops;
 
 /* Every port starts with this header; backends embed it first. */

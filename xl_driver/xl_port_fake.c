@@ -58,6 +58,9 @@ enum fake_op {
     OP_WATCH_DOMAIN,
     OP_UNWATCH_DOMAIN,
     OP_WAIT_EVENT,
+    OP_VCPU_LIST,
+    OP_START_TIME,
+    OP_NEED_MEMORY,
     OP__MAX
 };
 
@@ -83,6 +86,9 @@ static const char *const op_names[OP__MAX] = {
     [OP_WATCH_DOMAIN] = "watch_domain",
     [OP_UNWATCH_DOMAIN] = "unwatch_domain",
     [OP_WAIT_EVENT] = "wait_event",
+    [OP_VCPU_LIST] = "vcpu_list",
+    [OP_START_TIME] = "start_time",
+    [OP_NEED_MEMORY] = "need_memory",
 };
 
 typedef struct fake_fault {
@@ -118,6 +124,7 @@ typedef struct fake_dom {
     uint64_t cpu_ns;    /* accumulated while running */
     uint64_t run_since; /* CLOCK_MONOTONIC ns, when running */
     char *config_json;  /* libxl_domain_config_to_json of its config */
+    uint64_t start_s;   /* CLOCK_REALTIME s at creation (/vm/.../start_time) */
     fake_userdata *userdata;
 } fake_dom;
 
@@ -383,6 +390,7 @@ static int dom_add(fake_port *fp, const libxl_domain_config *cfg,
     d->cur_kb =
         bi->target_memkb == LIBXL_MEMKB_DEFAULT ? d->max_kb : bi->target_memkb;
     d->vcpus = bi->max_vcpus ? bi->max_vcpus : 1;
+    d->start_s = (uint64_t)time(NULL);
     if (d->max_kb > free_kb(fp)) {
         /* What the domain builder's failed allocation comes back as. */
         rc = fail_libxl(err, ERROR_FAIL, -1,
@@ -1230,6 +1238,126 @@ out:
     return rc;
 }
 
+/* Every vcpu runs whenever the domain does, so each has used an equal
+ * share of the domain's CPU time; vcpu 0 takes the remainder, so that the
+ * shares add up to what domain_info reports, as they do on Xen. */
+static int fake_vcpu_list(nxl_port *port, uint32_t domid,
+                          nxl_port_vcpu **list_r, size_t *n_r, nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    nxl_port_vcpu *v = NULL;
+    fake_dom *d;
+    uint64_t total;
+    bool after;
+    int rc;
+
+    pthread_mutex_lock(&fp->lock);
+    rc = enter(fp, OP_VCPU_LIST, &after);
+    if (rc) {
+        rc = injected(err, OP_VCPU_LIST, rc, (int)domid);
+        goto out;
+    }
+    rc = lookup(fp, domid, &d, err);
+    if (rc)
+        goto out;
+    v = calloc(d->vcpus, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "fake: out of memory");
+        goto out;
+    }
+    total = dom_cpu_ns(d);
+    for (uint32_t i = 0; i < d->vcpus; i++) {
+        v[i].id = i;
+        v[i].online = true;
+        v[i].time_ns = total / d->vcpus;
+    }
+    v[0].time_ns += total % d->vcpus;
+    *n_r = d->vcpus;
+    *list_r = NXL_STEAL(v);
+out:
+    pthread_mutex_unlock(&fp->lock);
+    free(v);
+    return rc;
+}
+
+static int fake_start_time(nxl_port *port, uint32_t domid, uint64_t *secs_r,
+                           nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    fake_dom *d;
+    bool after;
+    int rc;
+
+    pthread_mutex_lock(&fp->lock);
+    rc = enter(fp, OP_START_TIME, &after);
+    if (rc) {
+        rc = injected(err, OP_START_TIME, rc, (int)domid);
+        goto out;
+    }
+    rc = lookup(fp, domid, &d, err);
+    if (rc)
+        goto out;
+    *secs_r = d->start_s;
+out:
+    pthread_mutex_unlock(&fp->lock);
+    return rc;
+}
+
+/* libxl 4.17's libxl__domain_need_memory_calculate, after its defaults:
+ * the RAM target, plus shadow (defaulted, for every type, to
+ * libxl_get_required_shadow_memory of max memory and vcpus: the lab saw
+ * 4 MiB for a 128 MiB, 1-vcpu PV guest) and IOMMU
+ * page tables, plus 2 MiB for HVM/PVH (LIBXL_HVM_EXTRA_MEMORY; 32 MiB more
+ * with a stub domain) or 1 MiB for PV (LIBXL_PV_EXTRA_MEMORY), rounded
+ * up to 2 MiB. The lab compares the real op with `xl` on Xen. */
+static int fake_need_memory(nxl_port *port, const libxl_domain_config *cfg,
+                            uint64_t *need_kb_r, nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    const libxl_domain_build_info *b = &cfg->b_info;
+    uint64_t max_kb, need;
+    bool after;
+    int rc;
+
+    pthread_mutex_lock(&fp->lock);
+    rc = enter(fp, OP_NEED_MEMORY, &after);
+    if (rc) {
+        rc = injected(err, OP_NEED_MEMORY, rc, -1);
+        goto out;
+    }
+    if (b->max_memkb == LIBXL_MEMKB_DEFAULT || b->max_memkb == 0) {
+        /* libxl's setdefault would pick 32 MiB; the driver always sets
+         * it, so a config without it is a bug worth hearing about. */
+        rc = fail_libxl(err, ERROR_INVAL, -1,
+                        "fake need_memory: max_memkb not set");
+        goto out;
+    }
+    max_kb = b->max_memkb;
+    need = b->target_memkb == LIBXL_MEMKB_DEFAULT ? max_kb : b->target_memkb;
+    if (b->shadow_memkb != LIBXL_MEMKB_DEFAULT)
+        need += b->shadow_memkb;
+    else
+        need += libxl_get_required_shadow_memory(
+            (unsigned long)max_kb, b->max_vcpus ? b->max_vcpus : 1);
+    if (b->iommu_memkb != LIBXL_MEMKB_DEFAULT)
+        need += b->iommu_memkb;
+    if (b->type == LIBXL_DOMAIN_TYPE_PV) {
+        need += 1024;
+    } else {
+        need += 2048;
+        if (b->type == LIBXL_DOMAIN_TYPE_HVM &&
+            !libxl_defbool_is_default(b->device_model_stubdomain) &&
+            libxl_defbool_val(b->device_model_stubdomain))
+            need += 32 * 1024;
+    }
+    if (need % 2048)
+        need += 2048 - need % 2048;
+    *need_kb_r = need;
+out:
+    pthread_mutex_unlock(&fp->lock);
+    return rc;
+}
+
 static const nxl_port_ops fake_ops = {
     .name = "fake",
     .free = fake_free,
@@ -1253,6 +1381,9 @@ static const nxl_port_ops fake_ops = {
     .watch_domain = fake_watch_domain,
     .unwatch_domain = fake_unwatch_domain,
     .wait_event = fake_wait_event,
+    .vcpu_list = fake_vcpu_list,
+    .start_time = fake_start_time,
+    .need_memory = fake_need_memory,
 };
 
 /* ---- construction and test controls ---------------------------------------

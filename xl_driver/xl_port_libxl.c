@@ -613,6 +613,87 @@ out:
     return rc;
 }
 
+static int lx_vcpu_list(nxl_port *port, uint32_t domid,
+                        nxl_port_vcpu **list_r, size_t *n_r, nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    libxl_vcpuinfo *vi = NULL;
+    nxl_port_vcpu *v = NULL;
+    int nb = 0, nr_cpus = 0, rc, xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    vi = libxl_list_vcpu(lp->ctx, domid, &nb, &nr_cpus);
+    if (!vi) {
+        /* libxl_list_vcpu has no rc: ask libxl_domain_info whether the
+         * domain is gone, so that the caller can tell NOT_FOUND apart. */
+        xr = libxl_domain_info(lp->ctx, NULL, domid);
+        rc = lx_fail(lp, err, xr ? xr : ERROR_FAIL, (int)domid,
+                     "libxl_list_vcpu(%u)", domid);
+        goto out;
+    }
+    v = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory listing vcpus");
+        goto out;
+    }
+    for (int i = 0; i < nb; i++) {
+        v[i].id = vi[i].vcpuid;
+        v[i].online = vi[i].online;
+        v[i].time_ns = vi[i].vcpu_time;
+    }
+    *n_r = (size_t)nb;
+    *list_r = NXL_STEAL(v);
+    rc = 0;
+out:
+    free(v);
+    if (vi)
+        libxl_vcpuinfo_list_free(vi, nb);
+    return rc;
+}
+
+static int lx_start_time(nxl_port *port, uint32_t domid, uint64_t *secs_r,
+                         nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    uint32_t t;
+    int xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    t = libxl_vm_get_start_time(lp->ctx, domid);
+    /* (uint32_t)-1 is libxl's "cannot read it": the domain is gone or
+     * its /vm node is. */
+    if (t == (uint32_t)-1) {
+        xr = libxl_domain_info(lp->ctx, NULL, domid);
+        return lx_fail(lp, err, xr ? xr : ERROR_DOMAIN_NOTFOUND, (int)domid,
+                       "libxl_vm_get_start_time(%u)", domid);
+    }
+    *secs_r = t;
+    return 0;
+}
+
+static int lx_need_memory(nxl_port *port, const libxl_domain_config *cfg,
+                          uint64_t *need_kb_r, nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    libxl_domain_config copy;
+    uint64_t need = 0;
+    int rc, xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    libxl_domain_config_init(&copy);
+    libxl_domain_config_copy(lp->ctx, &copy, cfg);
+    xr = libxl_domain_need_memory(lp->ctx, &copy, INVALID_DOMID, &need);
+    if (xr) {
+        rc = lx_fail(lp, err, xr, -1, "libxl_domain_need_memory");
+        goto out;
+    }
+    *need_kb_r = need;
+    rc = 0;
+out:
+    libxl_domain_config_dispose(&copy);
+    return rc;
+}
+
 static const nxl_port_ops lx_ops = {
     .name = "libxl",
     .free = lx_free,
@@ -636,6 +717,9 @@ static const nxl_port_ops lx_ops = {
     .watch_domain = lx_watch_domain,
     .unwatch_domain = lx_unwatch_domain,
     .wait_event = lx_wait_event,
+    .vcpu_list = lx_vcpu_list,
+    .start_time = lx_start_time,
+    .need_memory = lx_need_memory,
 };
 
 int nxl__port_libxl_new(nxl_port **port_r, nxl_error *err)

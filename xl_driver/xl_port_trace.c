@@ -236,6 +236,40 @@ static int trace_wait_event(nxl_port *port, int timeout_ms,
     return done(tp, call, rc, err);
 }
 
+static int trace_vcpu_list(nxl_port *port, uint32_t domid,
+                           nxl_port_vcpu **list_r, size_t *n_r, nxl_error *err)
+{
+    trace_port *tp = tp_of(port);
+    char call[64];
+
+    snprintf(call, sizeof(call), "vcpu_list(%u)", domid);
+    return done(tp, call,
+                tp->inner->ops->vcpu_list(tp->inner, domid, list_r, n_r, err),
+                err);
+}
+
+static int trace_start_time(nxl_port *port, uint32_t domid, uint64_t *secs_r,
+                            nxl_error *err)
+{
+    trace_port *tp = tp_of(port);
+    char call[64];
+
+    snprintf(call, sizeof(call), "start_time(%u)", domid);
+    return done(tp, call,
+                tp->inner->ops->start_time(tp->inner, domid, secs_r, err),
+                err);
+}
+
+static int trace_need_memory(nxl_port *port, const libxl_domain_config *cfg,
+                             uint64_t *need_kb_r, nxl_error *err)
+{
+    trace_port *tp = tp_of(port);
+
+    return done(tp, "need_memory",
+                tp->inner->ops->need_memory(tp->inner, cfg, need_kb_r, err),
+                err);
+}
+
 static const nxl_port_ops trace_ops = {
     .name = "trace",
     .free = trace_free,
@@ -259,6 +293,9 @@ static const nxl_port_ops trace_ops = {
     .watch_domain = trace_watch_domain,
     .unwatch_domain = trace_unwatch_domain,
     .wait_event = trace_wait_event,
+    .vcpu_list = trace_vcpu_list,
+    .start_time = trace_start_time,
+    .need_memory = trace_need_memory,
 };
 
 int nxl__port_trace_new(nxl_port *port, nxl_port_trace_fn *fn, void *user,

@@ -1,0 +1,778 @@
+/* Diagnostics and usage counters of the libxl driver, through the public
+ * API, on the fake hypervisor port (no Xen needed), with the sysfs roots
+ * pointed at a tree of real files in a temporary directory.
+ *
+ * What it proves: each of the seven methods reads the counters of the
+ * instance's own devices (blkback vbd-<domid>-<devid>, vif<domid>.<devid>)
+ * and turns them the right way round (a vif's rx is the guest's tx);
+ * vcpu time and memory come from the port; unknown instances are
+ * InstanceNotFound; domains that are not ours (Domain-0, one made by hand
+ * with xl) are never reported, even when asked for by UUID; missing sysfs
+ * files give zeros or a clear error, never a crash; an instance without a
+ * domain reports its configured devices and no usage; a port failure is
+ * passed on.
+ */
+#include "config.h"
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "common/internal.h"
+#include "common/json.h"
+#include "novaxl/nxl.h"
+#include "tests/xsd/xsd-harness.h"
+#include "xl_driver/xl_diag.h"
+#include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_port.h"
+
+#define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
+#define UUID_B "00000000-0000-4000-8000-00000000000b"
+#define MAC_A "fa:16:3e:00:00:0a"
+/* The root disk (xvda) is a local file on a qdisk backend, which has no
+ * sysfs counters; the volume (xvdb, iSCSI attached by the host) is on
+ * blkback, which does. */
+#define XVDB_DEVID 51728
+
+typedef struct fixture {
+    char root[PATH_MAX / 2];
+    char instances[PATH_MAX];
+    char images[PATH_MAX];
+    char backend[PATH_MAX];
+    char net[PATH_MAX];
+    nxl_port *port;
+    nxl_driver *drv;
+} fixture;
+
+static nxl_test_xsd xsd;
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void mkdirs(const char *path)
+{
+    char buf[PATH_MAX * 2];
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0700);
+            *p = '/';
+        }
+    mkdir(buf, 0700);
+}
+
+static void write_at(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX * 2];
+    FILE *f;
+
+    mkdirs(dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_tree(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* blkback's statistics of domid's xvdb. */
+static void sysfs_vbd(fixture *fx, uint32_t domid, const char *rd_req,
+                      const char *wr_req, const char *rd_sect,
+                      const char *wr_sect, const char *oo_req)
+{
+    char dir[PATH_MAX * 2];
+
+    snprintf(dir, sizeof(dir), "%s/vbd-%u-%d/statistics", fx->backend, domid,
+             XVDB_DEVID);
+    write_at(dir, "rd_req", rd_req);
+    write_at(dir, "wr_req", wr_req);
+    write_at(dir, "rd_sect", rd_sect);
+    write_at(dir, "wr_sect", wr_sect);
+    write_at(dir, "oo_req", oo_req);
+    write_at(dir, "f_req", "0\n");
+}
+
+/* Netback's side of a vif: rx is what the guest sent. */
+static void sysfs_vif(fixture *fx, const char *ifname, const char *rx_bytes,
+                      const char *tx_bytes)
+{
+    char dir[PATH_MAX * 2];
+
+    snprintf(dir, sizeof(dir), "%s/%s/statistics", fx->net, ifname);
+    write_at(dir, "rx_bytes", rx_bytes);
+    write_at(dir, "tx_bytes", tx_bytes);
+    write_at(dir, "rx_packets", "10\n");
+    write_at(dir, "tx_packets", "50\n");
+    write_at(dir, "rx_errors", "1\n");
+    write_at(dir, "tx_errors", "0\n");
+    write_at(dir, "rx_dropped", "3\n");
+    write_at(dir, "tx_dropped", "4\n");
+}
+
+static int open_driver(fixture *fx)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_error err = NXL_ERROR_INIT;
+    int rc;
+
+    cfg.host = "testhost";
+    cfg.instances_dir = fx->instances;
+    cfg.image_cache_dir = fx->images;
+    rc = nxl_driver_open("libxl", &cfg, &fx->drv, &err);
+    if (rc == 0)
+        rc = nxl__xl_driver_use_port(fx->drv, fx->port, true, &err);
+    if (rc == 0)
+        nxl__xl_driver_set_event_poll(fx->drv, 0);
+    if (rc == 0)
+        rc = nxl_host_init(fx->drv, "testhost", &err);
+    if (rc)
+        fprintf(stderr, "open_driver: %s\n", nxl_error_message(&err));
+    nxl_error_dispose(&err);
+    return rc;
+}
+
+static void fx_setup(fixture *fx)
+{
+    memset(fx, 0, sizeof(*fx));
+    snprintf(fx->root, sizeof(fx->root), "%s/nxl-diag-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(fx->root));
+    snprintf(fx->instances, sizeof(fx->instances), "%s/instances", fx->root);
+    snprintf(fx->images, sizeof(fx->images), "%s/images", fx->root);
+    snprintf(fx->backend, sizeof(fx->backend), "%s/sys/bus/xen-backend/devices",
+             fx->root);
+    snprintf(fx->net, sizeof(fx->net), "%s/sys/class/net", fx->root);
+    write_at(fx->images, "kernel-1", "not really a kernel\n");
+    write_at(fx->images, "initrd-1", "not really an initrd\n");
+    mkdirs(fx->backend);
+    mkdirs(fx->net);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_diag_set_sysfs(fx->backend, fx->net, NULL),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(nxl__port_fake_new(&fx->port), 0);
+    CU_ASSERT_EQUAL_FATAL(open_driver(fx), 0);
+}
+
+static void fx_teardown(fixture *fx)
+{
+    nxl_driver_close(fx->drv);
+    nxl__port_free(fx->port);
+    nxl__xl_diag_set_sysfs(NULL, NULL, NULL);
+    rm_tree(fx->root);
+    memset(fx, 0, sizeof(*fx));
+}
+
+/* Spawns uuid with one NIC (MAC_A, no devname: libxl names it) and a
+ * 1 MiB root disk; returns its domid. */
+static uint32_t spawn(fixture *fx, const char *uuid, const char *name)
+{
+    char doc[2048];
+    nxl_spawn_req req;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_instance_info info;
+    nxl_instance inst;
+
+    snprintf(doc, sizeof(doc),
+             "{\"instance\": {\"uuid\": \"%s\", \"name\": \"%s\","
+             " \"memory_mb\": 128, \"vcpus\": 2, \"root_gb\": 0,"
+             " \"kernel_id\": \"kernel-1\", \"ramdisk_id\": \"initrd-1\"},"
+             " \"image_meta\": {\"id\": \"kernel-1\", \"disk_format\": \"aki\","
+             " \"properties\": {\"vm_mode\": \"xen\"}},"
+             " \"network_info\": [{\"id\": \"5d3a9e0c-7b21-4f6e-9a84-2c1d0e7f3b56\", \"address\": \"" MAC_A "\","
+             " \"type\": \"bridge\", \"network\": {\"bridge\": \"xenbr0\"}}],"
+             " \"block_device_info\": {\"block_device_mapping\": [{"
+             " \"mount_device\": \"/dev/xvdb\", \"connection_info\": {"
+             " \"driver_volume_type\": \"iscsi\", \"data\": {"
+             " \"device_path\": \"/dev/disk/by-path/ip-192.0.2.20:3260-iscsi-"
+             "iqn.2010-10.org.openstack:volume-1-lun-1\","
+             " \"volume_id\": \"vol-1\"}}}]}}",
+             uuid, name);
+    nxl_spawn_req_init(&req);
+    if (nxl__spawn_req_from_json(doc, strlen(doc), &req, &err))
+        fprintf(stderr, "request: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(err.code, NXL_OK);
+    if (nxl_instance_spawn(fx->drv, &req, &err))
+        fprintf(stderr, "spawn: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(err.code, NXL_OK);
+    nxl_spawn_req_dispose(&req);
+    nxl_instance_init(&inst);
+    snprintf(inst.uuid, sizeof(inst.uuid), "%s", uuid);
+    nxl_instance_info_init(&info);
+    CU_ASSERT_EQUAL_FATAL(nxl_instance_get_info(fx->drv, &inst, &info, NULL),
+                          0);
+    nxl_instance_dispose(&inst);
+    CU_ASSERT_FATAL(info.domid > 0);
+    return (uint32_t)info.domid;
+}
+
+static void make_inst(nxl_instance *inst, const char *uuid)
+{
+    nxl_instance_init(inst);
+    snprintf(inst->uuid, sizeof(inst->uuid), "%s", uuid);
+}
+
+static long long json_int(const nxl_json *root, const char *key)
+{
+    long long v = -1;
+
+    if (!nxl__json_integer(nxl__json_get(root, key), &v))
+        return -1;
+    return v;
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+static void test_vdev_devid(void)
+{
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("xvda"), 51712);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("/dev/xvdb"), 51728);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("xvdp"), (202 << 8) | (15 << 4));
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("xvdq"), (1 << 28) | (16 << 8));
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("xvdaa"), (1 << 28) | (26 << 8));
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("hda"), 768);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("hdb"), 832);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("hdc"), 5632);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("hdd"), 5696);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("sda"), 2048);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("sdb"), 2064);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("sdq"), -1);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("vda"), -1);
+    CU_ASSERT_EQUAL(nxl__xl_vdev_devid("xvda1"), -1);
+    CU_ASSERT_EQUAL(nxl__xl_diag_set_sysfs("relative", NULL, NULL),
+                    NXL_E_INVAL);
+}
+
+static void test_instance_diagnostics(void)
+{
+    fixture fx;
+    nxl_diagnostics d;
+    nxl_instance inst;
+    nxl_error err = NXL_ERROR_INIT;
+    char ifname[32];
+    uint32_t domid;
+
+    fx_setup(&fx);
+    domid = spawn(&fx, UUID_A, "instance-a");
+    snprintf(ifname, sizeof(ifname), "vif%u.0", domid);
+    sysfs_vbd(&fx, domid, "10\n", "4\n", "80\n", "16\n", "2\n");
+    sysfs_vif(&fx, ifname, "1000\n", "5000\n");
+    usleep(20000); /* some CPU time for the running guest */
+
+    make_inst(&inst, UUID_A);
+    nxl_diagnostics_init(&d);
+    if (nxl_instance_get_diagnostics(fx.drv, &inst, &d, &err))
+        fprintf(stderr, "diagnostics: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL(err.code, NXL_OK);
+    CU_ASSERT_STRING_EQUAL(d.state, "running");
+    CU_ASSERT_STRING_EQUAL(d.driver, "libxl");
+    CU_ASSERT_STRING_EQUAL(d.hypervisor, "xen");
+    CU_ASSERT(d.uptime < 60);
+    CU_ASSERT_FALSE(d.config_drive);
+    CU_ASSERT_EQUAL(d.memory_details.maximum, 128);
+    CU_ASSERT_EQUAL(d.memory_details.used, 128);
+    CU_ASSERT_EQUAL_FATAL(d.n_cpu_details, 2);
+    CU_ASSERT_EQUAL(d.cpu_details[0].id, 0);
+    CU_ASSERT_EQUAL(d.cpu_details[1].id, 1);
+    CU_ASSERT(d.cpu_details[0].time > 0);
+    CU_ASSERT(d.cpu_details[1].time > 0);
+    CU_ASSERT_EQUAL(d.cpu_details[0].utilisation, -1);
+    /* In config order: xvda (qdisk: zeros), then the volume xvdb. */
+    CU_ASSERT_EQUAL_FATAL(d.n_disk_details, 2);
+    CU_ASSERT_EQUAL(d.disk_details[0].read_requests, 0);
+    CU_ASSERT_EQUAL(d.disk_details[0].read_bytes, 0);
+    CU_ASSERT_EQUAL(d.disk_details[1].read_requests, 10);
+    CU_ASSERT_EQUAL(d.disk_details[1].read_bytes, 80 * 512);
+    CU_ASSERT_EQUAL(d.disk_details[1].write_requests, 4);
+    CU_ASSERT_EQUAL(d.disk_details[1].write_bytes, 16 * 512);
+    CU_ASSERT_EQUAL(d.disk_details[1].errors_count, 2);
+    CU_ASSERT_EQUAL_FATAL(d.n_nic_details, 1);
+    CU_ASSERT_STRING_EQUAL(d.nic_details[0].mac_address, MAC_A);
+    /* The guest's view: the vif's tx is what the guest received. */
+    CU_ASSERT_EQUAL(d.nic_details[0].rx_octets, 5000);
+    CU_ASSERT_EQUAL(d.nic_details[0].tx_octets, 1000);
+    CU_ASSERT_EQUAL(d.nic_details[0].rx_packets, 50);
+    CU_ASSERT_EQUAL(d.nic_details[0].tx_packets, 10);
+    CU_ASSERT_EQUAL(d.nic_details[0].rx_drop, 4);
+    CU_ASSERT_EQUAL(d.nic_details[0].tx_drop, 3);
+    CU_ASSERT_EQUAL(d.nic_details[0].tx_errors, 1);
+    nxl_diagnostics_dispose(&d);
+
+    /* Counters move with the files: nothing is cached or made up. */
+    sysfs_vif(&fx, ifname, "1000\n", "7777\n");
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, NULL), 0);
+    CU_ASSERT_EQUAL(d.n_nic_details == 1 ? d.nic_details[0].rx_octets : 0,
+                    7777);
+    nxl_diagnostics_dispose(&d);
+
+    /* Missing sysfs (interface unplugged, backend without statistics):
+     * zeros, not an error. A malformed counter reads as 0 too. */
+    {
+        char dir[PATH_MAX * 2];
+
+        snprintf(dir, sizeof(dir), "%s/%s", fx.net, ifname);
+        rm_tree(dir);
+        snprintf(dir, sizeof(dir), "%s/vbd-%u-%d/statistics", fx.backend,
+                 domid, XVDB_DEVID);
+        write_at(dir, "rd_req", "garbage\n");
+        unlink(strcat(dir, "/wr_req"));
+    }
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(d.n_nic_details, 1);
+    CU_ASSERT_EQUAL(d.nic_details[0].rx_octets, 0);
+    CU_ASSERT_EQUAL(d.nic_details[0].tx_octets, 0);
+    CU_ASSERT_EQUAL_FATAL(d.n_disk_details, 2);
+    CU_ASSERT_EQUAL(d.disk_details[1].read_requests, 0);
+    CU_ASSERT_EQUAL(d.disk_details[1].write_requests, 0);
+    CU_ASSERT_EQUAL(d.disk_details[1].read_bytes, 80 * 512);
+    nxl_diagnostics_dispose(&d);
+
+    /* A port failure is passed on, not papered over. */
+    nxl__port_fake_fail(fx.port, "vcpu_list", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, &err),
+                    NXL_E_HYPERVISOR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), UUID_A));
+    CU_ASSERT_EQUAL(d.state, NULL); /* output untouched on failure */
+    nxl_error_dispose(&err);
+    nxl__port_fake_fail(fx.port, "start_time", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, NULL),
+                    NXL_E_HYPERVISOR);
+    nxl__port_fake_fail(fx.port, "retrieve_config", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, NULL),
+                    NXL_E_HYPERVISOR);
+
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+static void test_legacy_diagnostics(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_json *root = NULL;
+    char *json = NULL, key[64];
+    uint32_t domid;
+
+    fx_setup(&fx);
+    domid = spawn(&fx, UUID_A, "instance-a");
+    sysfs_vbd(&fx, domid, "10\n", "4\n", "80\n", "16\n", "2\n");
+    snprintf(key, sizeof(key), "vif%u.0", domid);
+    sysfs_vif(&fx, key, "1000\n", "5000\n");
+    usleep(10000);
+
+    make_inst(&inst, UUID_A);
+    if (nxl_instance_get_diagnostics_json(fx.drv, &inst, &json, &err))
+        fprintf(stderr, "get_diagnostics: %s\n", nxl_error_message(&err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    CU_ASSERT_EQUAL_FATAL(nxl__json_parse(json, strlen(json), 0, &root, NULL),
+                          0);
+    CU_ASSERT(json_int(root, "cpu0_time") > 0);
+    CU_ASSERT(json_int(root, "cpu1_time") > 0);
+    CU_ASSERT_EQUAL(json_int(root, "memory"), 128 * 1024);
+    CU_ASSERT_EQUAL(json_int(root, "memory-actual"), 128 * 1024);
+    CU_ASSERT_EQUAL(json_int(root, "xvdb_read"), 80 * 512);
+    CU_ASSERT_EQUAL(json_int(root, "xvdb_read_req"), 10);
+    CU_ASSERT_EQUAL(json_int(root, "xvdb_write"), 16 * 512);
+    CU_ASSERT_EQUAL(json_int(root, "xvdb_write_req"), 4);
+    CU_ASSERT_EQUAL(json_int(root, "xvdb_errors"), 2);
+    snprintf(key, sizeof(key), "vif%u.0_rx", domid);
+    CU_ASSERT_EQUAL(json_int(root, key), 5000);
+    snprintf(key, sizeof(key), "vif%u.0_tx", domid);
+    CU_ASSERT_EQUAL(json_int(root, key), 1000);
+    nxl__json_free(root);
+    root = NULL;
+    free(json);
+    json = NULL;
+
+    /* Without the vif's sysfs node its keys are left out, not zero. */
+    {
+        char dir[PATH_MAX * 2];
+
+        snprintf(dir, sizeof(dir), "%s/vif%u.0", fx.net, domid);
+        rm_tree(dir);
+    }
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics_json(fx.drv, &inst, &json,
+                                                      NULL),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    snprintf(key, sizeof(key), "vif%u.0_rx", domid);
+    CU_ASSERT_PTR_NULL(strstr(json, key));
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"xvdb_read\""));
+    /* xvda is on qdisk: no counters, so no keys. */
+    CU_ASSERT_PTR_NULL(strstr(json, "\"xvda_read\""));
+    free(json);
+    nxl_instance_dispose(&inst);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+}
+
+static void test_block_stats(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_block_stats bs;
+    nxl_error err = NXL_ERROR_INIT;
+    char dir[PATH_MAX * 2];
+    uint32_t domid;
+
+    fx_setup(&fx);
+    domid = spawn(&fx, UUID_A, "instance-a");
+    sysfs_vbd(&fx, domid, "10\n", "4\n", "80\n", "16\n", "2\n");
+    make_inst(&inst, UUID_A);
+
+    memset(&bs, 0, sizeof(bs));
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvdb", &bs, &err),
+                    0);
+    CU_ASSERT_EQUAL(bs.rd_req, 10);
+    CU_ASSERT_EQUAL(bs.rd_bytes, 80 * 512);
+    CU_ASSERT_EQUAL(bs.wr_req, 4);
+    CU_ASSERT_EQUAL(bs.wr_bytes, 16 * 512);
+    CU_ASSERT_EQUAL(bs.errs, 2);
+    memset(&bs, 0, sizeof(bs));
+    CU_ASSERT_EQUAL(
+        nxl_instance_block_stats(fx.drv, &inst, "/dev/xvdb", &bs, NULL), 0);
+    CU_ASSERT_EQUAL(bs.rd_req, 10);
+
+    /* The local root disk is on qdisk: QEMU keeps no counters in dom0. */
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvda", &bs, &err),
+                    NXL_E_UNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "qdisk"));
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvdz", &bs, &err),
+                    NXL_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "xvdz"));
+    nxl_error_dispose(&err);
+
+    /* blkback has no statistics for it (not connected): a clear error. */
+    snprintf(dir, sizeof(dir), "%s/vbd-%u-%d", fx.backend, domid, XVDB_DEVID);
+    rm_tree(dir);
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvdb", &bs, &err),
+                    NXL_E_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "vbd-"));
+    nxl_error_dispose(&err);
+
+    /* Powered off: no domain, nothing to count. */
+    CU_ASSERT_EQUAL(nxl_instance_power_off(fx.drv, &inst, 5, 1, NULL), 0);
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvdb", &bs, &err),
+                    NXL_E_NOT_RUNNING);
+    nxl_error_dispose(&err);
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* Every per-instance method: an unknown instance, and a domain that is
+ * not ours asked for by its own UUID, are InstanceNotFound. */
+static void test_not_found_and_foreign(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_diagnostics d;
+    nxl_disk_info_list dl;
+    nxl_block_stats bs;
+    nxl_port_dominfo info;
+    nxl_error err = NXL_ERROR_INIT;
+    char *json = NULL;
+    uint32_t foreign;
+
+    fx_setup(&fx);
+    spawn(&fx, UUID_A, "instance-a");
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__port_fake_external_create(fx.port, "by-hand", &foreign), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fx.port->ops->domain_info(fx.port, foreign, &info, NULL), 0);
+
+    const char *uuids[] = {UUID_B, info.uuid};
+    nxl__port_fake_calls_reset(fx.port);
+    for (size_t i = 0; i < 2; i++) {
+        make_inst(&inst, uuids[i]);
+        nxl_diagnostics_init(&d);
+        nxl_disk_info_list_init(&dl);
+        CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, &err),
+                        NXL_E_NOT_FOUND);
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), uuids[i]));
+        nxl_error_dispose(&err);
+        CU_ASSERT_EQUAL(
+            nxl_instance_get_diagnostics_json(fx.drv, &inst, &json, NULL),
+            NXL_E_NOT_FOUND);
+        CU_ASSERT_PTR_NULL(json);
+        CU_ASSERT_EQUAL(
+            nxl_instance_get_disk_info(fx.drv, &inst, NULL, &dl, NULL),
+            NXL_E_NOT_FOUND);
+        CU_ASSERT_EQUAL(
+            nxl_instance_block_stats(fx.drv, &inst, "xvda", &bs, NULL),
+            NXL_E_NOT_FOUND);
+        nxl_instance_dispose(&inst);
+    }
+    /* Without a record the driver does not even ask the hypervisor: the
+     * foreign domain is never looked at. */
+    {
+        char *calls = nxl__port_fake_calls(fx.port);
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(calls);
+        CU_ASSERT_STRING_EQUAL(calls, "");
+        free(calls);
+    }
+    fx_teardown(&fx);
+}
+
+static void test_host_wide(void)
+{
+    fixture fx;
+    nxl_instance insts[3];
+    nxl_bw_counter_list bw;
+    nxl_instance_usage_list ul;
+    nxl_port_dominfo info;
+    nxl_error err = NXL_ERROR_INIT;
+    char ifname[32];
+    uint32_t domid, foreign;
+
+    fx_setup(&fx);
+    domid = spawn(&fx, UUID_A, "instance-a");
+    snprintf(ifname, sizeof(ifname), "vif%u.0", domid);
+    sysfs_vif(&fx, ifname, "1000\n", "5000\n");
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__port_fake_external_create(fx.port, "by-hand", &foreign), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        fx.port->ops->domain_info(fx.port, foreign, &info, NULL), 0);
+    /* The foreign domain's vif has counters too: they must not show. */
+    snprintf(ifname, sizeof(ifname), "vif%u.0", foreign);
+    sysfs_vif(&fx, ifname, "1\n", "2\n");
+
+    make_inst(&insts[0], UUID_A);
+    make_inst(&insts[1], info.uuid);
+    make_inst(&insts[2], UUID_B);
+    nxl_bw_counter_list_init(&bw);
+    if (nxl_host_get_all_bw_counters(fx.drv, insts, 3, &bw, &err))
+        fprintf(stderr, "bw: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(bw.n, 1);
+    CU_ASSERT_STRING_EQUAL(bw.items[0].uuid, UUID_A);
+    CU_ASSERT_STRING_EQUAL(bw.items[0].mac_address, MAC_A);
+    CU_ASSERT_EQUAL(bw.items[0].bw_in, 5000);
+    CU_ASSERT_EQUAL(bw.items[0].bw_out, 1000);
+    nxl_bw_counter_list_dispose(&bw);
+
+    nxl_instance_usage_list_init(&ul);
+    CU_ASSERT_EQUAL(nxl_host_get_per_instance_usage(fx.drv, &ul, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(ul.n, 1);
+    CU_ASSERT_STRING_EQUAL(ul.items[0].uuid, UUID_A);
+    CU_ASSERT_EQUAL(ul.items[0].memory_mb, 128);
+    CU_ASSERT_EQUAL(ul.items[0].vcpus, 2);
+    nxl_instance_usage_list_dispose(&ul);
+
+    /* A second instance, then the first powered off: only running ones. */
+    spawn(&fx, UUID_B, "instance-b");
+    CU_ASSERT_EQUAL(nxl_instance_power_off(fx.drv, &insts[0], 5, 1, NULL), 0);
+    CU_ASSERT_EQUAL(nxl_host_get_per_instance_usage(fx.drv, &ul, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(ul.n, 1);
+    CU_ASSERT_STRING_EQUAL(ul.items[0].uuid, UUID_B);
+    nxl_instance_usage_list_dispose(&ul);
+    CU_ASSERT_EQUAL(nxl_host_get_all_bw_counters(fx.drv, insts, 1, &bw, NULL),
+                    0);
+    CU_ASSERT_EQUAL(bw.n, 0);
+    nxl_bw_counter_list_dispose(&bw);
+
+    /* One list call serves the whole host. */
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(nxl_host_get_per_instance_usage(fx.drv, &ul, NULL), 0);
+    {
+        char *calls = nxl__port_fake_calls(fx.port);
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(calls);
+        CU_ASSERT_STRING_EQUAL(calls, "list");
+        free(calls);
+    }
+    nxl_instance_usage_list_dispose(&ul);
+    nxl__port_fake_fail(fx.port, "list", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(nxl_host_get_per_instance_usage(fx.drv, &ul, NULL),
+                    NXL_E_HYPERVISOR);
+    for (size_t i = 0; i < 3; i++)
+        nxl_instance_dispose(&insts[i]);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+}
+
+static void test_volume_usage(void)
+{
+    fixture fx;
+    nxl_instance inst, other;
+    nxl_block_device_info bdi;
+    nxl_instance_bdms hb[2];
+    nxl_volume_usage_list vl;
+    nxl_error err = NXL_ERROR_INIT;
+    uint32_t domid;
+
+    fx_setup(&fx);
+    domid = spawn(&fx, UUID_A, "instance-a");
+    sysfs_vbd(&fx, domid, "10\n", "4\n", "80\n", "16\n", "2\n");
+    make_inst(&inst, UUID_A);
+    make_inst(&other, UUID_B);
+
+    /* The caller says /dev/xvdb is volume vol-1 (and xvdc, not attached,
+     * is vol-2). */
+    memset(&bdi, 0, sizeof(bdi));
+    bdi.mappings = calloc(2, sizeof(*bdi.mappings));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bdi.mappings);
+    bdi.n_mappings = 2;
+    bdi.mappings[0].mount_device = strdup("/dev/xvdb");
+    nxl_kvlist_set(&bdi.mappings[0].connection_info.data, "volume_id",
+                   "vol-1");
+    bdi.mappings[1].mount_device = strdup("/dev/xvdc");
+    nxl_kvlist_set(&bdi.mappings[1].connection_info.data, "volume_id",
+                   "vol-2");
+    hb[0].instance = &inst;
+    hb[0].bdi = &bdi;
+    hb[1].instance = &other; /* unknown: skipped */
+    hb[1].bdi = &bdi;
+
+    nxl_volume_usage_list_init(&vl);
+    if (nxl_host_get_all_volume_usage(fx.drv, hb, 2, &vl, &err))
+        fprintf(stderr, "volume usage: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(vl.n, 1);
+    CU_ASSERT_STRING_EQUAL(vl.items[0].volume, "vol-1");
+    CU_ASSERT_STRING_EQUAL(vl.items[0].instance, UUID_A);
+    CU_ASSERT_EQUAL(vl.items[0].rd_req, 10);
+    CU_ASSERT_EQUAL(vl.items[0].rd_bytes, 80 * 512);
+    CU_ASSERT_EQUAL(vl.items[0].wr_req, 4);
+    CU_ASSERT_EQUAL(vl.items[0].wr_bytes, 16 * 512);
+    nxl_volume_usage_list_dispose(&vl);
+
+    /* Volumes are not local disks for get_instance_disk_info: only the
+     * root disk file is. And if the caller calls xvda a volume, it is
+     * left out too. */
+    {
+        nxl_disk_info_list dl;
+
+        nxl_disk_info_list_init(&dl);
+        CU_ASSERT_EQUAL(
+            nxl_instance_get_disk_info(fx.drv, &inst, &bdi, &dl, NULL), 0);
+        CU_ASSERT_EQUAL(dl.n, 1);
+        nxl_disk_info_list_dispose(&dl);
+        free(bdi.mappings[1].mount_device);
+        bdi.mappings[1].mount_device = strdup("xvda");
+        CU_ASSERT_EQUAL(
+            nxl_instance_get_disk_info(fx.drv, &inst, &bdi, &dl, NULL), 0);
+        CU_ASSERT_EQUAL(dl.n, 0);
+        nxl_disk_info_list_dispose(&dl);
+    }
+    for (size_t i = 0; i < bdi.n_mappings; i++) {
+        free(bdi.mappings[i].mount_device);
+        nxl_kvlist_dispose(&bdi.mappings[i].connection_info.data);
+    }
+    free(bdi.mappings);
+    nxl_instance_dispose(&inst);
+    nxl_instance_dispose(&other);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+}
+
+static void test_disk_info_and_powered_off(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_disk_info_list dl;
+    nxl_diagnostics d;
+    nxl_error err = NXL_ERROR_INIT;
+    char path[PATH_MAX * 2];
+    struct stat sb;
+
+    fx_setup(&fx);
+    spawn(&fx, UUID_A, "instance-a");
+    make_inst(&inst, UUID_A);
+    snprintf(path, sizeof(path), "%s/%s/disk", fx.instances, UUID_A);
+    CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+
+    nxl_disk_info_list_init(&dl);
+    if (nxl_instance_get_disk_info(fx.drv, &inst, NULL, &dl, &err))
+        fprintf(stderr, "disk_info: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(dl.n, 1);
+    CU_ASSERT_STRING_EQUAL(dl.items[0].path, path);
+    CU_ASSERT_STRING_EQUAL(dl.items[0].type, "raw");
+    CU_ASSERT_EQUAL(dl.items[0].virt_disk_size, (uint64_t)sb.st_size);
+    CU_ASSERT_EQUAL(dl.items[0].disk_size, (uint64_t)sb.st_blocks * 512);
+    CU_ASSERT_EQUAL(dl.items[0].over_committed_disk_size,
+                    (uint64_t)sb.st_size - (uint64_t)sb.st_blocks * 512);
+    CU_ASSERT_PTR_NULL(dl.items[0].backing_file);
+    nxl_disk_info_list_dispose(&dl);
+
+    /* Powered off: disks from the record, state and memory, no usage. */
+    CU_ASSERT_EQUAL(nxl_instance_power_off(fx.drv, &inst, 5, 1, NULL), 0);
+    CU_ASSERT_EQUAL(nxl_instance_get_disk_info(fx.drv, &inst, NULL, &dl, NULL),
+                    0);
+    CU_ASSERT_EQUAL(dl.n, 1);
+    nxl_disk_info_list_dispose(&dl);
+    nxl_diagnostics_init(&d);
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(d.state, "shutdown");
+    CU_ASSERT_EQUAL(d.n_cpu_details, 0);
+    CU_ASSERT_EQUAL(d.memory_details.maximum, 128);
+    CU_ASSERT_EQUAL(d.memory_details.used, 0);
+    CU_ASSERT_EQUAL(d.n_disk_details, 2);
+    CU_ASSERT_EQUAL_FATAL(d.n_nic_details, 1);
+    CU_ASSERT_STRING_EQUAL(d.nic_details[0].mac_address, MAC_A);
+    CU_ASSERT_EQUAL(d.uptime, 0);
+    nxl_diagnostics_dispose(&d);
+
+    /* The disk file gone: nothing to size, nothing reported. */
+    CU_ASSERT_EQUAL(unlink(path), 0);
+    CU_ASSERT_EQUAL(nxl_instance_get_disk_info(fx.drv, &inst, NULL, &dl, NULL),
+                    0);
+    CU_ASSERT_EQUAL(dl.n, 0);
+    nxl_disk_info_list_dispose(&dl);
+    nxl_instance_dispose(&inst);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned failures;
+    int rc;
+
+    rc = nxl_test_xsd_start(&xsd);
+    if (rc != 0) {
+        fprintf(stderr, "xenstored: %s\n", xsd.why);
+        nxl_test_xsd_stop(&xsd);
+        return rc == NXL_TEST_SKIP ? NXL_TEST_SKIP : 1;
+    }
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("diag_fake", NULL, NULL);
+    if (!s || !CU_add_test(s, "vdev devid", test_vdev_devid) ||
+        !CU_add_test(s, "instance diagnostics", test_instance_diagnostics) ||
+        !CU_add_test(s, "legacy diagnostics", test_legacy_diagnostics) ||
+        !CU_add_test(s, "block_stats", test_block_stats) ||
+        !CU_add_test(s, "not found and foreign",
+                     test_not_found_and_foreign) ||
+        !CU_add_test(s, "host-wide usage", test_host_wide) ||
+        !CU_add_test(s, "volume usage", test_volume_usage) ||
+        !CU_add_test(s, "disk info, powered off",
+                     test_disk_info_and_powered_off)) {
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    nxl_test_xsd_stop(&xsd);
+    return failures ? 1 : 0;
+}

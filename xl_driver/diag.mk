@@ -1,0 +1,26 @@
+# xl_driver/diag.mk: the libxl backend's diagnostics and usage counters
+# (xl_diag.c: get_diagnostics, get_instance_diagnostics,
+# get_instance_disk_info, block_stats, get_all_bw_counters,
+# get_all_volume_usage, get_per_instance_usage), their suite on the fake
+# port over a sysfs tree in a temporary directory (tests/test_diag, no Xen
+# needed), and the lab test on real Xen. Included from the top-level
+# Makefile.am after xl_driver/host.mk.
+libnovaxl_internal_la_SOURCES += \
+	xl_driver/xl_diag.c \
+	xl_driver/xl_diag.h
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/test_diag
+TESTS += tests/test_diag
+tests_test_diag_SOURCES = tests/test_diag.c
+tests_test_diag_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+# A private xenstored (tests/xsd): spawn reads the host's flags there.
+tests_test_diag_LDADD = tests/xsd/libnxlxsdtest.la \
+	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
+endif
+
+# The same on real Xen, through the public API: run by the lab
+# (lab/run.sh) in dom0 (0 pass, 1 fail, 77 skip).
+noinst_PROGRAMS += tests/lab/t21-diagnostics
+tests_lab_t21_diagnostics_SOURCES = tests/lab/src/t21-diagnostics.c
+tests_lab_t21_diagnostics_LDADD = libnovaxl-internal.la
