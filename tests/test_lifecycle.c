@@ -43,6 +43,7 @@
 #include "xl_driver/xl_store.h"
 
 #define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
+#define RESCUE_DISK_NAME NXL_XL_RESCUE_DISK
 
 typedef struct fixture {
     char root[PATH_MAX / 2];
@@ -714,7 +715,16 @@ static int op_pause(fixture *fx)
  * After each crash a new driver runs init_host, and check judges what it
  * finds. Returns how many crash points there were. */
 /* What crash_loop does after spawning, before the crashing op. */
-enum { PREP_NONE = 0, PREP_OFF = 1, PREP_SUSPEND = 2, PREP_SOFT_DELETE = 3 };
+enum {
+    PREP_NONE = 0,
+    PREP_OFF = 1,
+    PREP_SUSPEND = 2,
+    PREP_SOFT_DELETE = 3,
+    PREP_RESCUE = 4,
+};
+
+static int do_rescue(fixture *fx, const char *uuid, bool rescue,
+                     nxl_error *err);
 
 static int do_soft_delete(fixture *fx, const char *uuid, bool del,
                           nxl_error *err);
@@ -740,6 +750,8 @@ static unsigned crash_loop(crash_op_fn *op, bool spawned, int prep,
             CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
         if (prep == PREP_SOFT_DELETE)
             CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
+        if (prep == PREP_RESCUE)
+            CU_ASSERT_EQUAL(do_rescue(&fx, UUID_A, true, NULL), 0);
         nxl__xl_driver_crash_after(fx.drv, k);
         rc = op(&fx);
         if (!nxl__xl_driver_crashed(fx.drv)) {
@@ -2135,6 +2147,636 @@ static void test_crash_soft_delete(void)
                          check_soft_delete_crash) >= 6);
 }
 
+/* ---- rebuild, rescue, cleanup, set_bootable, host boot, stuck reboots -------- */
+
+/* The first bytes of uuid's <name>, NUL-terminated ("" when unreadable). */
+static void inst_head(fixture *fx, const char *uuid, const char *name,
+                      char *buf, size_t size)
+{
+    char path[PATH_MAX * 2];
+    FILE *f;
+    size_t n = 0;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", fx->instances, uuid, name);
+    if ((f = fopen(path, "r"))) {
+        n = fread(buf, 1, size - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+static void put_inst_file(fixture *fx, const char *uuid, const char *name,
+                          const char *text)
+{
+    char dir[PATH_MAX * 2];
+
+    snprintf(dir, sizeof(dir), "%s/%s", fx->instances, uuid);
+    write_file(dir, name, text);
+}
+
+/* A request for uuid whose root disk is the raw image `image`. */
+static void make_raw_req(fixture *fx, nxl_spawn_req *req, const char *uuid,
+                         const char *image, const char *content)
+{
+    write_file(fx->images, image, content);
+    make_req(req, uuid, "instance-0000000a", "kernel-1");
+    free(req->image_meta.disk_format);
+    req->image_meta.disk_format = strdup("raw");
+    free(req->image_meta.id);
+    req->image_meta.id = strdup(image);
+    req->instance.image_ref = strdup(image);
+    req->instance.root_gb = 1;
+    req->instance.ephemeral_gb = 1;
+}
+
+typedef struct bd_log {
+    char calls[64];
+    int fail_detach;
+} bd_log;
+
+static int bd_cb(void *opaque, bool attach, const nxl_instance *inst,
+                 const nxl_block_device_info *bdms, nxl_error *err)
+{
+    bd_log *log = opaque;
+    size_t used = strlen(log->calls);
+
+    (void)inst;
+    (void)bdms;
+    snprintf(log->calls + used, sizeof(log->calls) - used, "%s%s",
+             used ? " " : "", attach ? "attach" : "detach");
+    if (!attach && log->fail_detach)
+        return nxl_error_set(err, NXL_E_FAILED, "volume layer refused");
+    return 0;
+}
+
+static int do_rebuild(fixture *fx, const char *image, const char *content,
+                      bool preserve, bd_log *log, nxl_error *err)
+{
+    nxl_spawn_req req;
+    int rc;
+
+    make_raw_req(fx, &req, UUID_A, image, content);
+    rc = nxl_instance_rebuild(fx->drv, &req, log ? bd_cb : NULL, log, false,
+                              preserve, err);
+    nxl_spawn_req_dispose(&req);
+    return rc;
+}
+
+static void spawn_raw(fixture *fx)
+{
+    nxl_spawn_req req;
+
+    make_raw_req(fx, &req, UUID_A, "raw-1", "OLDDISK");
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx->drv, &req, NULL), 0);
+    nxl_spawn_req_dispose(&req);
+}
+
+static void test_rebuild(void)
+{
+    fixture fx;
+    nxl_spawn_req req;
+    bd_log log = {"", 0};
+    char head[8];
+    int domid, domid2;
+
+    fx_setup(&fx);
+    spawn_raw(&fx);
+    put_inst_file(&fx, UUID_A, "disk.eph0", "EPHDATA");
+    state_of(&fx, UUID_A, &domid);
+
+    /* preserve_ephemeral: a new root disk, the ephemeral kept. */
+    CU_ASSERT_EQUAL(do_rebuild(&fx, "raw-2", "NEWDISK", true, &log, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(log.calls, "detach attach");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid2), NXL_POWER_RUNNING);
+    CU_ASSERT_NOT_EQUAL(domid, domid2);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "NEWDISK");
+    inst_head(&fx, UUID_A, "disk.eph0", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "EPHDATA");
+    CU_ASSERT(journal_empty(&fx));
+    CU_ASSERT(!inst_file(&fx, UUID_A, "disk.rebuild"));
+    CU_ASSERT(!inst_file(&fx, UUID_A, NXL_XL_RECORD_PENDING));
+
+    /* The record boots the new image from now on. */
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, NULL), 0);
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "NEWDISK");
+
+    /* Without it, the ephemeral disk is made afresh (blank); from a
+     * halted instance too, which ends RUNNING. */
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    CU_ASSERT_EQUAL(do_rebuild(&fx, "raw-3", "RAW3333", false, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    inst_head(&fx, UUID_A, "disk.eph0", head, sizeof(head));
+    CU_ASSERT_EQUAL(head[0], '\0');
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "RAW3333");
+
+    /* Refusals leave the instance as it was: a missing image, a paused
+     * instance, recreate, an unknown instance. */
+    state_of(&fx, UUID_A, &domid);
+    nxl__port_fake_calls_reset(fx.port);
+    make_raw_req(&fx, &req, UUID_A, "raw-4", "X");
+    free(req.instance.image_ref);
+    req.instance.image_ref = strdup("no-such-image");
+    CHECK_FAILS(nxl_instance_rebuild(fx.drv, &req, NULL, NULL, false, false,
+                                     &e_),
+                NXL_E_FAILED, "no-such-image");
+    CHECK_FAILS(nxl_instance_rebuild(fx.drv, &req, NULL, NULL, true, false,
+                                     &e_),
+                NXL_E_UNSUPPORTED, "recreate");
+    nxl_spawn_req_dispose(&req);
+    state_of(&fx, UUID_A, &domid2);
+    CU_ASSERT_EQUAL(domid, domid2);
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "RAW3333");
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    CHECK_FAILS(do_rebuild(&fx, "raw-4", "X", false, NULL, &e_),
+                NXL_E_INVALID_STATE, "paused");
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+    make_raw_req(&fx, &req, "00000000-0000-4000-8000-000000000077", "raw-4",
+                 "X");
+    CHECK_FAILS(nxl_instance_rebuild(fx.drv, &req, NULL, NULL, false, false,
+                                     &e_),
+                NXL_E_NOT_FOUND, "");
+    nxl_spawn_req_dispose(&req);
+
+    /* The volume layer refusing the detach: the old domain is gone, so
+     * the instance is left halted on its old image, nothing half-made. */
+    log.calls[0] = '\0';
+    log.fail_detach = 1;
+    CHECK_FAILS(do_rebuild(&fx, "raw-5", "RAW5555", false, &log, &e_),
+                NXL_E_FAILED, "volume layer refused");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "RAW3333");
+    CU_ASSERT(!inst_file(&fx, UUID_A, "disk.rebuild"));
+    CU_ASSERT(journal_empty(&fx));
+
+    /* A failing create after the commit: halted on the new image. */
+    nxl__port_fake_fail(fx.port, "create", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(do_rebuild(&fx, "raw-6", "RAW6666", false, NULL, NULL),
+                    NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "RAW6666");
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "rebuild");
+    fx_teardown(&fx);
+}
+
+static int op_rebuild(fixture *fx)
+{
+    return do_rebuild(fx, "raw-2", "NEWDISK", true, NULL, NULL);
+}
+
+/* After a crashed rebuild: no journal, no temporaries, RUNNING or
+ * SHUTDOWN, and the root disk matches the image the record names (the
+ * old "kernel-1" instance has a blank one, the new one NEWDISK). */
+static void check_rebuild_crash(fixture *fx, unsigned k)
+{
+    char head[8], path[PATH_MAX * 2], *doc = NULL, what[64];
+    size_t len = 0;
+    int state = state_of(fx, UUID_A, NULL);
+
+    CU_ASSERT(journal_empty(fx));
+    CU_ASSERT(state == NXL_POWER_RUNNING || state == NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(fx, UUID_A),
+                    state == NXL_POWER_RUNNING ? 1 : 0);
+    CU_ASSERT(!inst_file(fx, UUID_A, "disk.rebuild"));
+    CU_ASSERT(!inst_file(fx, UUID_A, "disk.eph0.rebuild"));
+    CU_ASSERT(!inst_file(fx, UUID_A, NXL_XL_RECORD_PENDING));
+    snprintf(path, sizeof(path), "%s/%s/novaxl.json", fx->instances, UUID_A);
+    CU_ASSERT_EQUAL_FATAL(nxl__read_file_capped(path, 1 << 20, &doc, &len,
+                                                NULL),
+                          0);
+    inst_head(fx, UUID_A, "disk", head, sizeof(head));
+    if (strstr(doc, "\"raw-2\"")) {
+        CU_ASSERT_STRING_EQUAL(head, "NEWDISK");
+    } else {
+        CU_ASSERT_EQUAL(head[0], '\0');
+    }
+    free(doc);
+    if (state != NXL_POWER_RUNNING)
+        CU_ASSERT_EQUAL(do_power_on(fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(do_destroy(fx, UUID_A, true, NULL), 0);
+    snprintf(what, sizeof(what), "rebuild crashed at %u", k);
+    assert_no_leaks(fx, 0, what);
+}
+
+static void test_crash_rebuild(void)
+{
+    /* begin, prepare, destroy, commit (each before and after), the point
+     * after the commit, create, unpause, the record, the end. */
+    CU_ASSERT(crash_loop(op_rebuild, true, PREP_NONE, check_rebuild_crash) >=
+              12);
+    CU_ASSERT(crash_loop(op_rebuild, true, PREP_OFF, check_rebuild_crash) >=
+              10);
+}
+
+static void make_rescue_image(fixture *fx, nxl_image_meta *im)
+{
+    write_file(fx->images, "rescue-1", "RESCUE!");
+    nxl_image_meta_init(im);
+    im->id = strdup("rescue-1");
+    im->disk_format = strdup("raw");
+}
+
+static int do_rescue(fixture *fx, const char *uuid, bool rescue,
+                     nxl_error *err)
+{
+    nxl_instance inst;
+    nxl_image_meta im;
+    int rc;
+
+    make_inst(&inst, uuid);
+    make_rescue_image(fx, &im);
+    rc = rescue ? nxl_instance_rescue(fx->drv, &inst, NULL, &im, "pw", err)
+                : nxl_instance_unrescue(fx->drv, &inst, NULL, err);
+    nxl_image_meta_dispose(&im);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+/* The libxl config of uuid's domain, as the fake keeps it. */
+static char *domain_config(fixture *fx, const char *uuid)
+{
+    char *json = NULL;
+
+    CU_ASSERT_EQUAL(fx->port->ops->retrieve_config(
+                        fx->port, domid_of(fx, uuid), &json, NULL),
+                    0);
+    return json ? json : strdup("");
+}
+
+static void test_rescue_unrescue(void)
+{
+    fixture fx;
+    char head[8], *cfg;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    put_inst_file(&fx, UUID_A, "disk", "OWNDISK");
+    CU_ASSERT_EQUAL(do_rescue(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    inst_head(&fx, UUID_A, RESCUE_DISK_NAME, head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "RESCUE!");
+    inst_head(&fx, UUID_A, "disk", head, sizeof(head));
+    CU_ASSERT_STRING_EQUAL(head, "OWNDISK"); /* untouched */
+    /* It boots the rescue disk at xvda, its own root disk at xvdb. */
+    cfg = domain_config(&fx, UUID_A);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cfg, "/" RESCUE_DISK_NAME "\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(cfg, "/disk\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(cfg, "\"xvdb\""));
+    free(cfg);
+
+    /* Wrong states. */
+    CHECK_FAILS(do_rescue(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
+                "rescued already");
+    CHECK_FAILS(do_rescue(&fx, "00000000-0000-4000-8000-000000000077", true,
+                          &e_),
+                NXL_E_NOT_FOUND, "");
+    CHECK_FAILS(do_rescue(&fx, "00000000-0000-4000-8000-000000000077", false,
+                          &e_),
+                NXL_E_NOT_FOUND, "");
+
+    /* Powered off and on, it is still the rescue domain. */
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    cfg = domain_config(&fx, UUID_A);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cfg, RESCUE_DISK_NAME));
+    free(cfg);
+
+    /* unrescue: its own disks again, the rescue disk gone. */
+    CU_ASSERT_EQUAL(do_rescue(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT(!inst_file(&fx, UUID_A, RESCUE_DISK_NAME));
+    cfg = domain_config(&fx, UUID_A);
+    CU_ASSERT_PTR_NULL(strstr(cfg, RESCUE_DISK_NAME));
+    CU_ASSERT_PTR_NULL(strstr(cfg, "\"xvdb\""));
+    free(cfg);
+    CHECK_FAILS(do_rescue(&fx, UUID_A, false, &e_), NXL_E_INVALID_STATE,
+                "not rescued");
+
+    /* A missing rescue image is refused before anything changes. */
+    {
+        nxl_instance inst;
+        nxl_image_meta im;
+        int domid, domid2;
+
+        state_of(&fx, UUID_A, &domid);
+        make_inst(&inst, UUID_A);
+        make_rescue_image(&fx, &im);
+        free(im.id);
+        im.id = strdup("no-such-rescue");
+        CHECK_FAILS(nxl_instance_rescue(fx.drv, &inst, NULL, &im, NULL, &e_),
+                    NXL_E_FAILED, "no-such-rescue");
+        state_of(&fx, UUID_A, &domid2);
+        CU_ASSERT_EQUAL(domid, domid2);
+        CU_ASSERT(!inst_file(&fx, UUID_A, RESCUE_DISK_NAME));
+        nxl_image_meta_dispose(&im);
+        nxl_instance_dispose(&inst);
+    }
+
+    /* A failing create: rolled back, halted and not rescued. */
+    nxl__port_fake_fail(fx.port, "create", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(do_rescue(&fx, UUID_A, true, NULL), NXL_E_HYPERVISOR);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT(!inst_file(&fx, UUID_A, RESCUE_DISK_NAME));
+    CU_ASSERT_EQUAL(do_rescue(&fx, UUID_A, false, NULL), NXL_E_INVALID_STATE);
+
+    /* A soft-deleted instance is not rescued; a destroy without disks
+     * takes a rescue disk along. */
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
+    CHECK_FAILS(do_rescue(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
+                "soft-deleted");
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_EQUAL(do_rescue(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT(!inst_file(&fx, UUID_A, RESCUE_DISK_NAME));
+    CU_ASSERT(inst_file(&fx, UUID_A, "disk"));
+    fx_teardown(&fx);
+}
+
+static int op_rescue(fixture *fx)
+{
+    return do_rescue(fx, UUID_A, true, NULL);
+}
+
+static int op_unrescue(fixture *fx)
+{
+    return do_rescue(fx, UUID_A, false, NULL);
+}
+
+/* After a crashed rescue or unrescue: no journal; RUNNING with one domain
+ * or SHUTDOWN with none; a rescue disk exactly when the record says
+ * rescued. unrescue (when rescued) or power_on then brings back the
+ * instance's own domain. */
+static void check_rescue_crash(fixture *fx, unsigned k)
+{
+    int state = state_of(fx, UUID_A, NULL);
+    char path[PATH_MAX * 2], *doc = NULL, what[64], *cfg;
+    size_t len = 0;
+    bool rescued;
+
+    CU_ASSERT(journal_empty(fx));
+    CU_ASSERT(state == NXL_POWER_RUNNING || state == NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(fx, UUID_A),
+                    state == NXL_POWER_RUNNING ? 1 : 0);
+    snprintf(path, sizeof(path), "%s/%s/novaxl.json", fx->instances, UUID_A);
+    CU_ASSERT_EQUAL_FATAL(nxl__read_file_capped(path, 1 << 20, &doc, &len,
+                                                NULL),
+                          0);
+    rescued = strstr(doc, "\"rescue\"") != NULL;
+    free(doc);
+    CU_ASSERT_EQUAL(inst_file(fx, UUID_A, RESCUE_DISK_NAME), rescued);
+    if (rescued)
+        CU_ASSERT_EQUAL(do_rescue(fx, UUID_A, false, NULL), 0);
+    if (state_of(fx, UUID_A, NULL) != NXL_POWER_RUNNING)
+        CU_ASSERT_EQUAL(do_power_on(fx, UUID_A, NULL), 0);
+    CU_ASSERT(!inst_file(fx, UUID_A, RESCUE_DISK_NAME));
+    CU_ASSERT_EQUAL(state_of(fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    cfg = domain_config(fx, UUID_A);
+    CU_ASSERT_PTR_NULL(strstr(cfg, RESCUE_DISK_NAME));
+    free(cfg);
+    CU_ASSERT_EQUAL(do_destroy(fx, UUID_A, true, NULL), 0);
+    snprintf(what, sizeof(what), "rescue/unrescue crashed at %u", k);
+    assert_no_leaks(fx, 0, what);
+}
+
+static void test_crash_rescue(void)
+{
+    CU_ASSERT(crash_loop(op_rescue, true, PREP_NONE, check_rescue_crash) >=
+              10);
+    CU_ASSERT(crash_loop(op_unrescue, true, PREP_RESCUE, check_rescue_crash) >=
+              10);
+}
+
+static int do_set_bootable(fixture *fx, const char *uuid, bool bootable,
+                           nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_set_bootable(fx->drv, &inst, bootable, err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static void test_set_bootable(void)
+{
+    fixture fx;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(do_set_bootable(&fx, UUID_A, false, NULL), 0);
+    /* Running: a reboot is allowed, stopping always is. */
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, NULL), 0);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    /* Survives a restart of the service. */
+    fx_reopen(&fx);
+    CHECK_FAILS(do_power_on(&fx, UUID_A, &e_), NXL_E_INVALID_STATE,
+                "not bootable");
+    CHECK_FAILS(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, &e_),
+                NXL_E_INVALID_STATE, "not bootable");
+    CHECK_FAILS(do_rescue(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
+                "not bootable");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
+    CU_ASSERT_EQUAL(do_set_bootable(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CHECK_FAILS(do_set_bootable(&fx, "00000000-0000-4000-8000-000000000077",
+                                false, &e_),
+                NXL_E_NOT_FOUND, "");
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "set_bootable");
+    fx_teardown(&fx);
+}
+
+static int do_cleanup(fixture *fx, const char *uuid, bool disks,
+                      nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_cleanup(fx->drv, &inst, NULL, NULL, disks, NULL, true,
+                              err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static void test_cleanup(void)
+{
+    fixture fx;
+    char dir[PATH_MAX * 2];
+
+    fx_setup(&fx);
+    /* A spawn whose rollback failed left a half-made domain and its
+     * journal: cleanup finishes the job. */
+    nxl__port_fake_fail_after(fx.port, "create", 1, NXL_E_FAILED);
+    nxl__port_fake_fail(fx.port, "destroy", 1, NXL_E_HYPERVISOR);
+    CU_ASSERT(spawn(&fx, UUID_A, "instance-0000000a", NULL) < 0);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT_EQUAL(do_cleanup(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "cleanup after a failed spawn");
+
+    /* A known instance: as destroy. */
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(do_cleanup(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+    assert_no_leaks(&fx, 0, "cleanup of an instance");
+
+    /* Files of an instance that is not ours any more (a failed incoming
+     * migration): kept without destroy_disks, removed with it. */
+    snprintf(dir, sizeof(dir), "%s/%s", fx.instances, UUID_A);
+    CU_ASSERT_EQUAL(mkdir(dir, 0700), 0);
+    write_file(dir, "disk", "LEFTOVER");
+    CU_ASSERT_EQUAL(do_cleanup(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT(inst_file(&fx, UUID_A, "disk"));
+    CU_ASSERT_EQUAL(do_cleanup(&fx, UUID_A, true, NULL), 0);
+    assert_no_leaks(&fx, 0, "cleanup of leftover files");
+
+    /* A domain that is not ours is never touched. */
+    {
+        uint32_t foreign;
+
+        CU_ASSERT_EQUAL(nxl__port_fake_external_create(fx.port, "handmade",
+                                                       &foreign),
+                        0);
+        CU_ASSERT_EQUAL(do_cleanup(&fx, UUID_A, true, NULL), 0);
+        CU_ASSERT_EQUAL(domains_with(&fx, NULL), 2);
+        assert_no_leaks(&fx, 1, "cleanup next to a foreign domain");
+    }
+    fx_teardown(&fx);
+}
+
+static int do_host_boot(fixture *fx, const char *uuid, nxl_error *err)
+{
+    nxl_instance inst;
+    int rc;
+
+    make_inst(&inst, uuid);
+    rc = nxl_instance_resume_state_on_host_boot(fx->drv, &inst, NULL, NULL,
+                                                err);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+static void test_resume_state_on_host_boot(void)
+{
+    fixture fx;
+    char a[NXL_UUID_STRLEN + 1], b[NXL_UUID_STRLEN + 1], c[NXL_UUID_STRLEN + 1],
+        d[NXL_UUID_STRLEN + 1];
+    char *calls;
+    int domid, domid2;
+
+    uuid_n(a, sizeof(a), 1);
+    uuid_n(b, sizeof(b), 2);
+    uuid_n(c, sizeof(c), 3);
+    uuid_n(d, sizeof(d), 4);
+    fx_setup(&fx);
+    spawn_ok(&fx, a, "instance-00000001");
+    spawn_ok(&fx, b, "instance-00000002");
+    spawn_ok(&fx, c, "instance-00000003");
+    spawn_ok(&fx, d, "instance-00000004");
+    CU_ASSERT_EQUAL(do_suspend(&fx, b, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_soft_delete(&fx, c, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_set_bootable(&fx, d, false, NULL), 0);
+
+    /* A running instance is left alone. */
+    state_of(&fx, a, &domid);
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_host_boot(&fx, a, NULL), 0);
+    state_of(&fx, a, &domid2);
+    CU_ASSERT_EQUAL(domid, domid2);
+    calls = nxl__port_fake_calls(fx.port);
+    CU_ASSERT_PTR_NULL(strstr(calls, "create"));
+    CU_ASSERT_PTR_NULL(strstr(calls, "destroy"));
+    free(calls);
+
+    /* The host reboots: every domain is gone; the service starts again. */
+    nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, a));
+    nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, d));
+    fx_reopen(&fx);
+    CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(state_of(&fx, b, NULL), NXL_POWER_SUSPENDED);
+
+    /* Booted again, and resumed from its image. */
+    CU_ASSERT_EQUAL(do_host_boot(&fx, a, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_RUNNING);
+    nxl__port_fake_calls_reset(fx.port);
+    CU_ASSERT_EQUAL(do_host_boot(&fx, b, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, b, NULL), NXL_POWER_RUNNING);
+    calls = nxl__port_fake_calls(fx.port);
+    CU_ASSERT_PTR_NOT_NULL(strstr(calls, "restore"));
+    free(calls);
+    CU_ASSERT(!inst_file(&fx, b, NXL_XL_SAVE_FILE));
+
+    /* Soft-deleted, not bootable, unknown: errors, nothing started. */
+    CHECK_FAILS(do_host_boot(&fx, c, &e_), NXL_E_INVALID_STATE,
+                "soft-deleted");
+    CHECK_FAILS(do_host_boot(&fx, d, &e_), NXL_E_INVALID_STATE,
+                "not bootable");
+    CHECK_FAILS(do_host_boot(&fx, "00000000-0000-4000-8000-000000000077", &e_),
+                NXL_E_NOT_FOUND, "");
+    CU_ASSERT_EQUAL(domains_with(&fx, c), 0);
+    CU_ASSERT_EQUAL(domains_with(&fx, d), 0);
+    fx_teardown(&fx);
+}
+
+static void test_poll_rebooting_instances(void)
+{
+    fixture fx;
+    char a[NXL_UUID_STRLEN + 1], b[NXL_UUID_STRLEN + 1], c[NXL_UUID_STRLEN + 1];
+    nxl_instance insts[3];
+    int domid, domid2;
+
+    uuid_n(a, sizeof(a), 1);
+    uuid_n(b, sizeof(b), 2);
+    uuid_n(c, sizeof(c), 3);
+    fx_setup(&fx);
+    spawn_ok(&fx, a, "instance-00000001");
+    spawn_ok(&fx, b, "instance-00000002");
+    make_inst(&insts[0], a);
+    make_inst(&insts[1], b);
+    make_inst(&insts[2], c); /* not ours: skipped */
+
+    /* a's guest rebooted itself and nobody built it again (no event
+     * thread here): stuck, rebuilt HARD. b's reboot finished: untouched. */
+    nxl__port_fake_external(fx.port, "reboot", domid_of(&fx, a));
+    CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_SHUTDOWN);
+    state_of(&fx, b, &domid);
+    CU_ASSERT_EQUAL(nxl_host_poll_rebooting_instances(fx.drv, 60, insts, 3,
+                                                      NULL),
+                    0);
+    CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(domains_with(&fx, a), 1);
+    state_of(&fx, b, &domid2);
+    CU_ASSERT_EQUAL(domid, domid2);
+
+    /* A halted one whose reboot cannot finish: the first error comes
+     * back, and the others are still seen to. */
+    CU_ASSERT_EQUAL(do_power_off(&fx, a, 0, NULL), 0);
+    CU_ASSERT_EQUAL(do_power_off(&fx, b, 0, NULL), 0);
+    nxl__port_fake_fail(fx.port, "create", 1, NXL_E_HYPERVISOR);
+    CHECK_FAILS(nxl_host_poll_rebooting_instances(fx.drv, 60, insts, 3, &e_),
+                NXL_E_REBOOT, a);
+    CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(state_of(&fx, b, NULL), NXL_POWER_RUNNING);
+    for (int i = 0; i < 3; i++)
+        nxl_instance_dispose(&insts[i]);
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -2192,7 +2834,17 @@ int main(void)
         !CU_add_test(s, "events: threads", test_events_threads) ||
         !CU_add_test(s, "soft_delete and restore", test_soft_delete_restore) ||
         !CU_add_test(s, "crash: soft_delete, restore",
-                     test_crash_soft_delete)) {
+                     test_crash_soft_delete) ||
+        !CU_add_test(s, "rebuild", test_rebuild) ||
+        !CU_add_test(s, "crash: rebuild", test_crash_rebuild) ||
+        !CU_add_test(s, "rescue and unrescue", test_rescue_unrescue) ||
+        !CU_add_test(s, "crash: rescue, unrescue", test_crash_rescue) ||
+        !CU_add_test(s, "set_bootable", test_set_bootable) ||
+        !CU_add_test(s, "cleanup", test_cleanup) ||
+        !CU_add_test(s, "resume_state_on_host_boot",
+                     test_resume_state_on_host_boot) ||
+        !CU_add_test(s, "poll_rebooting_instances",
+                     test_poll_rebooting_instances)) {
         CU_cleanup_registry();
         nxl_test_xsd_stop(&xsd);
         return 1;

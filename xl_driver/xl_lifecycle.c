@@ -30,6 +30,16 @@
  *              says SHUTDOWN.
  *   destroy    destroy, record, instance_dir. Finished: the domain and
  *              the record go (and the directory with destroy_disks).
+ *   rebuild    prepare (new disks as <file>.rebuild, the new request as a
+ *              pending record), destroy, commit (both renamed over),
+ *              create, unpause. Before commit rolled back (old image, and
+ *              SHUTDOWN once destroyed); after, finished to SHUTDOWN on the
+ *              new image.
+ *   rescue     rescue_disk, destroy, create, unpause, then the record
+ *              (rescued). Until recorded rolled back: disk.rescue goes,
+ *              SHUTDOWN once destroy or create was journaled.
+ *   unrescue   destroy, record (unrescued, SHUTDOWN), create, unpause.
+ *              After destroy finished to SHUTDOWN, unrescued.
  *   pause, unpause: one libxl call; nothing to finish or undo, since the
  *              state is read live.
  * A recovery that fails (libxl refuses) keeps the journal for the next
@@ -37,6 +47,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -57,11 +68,27 @@
 #include "xl_driver/xl_config.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_metadata.h"
 #include "xl_driver/xl_port.h"
 #include "xl_driver/xl_store.h"
 
 /* How often a wait for the guest looks at the domain again. */
 #define POLL_MS 50
+
+/* A rescued instance's boot disk, made from the rescue image, and the
+ * suffix rebuild's new disks carry until its commit. */
+#define RESCUE_DISK NXL_XL_RESCUE_DISK
+#define REBUILD_SUFFIX ".rebuild"
+
+static int instance_config(nxl_driver *drv, const nxl_record *rec,
+                           const char *method, libxl_domain_config *cfg_r,
+                           nxl_error *err);
+static int recover_rescue(nxl_xl_state *st, const nxl_journal *j,
+                          nxl_error *err);
+static int recover_unrescue(nxl_xl_state *st, const nxl_journal *j,
+                            nxl_error *err);
+static int recover_rebuild(nxl_xl_state *st, const nxl_journal *j,
+                           nxl_error *err);
 
 /* ---- state ----------------------------------------------------------------- */
 
@@ -589,6 +616,20 @@ static int remove_save_files(nxl_xl_state *st, const char *uuid,
     return rc ? rc : remove_save(st, uuid, false, err);
 }
 
+/* <uuid>/<name> goes; fine when there is none. */
+static int remove_instance_file(nxl_xl_state *st, const char *uuid,
+                                const char *name, nxl_error *err)
+{
+    char *p = nxl__xl_store_instance_file(&st->store, uuid, name);
+    int rc;
+
+    if (!p)
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    rc = nxl__xl_store_remove_file(p, err);
+    free(p);
+    return rc;
+}
+
 /* No domain with uuid any more, and the record says state. */
 static int gone_as(nxl_xl_state *st, const char *uuid, int state,
                    nxl_error *err)
@@ -686,7 +727,9 @@ static int recover(nxl_xl_state *st, const nxl_journal *j, nxl_error *err)
         if (j->destroy_disks &&
             (rc = nxl__xl_store_remove_instance_dir(&st->store, j->uuid, err)))
             return rc;
-        if (!j->destroy_disks && (rc = remove_save_files(st, j->uuid, err)))
+        if (!j->destroy_disks &&
+            ((rc = remove_save_files(st, j->uuid, err)) ||
+             (rc = remove_instance_file(st, j->uuid, RESCUE_DISK, err))))
             return rc;
     } else if (strcmp(op, "soft_delete") == 0) {
         nxl_record rec;
@@ -706,6 +749,15 @@ static int recover(nxl_xl_state *st, const nxl_journal *j, nxl_error *err)
         }
         nxl__record_dispose(&rec);
         if (rc)
+            return rc;
+    } else if (strcmp(op, "rescue") == 0) {
+        if ((rc = recover_rescue(st, j, err)))
+            return rc;
+    } else if (strcmp(op, "unrescue") == 0) {
+        if ((rc = recover_unrescue(st, j, err)))
+            return rc;
+    } else if (strcmp(op, "rebuild") == 0) {
+        if ((rc = recover_rebuild(st, j, err)))
             return rc;
     } else if (strcmp(op, "suspend") == 0) {
         if ((rc = recover_suspend(st, j, err)))
@@ -1132,7 +1184,8 @@ out:
 /* create and unpause, journaled; on failure the caller rolls back (which
  * destroys whatever create left, found by UUID). */
 static int create_and_start(lc_op *op, libxl_domain_config *cfg,
-                            uint32_t *domid_r, nxl_error *err)
+                            const nxl_kvlist *metadata, uint32_t *domid_r,
+                            nxl_error *err)
 {
     nxl_port *port = op->st->port;
     uint32_t domid = 0;
@@ -1144,6 +1197,11 @@ static int create_and_start(lc_op *op, libxl_domain_config *cfg,
     if (rc)
         return rc;
     op->j.domid = (int)domid;
+    /* The guest's metadata lives and dies with the domain: publish the
+     * driver's copy before the guest runs (xl_metadata.h). Best effort:
+     * the copy that counts is on disk, and the next change publishes it
+     * again; a guest without its metadata is no reason to fail a start. */
+    (void)nxl__xl_metadata_publish(op->st, op->uuid, domid, metadata, NULL);
     if ((rc = op_step(op, "unpause", err)))
         return rc;
     rc = port->ops->unpause(port, domid, err);
@@ -1601,7 +1659,8 @@ int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
     for (size_t i = 0; i < n_plans; i++)
         if ((rc = make_disk(&plans[i], err)))
             goto out_fail;
-    if ((rc = create_and_start(&op, &cfg, &domid, err)))
+    if ((rc = create_and_start(&op, &cfg, &req->instance.metadata, &domid,
+                               err)))
         goto out_fail;
 
     rec.state = NXL_POWER_RUNNING;
@@ -1632,31 +1691,30 @@ out:
     return rc;
 }
 
-int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
-                   const nxl_network_info *network_info,
-                   const nxl_block_device_info *bdi, bool destroy_disks,
-                   const char *migrate_data_json, nxl_error *err)
+/* destroy and cleanup. An unknown instance is destroyed already (a
+ * domain with its UUID but no record is not ours: untouched); cleanup
+ * with destroy_disks also removes files a failed spawn or migration left
+ * in its instance directory. */
+static int destroy_instance(nxl_driver *drv, const char *method,
+                            const char *uuid, bool destroy_disks,
+                            bool orphan_files, nxl_error *err)
 {
     nxl_xl_state *st = state_of(drv);
-    const char *uuid = inst->uuid;
     lc_op op;
     int rc;
 
-    (void)network_info;
-    (void)bdi;
-    (void)migrate_data_json;
-    op_init(&op, st, "destroy", uuid);
-    if ((rc = ready(st, "destroy", err)))
+    op_init(&op, st, method, uuid);
+    if ((rc = ready(st, method, err)))
         return rc;
     if ((rc = op_lock(&op, err)))
         goto out_unlock;
     if (!nxl__xl_record_exists(&st->store, uuid)) {
-        /* The contract: an unknown instance is destroyed already. A
-         * domain with this UUID but no record is not ours: untouched. */
-        nxl__debug("destroy: warning: instance %s is not known here; "
+        nxl__debug("%s: warning: instance %s is not known here; "
                    "nothing to destroy",
-                   uuid);
-        rc = 0;
+                   method, uuid);
+        rc = orphan_files && destroy_disks
+                 ? nxl__xl_store_remove_instance_dir(&st->store, uuid, err)
+                 : 0;
         goto out_unlock;
     }
     op.j.destroy_disks = destroy_disks;
@@ -1670,8 +1728,11 @@ int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
         ((rc = op_step(&op, "instance_dir", err)) ||
          (rc = nxl__xl_store_remove_instance_dir(&st->store, uuid, err))))
         goto out_unlock;
-    /* A suspended instance's save image is no disk: it goes either way. */
-    if (!destroy_disks && (rc = remove_save_files(st, uuid, err)))
+    /* A suspended instance's save image and a rescue disk are no disks
+     * of the instance: they go either way. */
+    if (!destroy_disks && ((rc = remove_save_files(st, uuid, err)) ||
+                           (rc = remove_instance_file(st, uuid, RESCUE_DISK,
+                                                      err))))
         goto out_unlock;
     ev_note(st, uuid, -1, NXL_POWER_NOSTATE);
     rc = op_finish(&op, true, err);
@@ -1685,6 +1746,39 @@ out_unlock:
     return rc;
 }
 
+int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
+                   const nxl_network_info *network_info,
+                   const nxl_block_device_info *bdi, bool destroy_disks,
+                   const char *migrate_data_json, nxl_error *err)
+{
+    (void)network_info;
+    (void)bdi;
+    (void)migrate_data_json;
+    return destroy_instance(drv, "destroy", inst->uuid, destroy_disks, false,
+                            err);
+}
+
+int nxl_xl_cleanup(nxl_driver *drv, const nxl_instance *inst,
+                   const nxl_network_info *network_info,
+                   const nxl_block_device_info *bdi, bool destroy_disks,
+                   const char *migrate_data_json, bool destroy_vifs,
+                   nxl_error *err)
+{
+    /* The contract: the domain should be gone already, but after a failed
+     * spawn or migration it may not be: whatever is ours goes as destroy
+     * does it (journaled the same way). VIFs are backend devices of the
+     * domain, which libxl removes with it (and with its hotplug scripts),
+     * so there is nothing of them to keep: destroy_vifs has no separate
+     * work. Volumes (bdi) are detached by nova's volume layer; the
+     * domain's death releases them here. */
+    (void)network_info;
+    (void)bdi;
+    (void)migrate_data_json;
+    (void)destroy_vifs;
+    return destroy_instance(drv, "cleanup", inst->uuid, destroy_disks, true,
+                            err);
+}
+
 /* ---- power ------------------------------------------------------------------ */
 
 /* Loads the record and the domain for an operation under the lock. */
@@ -1696,6 +1790,18 @@ static int load_instance(lc_op *op, nxl_record *rec, nxl_port_dominfo *d,
     if (rc)
         return rc;
     return find_domain(op->st, op->uuid, d, found, err);
+}
+
+/* set_bootable(false) forbids starting a domain for the instance. */
+static int check_bootable(const nxl_record *rec, const char *method,
+                          nxl_error *err)
+{
+    if (!rec->unbootable)
+        return 0;
+    return nxl_error_set(err, NXL_E_INVALID_STATE,
+                         "%s: instance %s is marked not bootable "
+                         "(set_bootable); it cannot be started",
+                         method, rec->uuid);
 }
 
 static int pause_or_unpause(nxl_driver *drv, const nxl_instance *inst,
@@ -1845,13 +1951,13 @@ static int restart_domain(nxl_driver *drv, lc_op *op, nxl_record *rec,
     uint32_t domid = 0;
     int rc;
 
-    if ((rc = build_config(drv, &rec->req, op->method, &cfg, NULL, NULL,
-                             err)))
+    if ((rc = instance_config(drv, rec, op->method, &cfg, err)))
         return rc;
     if (destroy_first && ((rc = op_step(op, "destroy", err)) ||
                           (rc = destroy_by_uuid(st, op->uuid, err))))
         goto out;
-    if ((rc = create_and_start(op, &cfg, &domid, err)))
+    if ((rc = create_and_start(op, &cfg, &rec->req.instance.metadata,
+                               &domid, err)))
         goto out;
     if (crashpoint(st)) {
         rc = crashed(err, op->method);
@@ -1904,6 +2010,8 @@ int nxl_xl_power_on(nxl_driver *drv, const nxl_instance *inst,
          * operation in nova, and power_on must not undo a pause. */
         goto out_unlock;
     }
+    if ((rc = check_bootable(&rec, "power_on", err)))
+        goto out_unlock;
     before = found ? power_state_of(&d) : NXL_POWER_SHUTDOWN;
     if ((rc = op_begin(&op, "power_on", &cause)) ||
         (rc = restart_domain(drv, &op, &rec, found, &cause)))
@@ -1963,6 +2071,11 @@ int nxl_xl_reboot(nxl_driver *drv, const nxl_instance *inst,
                            inst->uuid);
         goto out_unlock;
     }
+    /* Rebooting a halted instance starts it, which set_bootable(false)
+     * forbids; a running one may reboot. */
+    if ((!found || d.shutdown || d.dying) &&
+        (rc = check_bootable(&rec, "reboot", err)))
+        goto out_unlock;
     if ((rc = op_begin(&op, "reboot", &cause)))
         goto out_fail;
     /* SOFT asks the guest, and only a running guest can answer; a paused,
@@ -2146,7 +2259,7 @@ int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
     }
     /* The config is checked (and its disks must be there) before anything
      * is created. */
-    if ((rc = build_config(drv, &rec.req, "resume", &cfg, NULL, NULL, err)))
+    if ((rc = instance_config(drv, &rec, "resume", &cfg, err)))
         goto out_unlock;
     have_cfg = true;
     if ((rc = op_begin(&op, "resume", &cause)) ||
@@ -2278,6 +2391,8 @@ int nxl_xl_restore(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
                            "restore: instance %s is not soft-deleted", uuid);
         goto out_unlock;
     }
+    if ((rc = check_bootable(&rec, "restore", err)))
+        goto out_unlock;
     /* Unmarked first, then booted as power_on does (journaled as one):
      * a failure or crash in the boot leaves an ordinary halted instance,
      * which power_on starts. */
@@ -2301,6 +2416,783 @@ out:
     nxl__record_dispose(&rec);
     ev_flush(st);
     return rc;
+}
+
+/* ---- rescue and unrescue ------------------------------------------------------- */
+
+static int image_meta_copy(const nxl_image_meta *im, nxl_image_meta *copy_r,
+                           nxl_error *err)
+{
+    nxl_image_meta c;
+
+    nxl_image_meta_init(&c);
+    if ((im->id && !(c.id = strdup(im->id))) ||
+        (im->name && !(c.name = strdup(im->name))) ||
+        (im->disk_format && !(c.disk_format = strdup(im->disk_format))) ||
+        (im->container_format &&
+         !(c.container_format = strdup(im->container_format))))
+        goto nomem;
+    c.size = im->size;
+    c.min_disk = im->min_disk;
+    c.min_ram = im->min_ram;
+    for (size_t i = 0; i < im->properties.n; i++)
+        if (nxl_kvlist_set(&c.properties, im->properties.items[i].key,
+                           im->properties.items[i].value) < 0)
+            goto nomem;
+    *copy_r = c;
+    return 0;
+nomem:
+    nxl_image_meta_dispose(&c);
+    return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+}
+
+static int replace_str(char **dst, const char *src, nxl_error *err)
+{
+    char *v = NULL;
+
+    if (src && !(v = strdup(src)))
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    free(*dst);
+    *dst = v;
+    return 0;
+}
+
+/* rec's request booting rescue image im instead of its own: nova's
+ * rules (libvirt's too): the rescue image's kernel and ramdisk when its
+ * properties name them, else the instance's own. */
+static int rescue_request(const nxl_record *rec, const nxl_image_meta *im,
+                          nxl_spawn_req *req_r, nxl_error *err)
+{
+    nxl_spawn_req req;
+    const char *k = nxl_kvlist_get(&im->properties, "kernel_id");
+    const char *r = nxl_kvlist_get(&im->properties, "ramdisk_id");
+    int rc;
+
+    nxl_spawn_req_init(&req);
+    if ((rc = copy_request(&rec->req, &req, err)))
+        goto out;
+    nxl_image_meta_dispose(&req.image_meta);
+    if ((rc = image_meta_copy(im, &req.image_meta, err)) ||
+        (rc = replace_str(&req.instance.image_ref, im->id, err)) ||
+        (k && (rc = replace_str(&req.instance.kernel_id, k, err))) ||
+        (k && (rc = replace_str(&req.instance.ramdisk_id, r, err))))
+        goto out;
+    *req_r = req;
+    nxl_spawn_req_init(&req);
+    rc = 0;
+out:
+    nxl_spawn_req_dispose(&req);
+    return rc;
+}
+
+/* The config of rec rescued with im: the rescue disk (<uuid>/disk.rescue,
+ * made from the rescue image) where the root disk was, so the guest boots
+ * it, and the instance's own root disk attached next, at the first free
+ * xvd name, with its other disks and volumes where they were. With plan_r,
+ * also how to make the rescue disk (rescue makes it); without, it must
+ * exist (power_on, reboot, resume of a rescued instance). */
+static int build_rescue_config(nxl_driver *drv, const nxl_record *rec,
+                               const nxl_image_meta *im, const char *method,
+                               libxl_domain_config *cfg_r, disk_plan *plan_r,
+                               nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    libxl_domain_config cfg;
+    bool have_cfg = false;
+    nxl_spawn_req req;
+    disk_plan plan = {NULL, NULL, 0};
+    char *root = NULL, *rescue = NULL, vdev[8];
+    libxl_device_disk *v, *d;
+    int rc, idx = -1, max = -1;
+
+    nxl_spawn_req_init(&req);
+    if ((rc = rescue_request(rec, im, &req, err)) ||
+        (rc = build_config(drv, &req, method, &cfg, NULL, NULL, err)))
+        goto out;
+    have_cfg = true;
+    if (!(root = nxl__xl_store_instance_file(&st->store, rec->uuid, "disk")) ||
+        !(rescue = nxl__xl_store_instance_file(&st->store, rec->uuid,
+                                               RESCUE_DISK))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+        goto out;
+    }
+    for (int i = 0; i < cfg.num_disks; i++) {
+        int k = nxl__xl_vdev_index(cfg.disks[i].vdev);
+
+        if (cfg.disks[i].pdev_path && strcmp(cfg.disks[i].pdev_path, root) == 0)
+            idx = i;
+        if (k > max)
+            max = k;
+    }
+    if (idx < 0) {
+        rc = nxl_error_set(err, NXL_E_UNSUPPORTED,
+                           "%s: instance %s boots from a volume; rescuing "
+                           "it (a rescue disk in place of a volume) is not "
+                           "implemented",
+                           method, rec->uuid);
+        goto out;
+    }
+    if (max + 1 >= 26) {
+        rc = nxl_error_set(err, NXL_E_INVAL,
+                           "%s: instance %s: no free disk name for its root "
+                           "disk next to the rescue disk",
+                           method, rec->uuid);
+        goto out;
+    }
+    if (plan_r) {
+        if ((rc = plan_disk(drv, &req, "disk", method, &plan, err)))
+            goto out;
+        plan.path = NXL_STEAL(rescue);
+    } else if (!regular_file(rescue)) {
+        rc = nxl_error_set(err, NXL_E_FAILED,
+                           "%s: instance %s: its rescue disk %s is gone",
+                           method, rec->uuid, rescue);
+        goto out;
+    }
+    v = realloc(cfg.disks, ((size_t)cfg.num_disks + 1) * sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+        goto out;
+    }
+    cfg.disks = v;
+    d = &cfg.disks[cfg.num_disks];
+    libxl_device_disk_init(d);
+    cfg.num_disks++;
+    snprintf(vdev, sizeof(vdev), "xvd%c", 'a' + max + 1);
+    d->backend = cfg.disks[idx].backend;
+    d->format = cfg.disks[idx].format;
+    d->readwrite = 1;
+    if (!(d->vdev = strdup(vdev))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+        goto out;
+    }
+    /* The own root disk moves to the new slot; the rescue disk boots. */
+    d->pdev_path = cfg.disks[idx].pdev_path;
+    cfg.disks[idx].pdev_path = NULL;
+    if (!(cfg.disks[idx].pdev_path = plan_r ? strdup(plan.path)
+                                            : strdup(rescue))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
+        goto out;
+    }
+    *cfg_r = cfg;
+    have_cfg = false;
+    if (plan_r) {
+        *plan_r = plan;
+        plan.path = plan.src = NULL;
+    }
+    rc = 0;
+out:
+    if (have_cfg)
+        libxl_domain_config_dispose(&cfg);
+    free(plan.path);
+    free(plan.src);
+    free(root);
+    free(rescue);
+    nxl_spawn_req_dispose(&req);
+    return rc;
+}
+
+/* What rec's domain boots: its own request, or the rescue config. */
+static int instance_config(nxl_driver *drv, const nxl_record *rec,
+                           const char *method, libxl_domain_config *cfg_r,
+                           nxl_error *err)
+{
+    if (rec->rescued)
+        return build_rescue_config(drv, rec, &rec->rescue_image, method,
+                                   cfg_r, NULL, err);
+    return build_config(drv, &rec->req, method, cfg_r, NULL, NULL, err);
+}
+
+/* rescue's recovery. Once the record says rescued the rescue is done.
+ * Before, it is rolled back: the rescue disk goes, and if the instance's
+ * domain was destroyed (or a rescue domain created) any domain goes and
+ * the instance is SHUTDOWN, unrescued, as power_on's rollback leaves it;
+ * otherwise its domain was never touched. */
+static int recover_rescue(nxl_xl_state *st, const nxl_journal *j,
+                          nxl_error *err)
+{
+    nxl_record rec;
+    int rc;
+
+    nxl__record_init(&rec);
+    rc = nxl__xl_record_load(&st->store, j->uuid, &rec, err);
+    if (rc == 0 && rec.rescued)
+        goto out;
+    if (rc)
+        goto out;
+    if ((has_step(j, "destroy") || has_step(j, "create")) &&
+        (rc = gone_as(st, j->uuid, NXL_POWER_SHUTDOWN, err)))
+        goto out;
+    rc = remove_instance_file(st, j->uuid, RESCUE_DISK, err);
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+/* unrescue's recovery. Before its destroy nothing was touched. After,
+ * the unrescue is finished short of booting: no domain, the record
+ * unrescued and SHUTDOWN, the rescue disk gone (power_on boots the
+ * instance's own disks). */
+static int recover_unrescue(nxl_xl_state *st, const nxl_journal *j,
+                            nxl_error *err)
+{
+    nxl_record rec;
+    int rc;
+
+    if (!has_step(j, "destroy"))
+        return 0;
+    if ((rc = destroy_by_uuid(st, j->uuid, err)))
+        return rc;
+    nxl__record_init(&rec);
+    rc = nxl__xl_record_load(&st->store, j->uuid, &rec, err);
+    if (rc == 0 && (rec.rescued || rec.state != NXL_POWER_SHUTDOWN ||
+                    rec.domid != -1)) {
+        rec.rescued = false;
+        nxl_image_meta_dispose(&rec.rescue_image);
+        rec.state = NXL_POWER_SHUTDOWN;
+        rec.domid = -1;
+        rc = nxl__xl_record_save(&st->store, &rec, err);
+    }
+    nxl__record_dispose(&rec);
+    return rc ? rc : remove_instance_file(st, j->uuid, RESCUE_DISK, err);
+}
+
+int nxl_xl_rescue(nxl_driver *drv, const nxl_instance *inst,
+                  const nxl_network_info *network_info,
+                  const nxl_image_meta *image_meta,
+                  const char *rescue_password, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    libxl_domain_config cfg;
+    disk_plan plan = {NULL, NULL, 0};
+    bool have_cfg = false, found, done;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    uint32_t domid = 0;
+    lc_op op;
+    int rc, before;
+
+    /* libvirt puts the rescue password on a config drive; this driver
+     * builds none yet (and has no agent), so the rescue image's own
+     * credentials apply, as with libvirt without a config drive. */
+    (void)rescue_password;
+    (void)network_info;
+    op_init(&op, st, "rescue", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "rescue", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    before = found ? power_state_of(&d) : rec.state;
+    if (rec.rescued || rec.soft_deleted ||
+        (!found && rec.state == NXL_POWER_SUSPENDED)) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "rescue: instance %s is %s", uuid,
+                           rec.rescued        ? "rescued already"
+                           : rec.soft_deleted ? "soft-deleted; restore it"
+                                              : "suspended; resume it");
+        goto out_unlock;
+    }
+    if ((rc = check_bootable(&rec, "rescue", err)))
+        goto out_unlock;
+    /* Everything is checked before anything changes. */
+    if ((rc = build_rescue_config(drv, &rec, image_meta, "rescue", &cfg,
+                                  &plan, err)))
+        goto out_unlock;
+    have_cfg = true;
+    if ((rc = op_begin(&op, "rescue", &cause)) ||
+        (rc = op_step(&op, "rescue_disk", &cause)) ||
+        (rc = nxl__xl_store_remove_file(plan.path, &cause)) ||
+        (rc = make_disk(&plan, &cause)))
+        goto out_fail;
+    if (found && ((rc = op_step(&op, "destroy", &cause)) ||
+                  (rc = destroy_by_uuid(st, uuid, &cause))))
+        goto out_fail;
+    if ((rc = create_and_start(&op, &cfg, &rec.req.instance.metadata, &domid,
+                               &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "rescue");
+        goto out_fail;
+    }
+    rec.rescued = true;
+    rec.state = NXL_POWER_RUNNING;
+    rec.domid = (int)domid;
+    nxl_image_meta_dispose(&rec.rescue_image);
+    if ((rc = image_meta_copy(image_meta, &rec.rescue_image, &cause)) ||
+        (rc = nxl__xl_record_save(&st->store, &rec, &cause)))
+        goto out_fail;
+    ev_note(st, uuid, before, NXL_POWER_RUNNING);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, rc, &cause, "rescue", uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    if (have_cfg)
+        libxl_domain_config_dispose(&cfg);
+    free(plan.path);
+    free(plan.src);
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    ev_flush(st);
+    return rc;
+}
+
+int nxl_xl_unrescue(nxl_driver *drv, const nxl_instance *inst,
+                    const nxl_network_info *network_info, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = inst->uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    libxl_domain_config cfg;
+    bool have_cfg = false, found, done;
+    nxl_port_dominfo d;
+    nxl_record rec;
+    uint32_t domid = 0;
+    lc_op op;
+    int rc, before;
+
+    (void)network_info;
+    op_init(&op, st, "unrescue", uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "unrescue", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    if (!rec.rescued) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "unrescue: instance %s is not rescued", uuid);
+        goto out_unlock;
+    }
+    before = found ? power_state_of(&d) : rec.state;
+    /* The instance's own config, checked (its disks must be there)
+     * before the rescue domain goes. */
+    if ((rc = build_config(drv, &rec.req, "unrescue", &cfg, NULL, NULL, err)))
+        goto out_unlock;
+    have_cfg = true;
+    rec.rescued = false;
+    nxl_image_meta_dispose(&rec.rescue_image);
+    rec.state = NXL_POWER_SHUTDOWN;
+    rec.domid = -1;
+    if ((rc = op_begin(&op, "unrescue", &cause)) ||
+        (rc = op_step(&op, "destroy", &cause)) ||
+        (rc = destroy_by_uuid(st, uuid, &cause)) ||
+        (rc = op_step(&op, "record", &cause)) ||
+        (rc = nxl__xl_record_save(&st->store, &rec, &cause)) ||
+        (rc = remove_instance_file(st, uuid, RESCUE_DISK, &cause)) ||
+        (rc = create_and_start(&op, &cfg, &rec.req.instance.metadata, &domid,
+                               &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "unrescue");
+        goto out_fail;
+    }
+    rec.state = NXL_POWER_RUNNING;
+    rec.domid = (int)domid;
+    if ((rc = nxl__xl_record_save(&st->store, &rec, &cause)))
+        goto out_fail;
+    /* From the rescue domain to the instance's own: running either way
+     * unless the rescue domain was off. */
+    ev_note(st, uuid, before, NXL_POWER_RUNNING);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, rc, &cause, "unrescue", uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    if (have_cfg)
+        libxl_domain_config_dispose(&cfg);
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    ev_flush(st);
+    return rc;
+}
+
+/* ---- rebuild ------------------------------------------------------------------ */
+
+/* rebuild's new disks (<file>.rebuild in the instance directory): renamed
+ * over their final names when commit, else removed. */
+static int rebuild_temps(nxl_xl_state *st, const char *uuid, bool commit,
+                         nxl_error *err)
+{
+    char *dir = nxl__xl_store_instance_dir(&st->store, uuid);
+    size_t slen = strlen(REBUILD_SUFFIX);
+    struct dirent *e;
+    DIR *dh;
+    int rc = 0;
+
+    if (!dir)
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    if (!(dh = opendir(dir))) {
+        rc = errno == ENOENT ? 0
+                             : nxl_error_set_errno(err, NXL_E_IO, errno,
+                                                   "cannot read %s", dir);
+        free(dir);
+        return rc;
+    }
+    while (rc == 0 && (e = readdir(dh))) {
+        size_t n = strlen(e->d_name);
+        char *from = NULL, *to = NULL;
+
+        if (n <= slen || strcmp(e->d_name + n - slen, REBUILD_SUFFIX) != 0)
+            continue;
+        if (asprintf(&from, "%s/%s", dir, e->d_name) < 0)
+            from = NULL;
+        if (commit && asprintf(&to, "%s/%.*s", dir, (int)(n - slen),
+                               e->d_name) < 0)
+            to = NULL;
+        if (!from || (commit && !to))
+            rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+        else
+            rc = commit ? nxl__xl_store_rename(from, to, err)
+                        : nxl__xl_store_remove_file(from, err);
+        free(from);
+        free(to);
+    }
+    closedir(dh);
+    free(dir);
+    return rc;
+}
+
+/* rebuild's recovery. The commit point is journaled "commit": after it,
+ * the new request and disks are put in place (whatever of that had not
+ * happened yet) and the instance is left SHUTDOWN on them, as power_on's
+ * rollback leaves an instance; power_on boots the new image. Before it,
+ * the new disks and request go, and the instance keeps its old image:
+ * SHUTDOWN if its domain had been destroyed, untouched otherwise. */
+static int recover_rebuild(nxl_xl_state *st, const nxl_journal *j,
+                           nxl_error *err)
+{
+    bool commit = has_step(j, "commit"), committed;
+    int rc;
+
+    if (commit) {
+        if ((rc = nxl__xl_record_commit_pending(&st->store, j->uuid,
+                                                &committed, err)))
+            return rc;
+    } else if ((rc = remove_instance_file(st, j->uuid, NXL_XL_RECORD_PENDING,
+                                          err))) {
+        return rc;
+    }
+    if ((rc = rebuild_temps(st, j->uuid, commit, err)))
+        return rc;
+    if (commit || has_step(j, "destroy"))
+        return gone_as(st, j->uuid, NXL_POWER_SHUTDOWN, err);
+    return 0;
+}
+
+int nxl_xl_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
+                   nxl_block_devices_fn *block_devices, void *opaque,
+                   bool recreate, bool preserve_ephemeral, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    const char *uuid = req->instance.uuid;
+    nxl_error cause = NXL_ERROR_INIT;
+    libxl_domain_config cfg;
+    bool have_cfg = false, found, done, committed;
+    disk_plan *plans = NULL;
+    size_t n_plans = 0;
+    nxl_port_dominfo d;
+    nxl_record rec, next;
+    uint32_t domid = 0;
+    lc_op op;
+    int rc, before;
+
+    op_init(&op, st, "rebuild", uuid);
+    nxl__record_init(&rec);
+    nxl__record_init(&next);
+    if ((rc = ready(st, "rebuild", err)))
+        goto out;
+    if (recreate) {
+        /* Evacuation: the instance's files would have to be here already
+         * (shared instance storage), which this driver does not provide;
+         * capabilities say supports_recreate = false, so nova never asks. */
+        rc = nxl_error_set(err, NXL_E_UNSUPPORTED,
+                           "rebuild: instance %s: recreate (evacuating a "
+                           "failed host) needs shared instance storage, "
+                           "which the libxl driver does not have",
+                           uuid);
+        goto out;
+    }
+    /* The new config and every image it boots are checked first. */
+    if ((rc = build_config(drv, req, "rebuild", &cfg, &plans, &n_plans, err)))
+        goto out;
+    have_cfg = true;
+    memcpy(next.uuid, uuid, sizeof(next.uuid));
+    if ((rc = copy_request(req, &next.req, err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = load_instance(&op, &rec, &d, &found, err)))
+        goto out_unlock;
+    before = found ? power_state_of(&d) : rec.state;
+    /* nova rebuilds ACTIVE, STOPPED and ERROR instances only. */
+    if (rec.rescued || rec.soft_deleted || before == NXL_POWER_PAUSED ||
+        (!found && rec.state == NXL_POWER_SUSPENDED)) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "rebuild: instance %s is %s", uuid,
+                           rec.rescued        ? "rescued; unrescue it"
+                           : rec.soft_deleted ? "soft-deleted; restore it"
+                           : before == NXL_POWER_PAUSED
+                               ? "paused; unpause it"
+                               : "suspended; resume it");
+        goto out_unlock;
+    }
+    if ((rc = check_bootable(&rec, "rebuild", err)))
+        goto out_unlock;
+    next.state = NXL_POWER_SHUTDOWN;
+    next.domid = -1;
+    next.unbootable = rec.unbootable;
+    /* The new disks are made under temporary names: the root disk from
+     * the new image, the swap and ephemeral disks blank, except that
+     * preserve_ephemeral keeps each ephemeral disk that exists. */
+    for (size_t i = 0; i < n_plans; i++) {
+        const char *file = strrchr(plans[i].path, '/') + 1;
+        char *tmp = NULL;
+
+        if (preserve_ephemeral && strncmp(file, "disk.eph", 8) == 0 &&
+            regular_file(plans[i].path)) {
+            free(plans[i].path);
+            plans[i].path = NULL;
+            continue;
+        }
+        if (asprintf(&tmp, "%s%s", plans[i].path, REBUILD_SUFFIX) < 0) {
+            rc = nxl_error_set(err, NXL_E_NOMEM, "rebuild: out of memory");
+            goto out_unlock;
+        }
+        free(plans[i].path);
+        plans[i].path = tmp;
+    }
+    if ((rc = op_begin(&op, "rebuild", &cause)) ||
+        (rc = op_step(&op, "prepare", &cause)) ||
+        (rc = rebuild_temps(st, uuid, false, &cause)) ||
+        (rc = nxl__xl_record_save_pending(&st->store, &next, &cause)))
+        goto out_fail;
+    for (size_t i = 0; i < n_plans; i++)
+        if (plans[i].path && (rc = make_disk(&plans[i], &cause)))
+            goto out_fail;
+    if (found && ((rc = op_step(&op, "destroy", &cause)) ||
+                  (rc = destroy_by_uuid(st, uuid, &cause))))
+        goto out_fail;
+    /* nova's detach_block_devices: the volumes leave the old instance. */
+    if (block_devices &&
+        (rc = block_devices(opaque, false, &req->instance,
+                            &req->block_device_info, &cause)))
+        goto out_fail;
+    /* The point of no return: the new request replaces the record, the
+     * new disks the old. */
+    if ((rc = op_step(&op, "commit", &cause)) ||
+        (rc = nxl__xl_record_commit_pending(&st->store, uuid, &committed,
+                                            &cause)) ||
+        (rc = rebuild_temps(st, uuid, true, &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "rebuild");
+        goto out_fail;
+    }
+    if (block_devices &&
+        (rc = block_devices(opaque, true, &req->instance,
+                            &req->block_device_info, &cause)))
+        goto out_fail;
+    if ((rc = create_and_start(&op, &cfg, &req->instance.metadata, &domid,
+                               &cause)))
+        goto out_fail;
+    if (crashpoint(st)) {
+        rc = crashed(&cause, "rebuild");
+        goto out_fail;
+    }
+    next.state = NXL_POWER_RUNNING;
+    next.domid = (int)domid;
+    if ((rc = nxl__xl_record_save(&st->store, &next, &cause)))
+        goto out_fail;
+    /* Running to running is no event, as for a reboot. */
+    ev_note(st, uuid, found ? before : NXL_POWER_SHUTDOWN, NXL_POWER_RUNNING);
+    rc = op_finish(&op, true, err);
+    goto out;
+out_fail:
+    fail_with(err, rc, &cause, "rebuild", uuid);
+    done = op_rollback(&op);
+    op_finish(&op, done, NULL);
+    goto out;
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    if (have_cfg)
+        libxl_domain_config_dispose(&cfg);
+    plans_free(plans, n_plans);
+    nxl_error_dispose(&cause);
+    nxl__record_dispose(&rec);
+    nxl__record_dispose(&next);
+    ev_flush(st);
+    return rc;
+}
+
+/* ---- set_bootable, host boot, stuck reboots ----------------------------------- */
+
+int nxl_xl_set_bootable(nxl_driver *drv, const nxl_instance *inst,
+                        bool is_bootable, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_record rec;
+    lc_op op;
+    int rc;
+
+    /* XenAPI's meaning (the only driver nova had for it): a flag that
+     * blocks starting the VM. Here it blocks every start of a domain for
+     * the instance (power_on, restore, rescue, rebuild, a reboot or a host
+     * boot that would start a halted one); stopping stays possible, so
+     * nova can always stop or delete it. One atomic record write: nothing
+     * to journal. */
+    op_init(&op, st, "set_bootable", inst->uuid);
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "set_bootable", err)))
+        goto out;
+    if ((rc = op_lock(&op, err)) ||
+        (rc = nxl__xl_record_load(&st->store, inst->uuid, &rec, err)))
+        goto out_unlock;
+    if (rec.unbootable != !is_bootable) {
+        rec.unbootable = !is_bootable;
+        rc = nxl__xl_record_save(&st->store, &rec, err);
+    }
+out_unlock:
+    op_finish(&op, !st->dead, NULL);
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+/* The instance's state after recovering any interrupted operation on it,
+ * without waiting for one in progress (NXL_E_CONFLICT then). */
+static int settled_state(nxl_driver *drv, const char *method,
+                         const char *uuid, nxl_record *rec_r, int *state_r,
+                         bool *save_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_port_dominfo d;
+    bool found;
+    lc_op op;
+    int rc;
+
+    op_init(&op, st, method, uuid);
+    if ((rc = op_lock_mode(&op, false, err)) ||
+        (rc = load_instance(&op, rec_r, &d, &found, err)))
+        goto out;
+    *state_r = found ? power_state_of(&d)
+               : rec_r->state == NXL_POWER_SUSPENDED ? NXL_POWER_SUSPENDED
+                                                     : NXL_POWER_SHUTDOWN;
+    *save_r = !found && save_exists(st, uuid, false);
+out:
+    op_finish(&op, !st->dead && op.lock_fd >= 0, NULL);
+    return rc;
+}
+
+int nxl_xl_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *inst,
+                                     const nxl_network_info *network_info,
+                                     const nxl_block_device_info *bdi,
+                                     nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_record rec;
+    bool save = false;
+    int rc, state = NXL_POWER_NOSTATE;
+
+    /* nova calls this at service start for an instance it expects to be
+     * running that is not (the host rebooted under it). The record says
+     * how to bring it back: from its save image when it was suspended
+     * (its memory is there), else booted from its disks, as libvirt's
+     * hard reboot does. A running instance is left alone; a soft-deleted
+     * or unbootable one is not started. */
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "resume_state_on_host_boot", err)) ||
+        (rc = settled_state(drv, "resume_state_on_host_boot", inst->uuid,
+                            &rec, &state, &save, err)))
+        goto out;
+    if (state == NXL_POWER_RUNNING)
+        goto out;
+    if (rec.soft_deleted) {
+        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
+                           "resume_state_on_host_boot: instance %s is "
+                           "soft-deleted; restore it",
+                           inst->uuid);
+        goto out;
+    }
+    if ((rc = check_bootable(&rec, "resume_state_on_host_boot", err)))
+        goto out;
+    if (state == NXL_POWER_SUSPENDED && save)
+        rc = nxl_xl_resume(drv, inst, network_info, bdi, err);
+    else if (state == NXL_POWER_PAUSED)
+        rc = nxl_xl_unpause(drv, inst, err);
+    else
+        rc = nxl_xl_reboot(drv, inst, network_info, NXL_REBOOT_HARD, bdi, NULL,
+                           NULL, err);
+out:
+    nxl__record_dispose(&rec);
+    return rc;
+}
+
+int nxl_xl_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
+                                    const nxl_instance *instances, size_t n,
+                                    nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    int rc, first = 0;
+
+    /* nova passes the instances whose reboot has been running longer than
+     * timeout (it did the filtering). The driver's own reboot always ends
+     * (SOFT falls back to HARD after a bound), so a reboot is stuck only
+     * when it was interrupted (its journal is recovered here, leaving the
+     * instance halted) or when the guest never came back: each such
+     * instance that is not running is rebooted HARD, which ends RUNNING.
+     * One being operated on right now is not stuck and is skipped, and
+     * so are instances that are not ours. A failure on one does not stop
+     * the others; the first is reported. */
+    (void)timeout;
+    if ((rc = ready(st, "poll_rebooting_instances", err)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const char *uuid = instances[i].uuid;
+        nxl_error e = NXL_ERROR_INIT;
+        nxl_record rec;
+        bool save = false;
+        int state = NXL_POWER_NOSTATE;
+
+        nxl__record_init(&rec);
+        rc = settled_state(drv, "poll_rebooting_instances", uuid, &rec,
+                           &state, &save, &e);
+        if (rc == NXL_E_NOT_FOUND || rc == NXL_E_CONFLICT) {
+            nxl__debug("poll_rebooting_instances: %s skipped: %s", uuid,
+                       nxl_error_message(&e));
+            rc = 0;
+        } else if (rc == 0 && state != NXL_POWER_RUNNING &&
+                   state != NXL_POWER_SUSPENDED && !rec.soft_deleted) {
+            nxl__debug("poll_rebooting_instances: %s is %s; rebooting it "
+                       "HARD", uuid, nxl_power_state_name(state));
+            nxl_error_dispose(&e);
+            rc = nxl_xl_reboot(drv, &instances[i], NULL, NXL_REBOOT_HARD,
+                               NULL, NULL, NULL, &e);
+        }
+        if (rc && !first) {
+            first = rc;
+            nxl_error_set_libxl(err, rc, e.libxl_rc, e.domid,
+                                "poll_rebooting_instances: %s",
+                                nxl_error_message(&e));
+        }
+        nxl_error_dispose(&e);
+        nxl__record_dispose(&rec);
+    }
+    return first;
 }
 
 /* ---- smaller members ---------------------------------------------------------- */

@@ -134,6 +134,33 @@ NXL_HIDDEN int nxl_xl_soft_delete(nxl_driver *drv, const nxl_instance *inst,
                                   nxl_error *err);
 NXL_HIDDEN int nxl_xl_restore(nxl_driver *drv, const nxl_instance *inst,
                               nxl_error *err);
+NXL_HIDDEN int nxl_xl_cleanup(nxl_driver *drv, const nxl_instance *inst,
+                              const nxl_network_info *network_info,
+                              const nxl_block_device_info *bdi,
+                              bool destroy_disks,
+                              const char *migrate_data_json,
+                              bool destroy_vifs, nxl_error *err);
+NXL_HIDDEN int nxl_xl_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
+                              nxl_block_devices_fn *block_devices,
+                              void *opaque, bool recreate,
+                              bool preserve_ephemeral, nxl_error *err);
+NXL_HIDDEN int nxl_xl_rescue(nxl_driver *drv, const nxl_instance *inst,
+                             const nxl_network_info *network_info,
+                             const nxl_image_meta *image_meta,
+                             const char *rescue_password, nxl_error *err);
+NXL_HIDDEN int nxl_xl_unrescue(nxl_driver *drv, const nxl_instance *inst,
+                               const nxl_network_info *network_info,
+                               nxl_error *err);
+NXL_HIDDEN int nxl_xl_set_bootable(nxl_driver *drv, const nxl_instance *inst,
+                                   bool is_bootable, nxl_error *err);
+NXL_HIDDEN int nxl_xl_resume_state_on_host_boot(
+    nxl_driver *drv, const nxl_instance *inst,
+    const nxl_network_info *network_info, const nxl_block_device_info *bdi,
+    nxl_error *err);
+NXL_HIDDEN int nxl_xl_poll_rebooting_instances(nxl_driver *drv,
+                                               unsigned int timeout,
+                                               const nxl_instance *instances,
+                                               size_t n, nxl_error *err);
 NXL_HIDDEN int nxl_xl_delete_instance_files(nxl_driver *drv,
                                             const nxl_instance *inst,
                                             bool *deleted_r, nxl_error *err);
@@ -162,5 +189,8 @@ NXL_HIDDEN void nxl__xl_driver_set_event_poll(nxl_driver *drv, unsigned ms);
  * written under until complete: <instances_dir>/<uuid>/<name>. */
 #define NXL_XL_SAVE_FILE "novaxl.save"
 #define NXL_XL_SAVE_TEMP "novaxl.save.tmp"
+/* A rescued instance's boot disk, made from the rescue image:
+ * <instances_dir>/<uuid>/<name>. */
+#define NXL_XL_RESCUE_DISK "disk.rescue"
 
 #endif /* NOVAXL_XL_LIFECYCLE_H */

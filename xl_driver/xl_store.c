@@ -321,6 +321,42 @@ int nxl__xl_record_save(const nxl_xl_store *s, const nxl_record *rec,
     return rc;
 }
 
+int nxl__xl_record_save_pending(const nxl_xl_store *s, const nxl_record *rec,
+                                nxl_error *err)
+{
+    char *path = nxl__xl_store_instance_file(s, rec->uuid,
+                                             NXL_XL_RECORD_PENDING);
+    char *doc = NULL;
+    int rc;
+
+    if (!path)
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    if ((rc = nxl__record_to_json(rec, &doc, err)) == 0)
+        rc = write_atomic(path, doc, err);
+    free(doc);
+    free(path);
+    return rc;
+}
+
+int nxl__xl_record_commit_pending(const nxl_xl_store *s, const char *uuid,
+                                  bool *committed_r, nxl_error *err)
+{
+    char *from = nxl__xl_store_instance_file(s, uuid, NXL_XL_RECORD_PENDING);
+    char *to = record_path(s, uuid);
+    struct stat sb;
+    int rc = 0;
+
+    *committed_r = false;
+    if (!from || !to)
+        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    else if (lstat(from, &sb) == 0 &&
+             (rc = nxl__xl_store_rename(from, to, err)) == 0)
+        *committed_r = true;
+    free(from);
+    free(to);
+    return rc;
+}
+
 int nxl__xl_record_remove(const nxl_xl_store *s, const char *uuid,
                           nxl_error *err)
 {

@@ -62,6 +62,20 @@ NXL_HIDDEN int nxl__xl_record_load(const nxl_xl_store *s, const char *uuid,
                                    nxl_record *rec_r, nxl_error *err);
 NXL_HIDDEN int nxl__xl_record_save(const nxl_xl_store *s,
                                    const nxl_record *rec, nxl_error *err);
+/* A record that replaces the current one only when committed (rebuild
+ * writes the new request here before it touches anything, and the
+ * rename over the record is its point of no return). Saved atomically to
+ * <uuid>/NXL_XL_RECORD_PENDING; commit renames it over the record
+ * (*committed_r false, success, when there is none); removing it is
+ * nxl__xl_store_remove_file on nxl__xl_store_instance_file's path. */
+#define NXL_XL_RECORD_PENDING "novaxl.json.pending"
+NXL_HIDDEN int nxl__xl_record_save_pending(const nxl_xl_store *s,
+                                           const nxl_record *rec,
+                                           nxl_error *err);
+NXL_HIDDEN int nxl__xl_record_commit_pending(const nxl_xl_store *s,
+                                             const char *uuid,
+                                             bool *committed_r,
+                                             nxl_error *err);
 /* Succeeds when there is none. */
 NXL_HIDDEN int nxl__xl_record_remove(const nxl_xl_store *s, const char *uuid,
                                      nxl_error *err);
