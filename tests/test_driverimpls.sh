@@ -156,22 +156,22 @@ fi
 
 # The unsupported marker: a body that is more than the one return...
 fresh
-edit xl_driver/xl_driver.c '/^    return NXL_UNSUPPORTED(err, "reset_network",$/i\
+edit xl_driver/xl_driver.c '/^    return NXL_UNSUPPORTED(err, "swap_volume",$/i\
     (void)inst;'
 expect_fail "marker with other statements" \
-    "reset_network: nxl_xl_reset_network() uses NXL_UNSUPPORTED, so its body must be that one return statement"
+    "swap_volume: nxl_xl_swap_volume() uses NXL_UNSUPPORTED, so its body must be that one return statement"
 
 # ... a marker naming another method ...
 fresh
-edit xl_driver/xl_driver.c 's/NXL_UNSUPPORTED(err, "reset_network",/NXL_UNSUPPORTED(err, "inject_file",/'
+edit xl_driver/xl_driver.c 's/NXL_UNSUPPORTED(err, "swap_volume",/NXL_UNSUPPORTED(err, "volume_snapshot_create",/'
 expect_fail "marker for the wrong method" \
-    'reset_network: nxl_xl_reset_network() says it is unsupported for "inject_file"'
+    'swap_volume: nxl_xl_swap_volume() says it is unsupported for "volume_snapshot_create"'
 
 # ... and an unsupported answer that bypasses the marker.
 fresh
-edit xl_driver/xl_driver.c 's/return NXL_UNSUPPORTED(err, "reset_network",/return nxl_error_set(err, NXL_E_UNSUPPORTED, "reset_network: "/'
+edit xl_driver/xl_driver.c 's/return NXL_UNSUPPORTED(err, "swap_volume",/return nxl_error_set(err, NXL_E_UNSUPPORTED, "swap_volume: "/'
 expect_fail "unsupported without the marker" \
-    "reset_network: nxl_xl_reset_network() only returns an unsupported code; write it as return NXL_UNSUPPORTED"
+    "swap_volume: nxl_xl_swap_volume() only returns an unsupported code; write it as return NXL_UNSUPPORTED"
 
 # The dispatcher layer.
 fresh

@@ -6,6 +6,11 @@ libnovaxl_internal_la_SOURCES += \
 	xl_driver/xl_aggregate.c
 libnovaxl_internal_la_SOURCES += xl_driver/xl_console.c
 libnovaxl_internal_la_SOURCES += xl_driver/xl_host.c
+libnovaxl_internal_la_SOURCES += \
+	xl_driver/xl_metadata.h \
+	xl_driver/xl_metadata.c \
+	xl_driver/xl_agent.h \
+	xl_driver/xl_agent.c
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/test_host
@@ -15,3 +20,18 @@ tests_test_host_LDADD = tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 tests_test_host_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif
+
+if HAVE_CUNIT
+check_PROGRAMS += tests/test_metadata
+TESTS += tests/test_metadata
+tests_test_metadata_SOURCES = tests/test_metadata.c
+tests_test_metadata_LDADD = tests/xsd/libnxlxsdtest.la \
+	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
+tests_test_metadata_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+endif
+
+# Lab test (tests/lab/src): built here so -Werror covers it; lab/stage.sh
+# stages it.
+noinst_PROGRAMS += tests/lab/t30-host-metadata
+tests_lab_t30_host_metadata_SOURCES = tests/lab/src/t30-host-metadata.c
+tests_lab_t30_host_metadata_LDADD = libnovaxl-internal.la

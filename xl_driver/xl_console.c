@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "console/con.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
@@ -116,4 +117,123 @@ int nxl_xl_get_vnc_console(nxl_driver *drv, const nxl_instance *inst,
     rc = nxl_con_vnc(xs, domid, console_r, err);
     nxl_xs_close(xs);
     return rc;
+}
+
+/* SPICE: qemu publishes nothing about it in xenstore, so the source is
+ * libxl's own record of the domain's config (what it handed qemu). */
+int nxl_xl_get_spice_console(nxl_driver *drv, const nxl_instance *inst,
+                             nxl_console *console_r, nxl_error *err)
+{
+    nxl_port *port = NULL;
+    nxl_json *root = NULL;
+    const nxl_json *spice;
+    const char *enable, *host;
+    char *doc = NULL;
+    long long p = 0, tls = 0;
+    uint32_t domid;
+    nxl_console c;
+    int rc;
+
+    nxl_console_init(&c);
+    if ((rc = nxl__xl_instance_domid(drv, inst, "get_spice_console", &domid,
+                                     err)) < 0 ||
+        (rc = nxl__xl_host_require_port(drv, "get_spice_console", &port,
+                                        err)) < 0 ||
+        (rc = port->ops->retrieve_config(port, domid, &doc, err)) < 0 ||
+        (rc = nxl__json_parse(doc, strlen(doc), 0, &root, err)) < 0)
+        goto out;
+    spice = nxl__json_get(
+        nxl__json_get(nxl__json_get(root, "b_info"), "type.hvm"), "spice");
+    enable = nxl__json_string(nxl__json_get(spice, "enable"));
+    if (!enable || strcmp(enable, "True") != 0) {
+        rc = nxl_error_set(err, NXL_E_NOT_FOUND,
+                           "get_spice_console: domain %u of instance %s has "
+                           "no SPICE server configured",
+                           domid, inst->uuid);
+        goto out;
+    }
+    nxl__json_integer(nxl__json_get(spice, "port"), &p);
+    nxl__json_integer(nxl__json_get(spice, "tls_port"), &tls);
+    host = nxl__json_string(nxl__json_get(spice, "host"));
+    if ((p <= 0 && tls <= 0) || p > 65535 || tls < 0 || tls > 65535) {
+        rc = nxl_error_set(err, NXL_E_INVAL,
+                           "get_spice_console: domain %u's SPICE server has "
+                           "no usable port (port %lld, tls_port %lld)",
+                           domid, p, tls);
+        goto out;
+    }
+    c.type = NXL_CONSOLE_SPICE;
+    c.port = p > 0 ? (int)p : -1;
+    c.tls_port = tls > 0 ? (int)tls : -1;
+    /* libxl's default listen address is all of the host's. */
+    if ((rc = nxl__strdup(&c.host, host && host[0] ? host : "0.0.0.0",
+                          err)) < 0)
+        goto out;
+    *console_r = c;
+    nxl_console_init(&c);
+    rc = 0;
+out:
+    nxl_console_dispose(&c);
+    nxl__json_free(root);
+    free(doc);
+    return rc;
+}
+
+int nxl_xl_get_serial_console(nxl_driver *drv, const nxl_instance *inst,
+                              nxl_console *console_r, nxl_error *err)
+{
+    nxl_xs *xs = NULL;
+    nxl_console c;
+    char *tty = NULL;
+    uint32_t domid;
+    int rc;
+
+    nxl_console_init(&c);
+    if ((rc = nxl__xl_instance_domid(drv, inst, "get_serial_console", &domid,
+                                     err)) < 0 ||
+        (rc = nxl_xs_open(&xs, err)) < 0 ||
+        (rc = nxl_con_serial_tty(xs, domid, &tty, err)) < 0 ||
+        /* The pty is on this host: a proxy reaches it by the compute
+         * host's name, as nova's proxies reach VNC. */
+        (rc = nxl__strdup(&c.host, drv->host, err)) < 0)
+        goto out;
+    /* No TCP bridge yet: the pty is what a proxy on this host opens. */
+    c.type = NXL_CONSOLE_SERIAL;
+    c.port = -1;
+    c.internal_access_path = NXL_STEAL(tty);
+    *console_r = c;
+    nxl_console_init(&c);
+    rc = 0;
+out:
+    nxl_console_dispose(&c);
+    nxl_xs_close(xs);
+    free(tty);
+    return rc;
+}
+
+int nxl_xl_get_console_pool_info(nxl_driver *drv, const char *console_type,
+                                 nxl_console_pool *pool_r, nxl_error *err)
+{
+    static const char *const types[] = {"vnc", "spice", "serial"};
+    nxl_console_pool p;
+    bool known = false;
+    int rc;
+
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(types); i++)
+        known = known || strcmp(console_type, types[i]) == 0;
+    if (!known)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "get_console_pool_info: console type '%s' is not "
+                             "one of vnc, spice, serial",
+                             console_type);
+    /* Consoles are served by dom0 itself, under the compute host's name;
+     * they take no credentials of their own (nova's proxies hand out
+     * tokens), so username and password stay NULL. */
+    nxl_console_pool_init(&p);
+    if ((rc = nxl__strdup(&p.address, drv->host, err)) < 0) {
+        nxl_console_pool_dispose(&p);
+        return rc;
+    }
+    *pool_r = p;
+    return 0;
 }

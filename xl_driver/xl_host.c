@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -698,4 +699,74 @@ int nxl_xl_host_power_action(nxl_driver *drv, const char *action,
     if ((rc = nxl__xl_host_power_exec(action, err)) < 0)
         return rc;
     return nxl__strdup(result_r, action, err);
+}
+
+/* ---- estimate_instance_overhead -------------------------------------------- */
+
+/* The domain type spawn would give inst, from what nova keeps of its
+ * image (system_metadata image_vm_mode, as xl_config.c reads vm_mode),
+ * else as xl_config.c decides without one: PV with a kernel, else HVM. */
+static int overhead_type(const nxl_instance *inst, libxl_domain_type *type_r,
+                         nxl_error *err)
+{
+    const char *mode = nxl_kvlist_get(&inst->system_metadata, "image_vm_mode");
+
+    if (!mode || !mode[0])
+        *type_r = inst->kernel_id && inst->kernel_id[0] ? LIBXL_DOMAIN_TYPE_PV
+                                                        : LIBXL_DOMAIN_TYPE_HVM;
+    else if (strcasecmp(mode, "hvm") == 0)
+        *type_r = LIBXL_DOMAIN_TYPE_HVM;
+    else if (strcasecmp(mode, "xen") == 0 || strcasecmp(mode, "pv") == 0)
+        *type_r = LIBXL_DOMAIN_TYPE_PV;
+    else if (strcasecmp(mode, "pvh") == 0)
+        *type_r = LIBXL_DOMAIN_TYPE_PVH;
+    else
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "estimate_instance_overhead: vm_mode '%s' is not "
+                             "hvm, xen, pv or pvh",
+                             mode);
+    return 0;
+}
+
+int nxl_xl_estimate_instance_overhead(nxl_driver *drv,
+                                      const nxl_instance *inst,
+                                      nxl_overhead *overhead_r, nxl_error *err)
+{
+    uint64_t mem_mb = inst->flavor.memory_mb ? inst->flavor.memory_mb
+                                             : inst->memory_mb;
+    uint32_t vcpus = inst->flavor.vcpus ? inst->flavor.vcpus : inst->vcpus;
+    libxl_domain_config cfg;
+    libxl_domain_type type = LIBXL_DOMAIN_TYPE_INVALID;
+    nxl_port *port = NULL;
+    uint64_t need_kb = 0, ram_kb, over_kb;
+    int rc;
+
+    if (mem_mb == 0 || vcpus == 0)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "estimate_instance_overhead: instance %s has no "
+                             "flavor memory_mb or vcpus",
+                             inst->uuid);
+    if ((rc = overhead_type(inst, &type, err)) < 0 ||
+        (rc = nxl__xl_host_require_port(drv, "estimate_instance_overhead",
+                                        &port, err)) < 0)
+        return rc;
+    /* Only what libxl's estimate reads: the type, memory and vcpus, set
+     * as xl_config.c sets them for spawn. */
+    libxl_domain_config_init(&cfg);
+    libxl_domain_create_info_init(&cfg.c_info);
+    cfg.c_info.type = type;
+    libxl_domain_build_info_init_type(&cfg.b_info, type);
+    ram_kb = mem_mb * 1024;
+    cfg.b_info.max_memkb = ram_kb;
+    cfg.b_info.target_memkb = ram_kb;
+    cfg.b_info.max_vcpus = (int)vcpus;
+    rc = port->ops->need_memory(port, &cfg, &need_kb, err);
+    libxl_domain_config_dispose(&cfg);
+    if (rc < 0)
+        return rc;
+    over_kb = need_kb > ram_kb ? need_kb - ram_kb : 0;
+    memset(overhead_r, 0, sizeof(*overhead_r));
+    /* Whole MiB, rounded up: the resource tracker must not under-count. */
+    overhead_r->memory_mb = (over_kb + 1023) / 1024;
+    return 0;
 }

@@ -53,6 +53,23 @@ NXL_HIDDEN int nxl_xl_get_console_output(nxl_driver *drv,
 NXL_HIDDEN int nxl_xl_get_vnc_console(nxl_driver *drv,
                                       const nxl_instance *inst,
                                       nxl_console *console_r, nxl_error *err);
+/* SPICE as libxl configured it (b_info.u.hvm.spice of the domain's
+ * config): NXL_E_NOT_FOUND when the domain has no SPICE server. */
+NXL_HIDDEN int nxl_xl_get_spice_console(nxl_driver *drv,
+                                        const nxl_instance *inst,
+                                        nxl_console *console_r,
+                                        nxl_error *err);
+/* The serial line's pty in dom0 as internal_access_path, with the compute
+ * host's name and no TCP port (port -1): the pty is not bridged to TCP
+ * yet. */
+NXL_HIDDEN int nxl_xl_get_serial_console(nxl_driver *drv,
+                                         const nxl_instance *inst,
+                                         nxl_console *console_r,
+                                         nxl_error *err);
+NXL_HIDDEN int nxl_xl_get_console_pool_info(nxl_driver *drv,
+                                            const char *console_type,
+                                            nxl_console_pool *pool_r,
+                                            nxl_error *err);
 
 /* ---- host (xl_host.c) ---------------------------------------------------- */
 
@@ -106,6 +123,13 @@ NXL_HIDDEN int nxl_xl_set_host_enabled(nxl_driver *drv, bool enabled,
 NXL_HIDDEN int nxl_xl_host_maintenance_mode(nxl_driver *drv, const char *host,
                                             bool mode, const char **result_r,
                                             nxl_error *err);
+/* libxl_domain_need_memory of a domain of inst's flavor (its type from
+ * the image's vm_mode in system_metadata) minus its RAM, in whole MiB
+ * rounded up; disk_gb and vcpus 0. */
+NXL_HIDDEN int nxl_xl_estimate_instance_overhead(nxl_driver *drv,
+                                                 const nxl_instance *inst,
+                                                 nxl_overhead *overhead_r,
+                                                 nxl_error *err);
 NXL_HIDDEN int nxl_xl_host_power_action(nxl_driver *drv, const char *action,
                                         char **result_r, nxl_error *err);
 

@@ -1,0 +1,1105 @@
+/* Tests of instance metadata in xenstore (xl_driver/xl_metadata.c), the
+ * guest agent protocol (xl_driver/xl_agent.c), the SPICE, serial and
+ * console-pool members (xl_driver/xl_console.c) and
+ * estimate_instance_overhead (xl_driver/xl_host.c).
+ *
+ * The driver runs on the fake hypervisor port; xenstore is a private, real
+ * xenstored (tests/xsd), and the tests act as the guest domain through the
+ * harness, so permissions are xenstored's own verdicts: a guest reads its
+ * metadata and is refused when it writes it; a guest agent (a thread
+ * speaking the ring protocol as domain 1) answers requests, or answers
+ * garbage, or does not answer at all.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <ftw.h>
+
+#include <CUnit/Basic.h>
+
+#include "common/driver.h"
+#include "common/json.h"
+#include "novaxl/nxl.h"
+#include "tests/xsd/xsd-harness.h"
+#include "xenstore/xs.h"
+#include "xl_driver/xl_agent.h"
+#include "xl_driver/xl_host.h"
+#include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_metadata.h"
+#include "xl_driver/xl_port.h"
+
+#define UUID1 "00000000-0000-4000-8000-000000000001"
+#define UUID2 "00000000-0000-4000-8000-000000000002"
+#define MD "vm-data/user-metadata"
+
+static nxl_test_xsd xsd;
+static char skip_why[512];
+
+static int has(const char *haystack, const char *needle)
+{
+    return haystack && needle && strstr(haystack, needle) != NULL;
+}
+
+#define CHECK_FAIL(call, want, what)                                           \
+    do {                                                                       \
+        nxl_error e_ = NXL_ERROR_INIT;                                         \
+        int rc_ = (call);                                                      \
+        CU_ASSERT_EQUAL(rc_, (want));                                          \
+        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
+        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
+            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
+                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
+        nxl_error_dispose(&e_);                                                \
+    } while (0)
+
+#define CHECK_OK(call)                                                         \
+    do {                                                                       \
+        nxl_error e_ = NXL_ERROR_INIT;                                         \
+        int rc_ = (call);                                                      \
+        CU_ASSERT_EQUAL(rc_, 0);                                               \
+        if (rc_ != 0)                                                          \
+            fprintf(stderr, "  %s:%d: rc %d: %s\n", __FILE__, __LINE__, rc_,   \
+                    nxl_error_message(&e_));                                   \
+        nxl_error_dispose(&e_);                                                \
+    } while (0)
+
+/* ---- fixture ------------------------------------------------------------- */
+
+typedef struct fixture {
+    char root[PATH_MAX];
+    char instances[PATH_MAX + 16];
+    char images[PATH_MAX + 16];
+    nxl_port *port;
+    nxl_driver *drv;
+    nxl_xs *xs; /* dom0's view */
+} fixture;
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX * 2];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* What libxl makes for a new domain: /local/domain/<domid> owned by dom0
+ * and readable by the guest, and data/ owned by the guest. */
+static void make_home(nxl_xs *xs, unsigned domid)
+{
+    char p[64];
+    nxl_xs_perms perms;
+
+    snprintf(p, sizeof(p), "/local/domain/%u", domid);
+    CU_ASSERT_EQUAL_FATAL(nxl_xs_mkdir(xs, XBT_NULL, p, NULL), 0);
+    nxl_xs_perms_init(&perms);
+    perms.owner = 0;
+    perms.others = NXL_XS_ACCESS_NONE;
+    CU_ASSERT_EQUAL_FATAL(
+        nxl_xs_perms_add(&perms, domid, NXL_XS_ACCESS_READ, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(nxl_xs_set_perms(xs, XBT_NULL, p, &perms, NULL), 0);
+    nxl_xs_perms_dispose(&perms);
+    snprintf(p, sizeof(p), "/local/domain/%u/data", domid);
+    CU_ASSERT_EQUAL_FATAL(nxl_xs_mkdir(xs, XBT_NULL, p, NULL), 0);
+    nxl_xs_perms_init(&perms);
+    perms.owner = domid;
+    perms.others = NXL_XS_ACCESS_NONE;
+    CU_ASSERT_EQUAL_FATAL(nxl_xs_set_perms(xs, XBT_NULL, p, &perms, NULL), 0);
+    nxl_xs_perms_dispose(&perms);
+}
+
+static void fx_setup(fixture *fx)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_error err = NXL_ERROR_INIT;
+
+    memset(fx, 0, sizeof(*fx));
+    snprintf(fx->root, sizeof(fx->root), "%s/nxl-md-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(fx->root));
+    snprintf(fx->instances, sizeof(fx->instances), "%s/instances", fx->root);
+    snprintf(fx->images, sizeof(fx->images), "%s/images", fx->root);
+    CU_ASSERT_EQUAL_FATAL(mkdir(fx->images, 0700), 0);
+    write_file(fx->images, "kernel-1", "not really a kernel\n");
+    write_file(fx->images, "initrd-1", "not really an initrd\n");
+    CU_ASSERT_EQUAL_FATAL(nxl__port_fake_new(&fx->port), 0);
+    cfg.host = "compute-1";
+    cfg.instances_dir = fx->instances;
+    cfg.image_cache_dir = fx->images;
+    CU_ASSERT_EQUAL_FATAL(nxl_driver_open("libxl", &cfg, &fx->drv, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__xl_driver_use_port(fx->drv, fx->port, true, &err), 0);
+    nxl__xl_driver_set_event_poll(fx->drv, 0);
+    CU_ASSERT_EQUAL_FATAL(nxl_host_init(fx->drv, "compute-1", &err), 0);
+    CU_ASSERT_EQUAL_FATAL(nxl_xs_open(&fx->xs, &err), 0);
+    nxl_error_dispose(&err);
+    /* The fake numbers domains from 1. */
+    for (unsigned d = 1; d <= 4; d++)
+        make_home(fx->xs, d);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void fx_teardown(fixture *fx)
+{
+    for (unsigned d = 1; d <= 4; d++) {
+        char p[64];
+
+        snprintf(p, sizeof(p), "/local/domain/%u", d);
+        nxl_xs_rm(fx->xs, XBT_NULL, p, NULL);
+    }
+    nxl_xs_close(fx->xs);
+    nxl_driver_close(fx->drv);
+    nxl__port_free(fx->port);
+    nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Spawns uuid as "inst-<n>" with the given metadata (a JSON object). */
+static int spawn(fixture *fx, const char *uuid, const char *name,
+                 const char *metadata, nxl_error *err)
+{
+    char doc[4096];
+    nxl_spawn_req req;
+    int rc;
+
+    snprintf(doc, sizeof(doc),
+             "{\"instance\": {\"uuid\": \"%s\", \"name\": \"%s\","
+             " \"memory_mb\": 128, \"vcpus\": 1, \"root_gb\": 0,"
+             " \"kernel_id\": \"kernel-1\", \"ramdisk_id\": \"initrd-1\","
+             " \"metadata\": %s},"
+             " \"image_meta\": {\"id\": \"kernel-1\", \"disk_format\": \"aki\","
+             " \"properties\": {\"vm_mode\": \"xen\"}},"
+             " \"network_info\": []}",
+             uuid, name, metadata);
+    nxl_spawn_req_init(&req);
+    rc = nxl__spawn_req_from_json(doc, strlen(doc), &req, err);
+    if (rc == 0)
+        rc = nxl_instance_spawn(fx->drv, &req, err);
+    nxl_spawn_req_dispose(&req);
+    return rc;
+}
+
+static void make_inst(nxl_instance *inst, const char *uuid, const char *name)
+{
+    nxl_instance_init(inst);
+    snprintf(inst->uuid, sizeof(inst->uuid), "%s", uuid);
+    inst->name = strdup(name);
+}
+
+/* dom0's read of /local/domain/<domid>/<rel>; NULL when absent. */
+static char *xs_get(fixture *fx, unsigned domid, const char *rel)
+{
+    char p[256];
+    char *v = NULL;
+
+    snprintf(p, sizeof(p), "/local/domain/%u/%s", domid, rel);
+    if (nxl_xs_read(fx->xs, XBT_NULL, p, &v, NULL, NULL) < 0)
+        return NULL;
+    return v;
+}
+
+static void check_node(fixture *fx, unsigned domid, const char *rel,
+                       const char *want)
+{
+    char *v = xs_get(fx, domid, rel);
+
+    if (want) {
+        CU_ASSERT_PTR_NOT_NULL(v);
+        CU_ASSERT_STRING_EQUAL(v ? v : "(none)", want);
+    } else {
+        CU_ASSERT_PTR_NULL(v);
+    }
+    free(v);
+}
+
+static size_t n_children(fixture *fx, const char *path)
+{
+    nxl_strv names;
+    size_t n;
+
+    nxl_strv_init(&names);
+    if (nxl_xs_directory(fx->xs, XBT_NULL, path, &names, NULL) < 0)
+        return (size_t)-1;
+    n = names.n;
+    nxl_strv_dispose(&names);
+    return n;
+}
+
+/* What metadata.json says key is (NULL: absent or no file). */
+static char *file_get(fixture *fx, const char *uuid, const char *key)
+{
+    nxl_xl_state *st = fx->drv->priv;
+    nxl_kvlist kv;
+    const char *v;
+    char *copy = NULL;
+
+    nxl_kvlist_init(&kv);
+    if (nxl__xl_metadata_load(st, uuid, &kv, NULL) == 0 &&
+        (v = nxl_kvlist_get(&kv, key)))
+        copy = strdup(v);
+    nxl_kvlist_dispose(&kv);
+    return copy;
+}
+
+static int guest_req(nxl_test_xsd_guest *g, uint32_t type, const char *path,
+                     const char *value, char **reply_r)
+{
+    char buf[4096];
+    size_t len = strlen(path) + 1;
+    uint32_t rtype = 0;
+    char *reply = NULL;
+    size_t rlen = 0;
+
+    memcpy(buf, path, len);
+    if (value) {
+        memcpy(buf + len, value, strlen(value));
+        len += strlen(value);
+    }
+    if (nxl_test_xsd_guest_request(g, type, buf, len, &rtype, &reply, &rlen))
+        return -1;
+    if (rtype == XS_ERROR) {
+        free(reply);
+        return -2;
+    }
+    if (reply_r)
+        *reply_r = reply;
+    else
+        free(reply);
+    return 0;
+}
+
+/* ---- metadata ---------------------------------------------------------------
+ */
+
+static void test_spawn_publishes_with_perms(void)
+{
+    fixture fx;
+    nxl_test_xsd_guest g, other;
+    nxl_xs_perms perms;
+    char *v = NULL;
+
+    fx_setup(&fx);
+    /* "bad.key" is fine for nova but no xenstore key: left out. */
+    CHECK_OK(spawn(&fx, UUID1, "inst-1",
+                   "{\"role\": \"web\", \"bad.key\": \"x\"}", &e_));
+    check_node(&fx, 1, MD "/role", "web");
+    CU_ASSERT_EQUAL(n_children(&fx, "/local/domain/1/" MD), 1);
+
+    nxl_xs_perms_init(&perms);
+    CU_ASSERT_EQUAL(nxl_xs_get_perms(fx.xs, XBT_NULL,
+                                     "/local/domain/1/" MD "/role", &perms,
+                                     NULL),
+                    0);
+    CU_ASSERT_EQUAL(perms.owner, 0);
+    CU_ASSERT_EQUAL(perms.others, NXL_XS_ACCESS_NONE);
+    CU_ASSERT_EQUAL(perms.n, 1);
+    if (perms.n == 1) {
+        CU_ASSERT_EQUAL(perms.entries[0].domid, 1);
+        CU_ASSERT_EQUAL(perms.entries[0].access, NXL_XS_ACCESS_READ);
+    }
+    nxl_xs_perms_dispose(&perms);
+
+    /* xenstored's verdicts, asked as the guest. */
+    CU_ASSERT_FATAL(nxl_test_xsd_guest_open(&xsd, 1, &g) == 0);
+    CU_ASSERT_EQUAL(
+        guest_req(&g, XS_READ, "/local/domain/1/" MD "/role", NULL, &v), 0);
+    CU_ASSERT_STRING_EQUAL(v ? v : "", "web");
+    free(v);
+    CU_ASSERT_EQUAL(
+        guest_req(&g, XS_WRITE, "/local/domain/1/" MD "/role", "evil", NULL),
+        -2);
+    CU_ASSERT_EQUAL(
+        guest_req(&g, XS_WRITE, "/local/domain/1/" MD "/new", "evil", NULL),
+        -2);
+    CU_ASSERT_EQUAL(guest_req(&g, XS_RM, "/local/domain/1/" MD, NULL, NULL),
+                    -2);
+    CU_ASSERT_EQUAL(
+        guest_req(&g, XS_WRITE, "/local/domain/1/vm-data/x", "evil", NULL), -2);
+    check_node(&fx, 1, MD "/role", "web");
+    /* Another guest cannot even read it. */
+    CU_ASSERT_FATAL(nxl_test_xsd_guest_open(&xsd, 3, &other) == 0);
+    CU_ASSERT_EQUAL(
+        guest_req(&other, XS_READ, "/local/domain/1/" MD "/role", NULL, NULL),
+        -2);
+    nxl_test_xsd_guest_close(&other);
+    nxl_test_xsd_guest_close(&g);
+    fx_teardown(&fx);
+}
+
+static void test_diff_applied(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    char *v;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{\"role\": \"web\", \"tier\": \"1\"}",
+                   &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    CHECK_OK(nxl_instance_change_metadata(
+        fx.drv, &inst,
+        "{\"a\": [\"+\", \"1\"], \"role\": [\"-\"], \"nope\": [\"-\"],"
+        " \"tier\": [\"+\", \"2\"]}",
+        &e_));
+    check_node(&fx, 1, MD "/a", "1");
+    check_node(&fx, 1, MD "/tier", "2");
+    check_node(&fx, 1, MD "/role", NULL);
+    CU_ASSERT_EQUAL(n_children(&fx, "/local/domain/1/" MD), 2);
+    /* The authoritative copy agrees. */
+    v = file_get(&fx, UUID1, "a");
+    CU_ASSERT_STRING_EQUAL(v ? v : "(none)", "1");
+    free(v);
+    v = file_get(&fx, UUID1, "role");
+    CU_ASSERT_PTR_NULL(v);
+    free(v);
+    /* UTF-8 values go through unchanged. */
+    CHECK_OK(nxl_instance_change_metadata(
+        fx.drv, &inst, "{\"a\": [\"+\", \"gr\\u00fc\\u00df\"]}", &e_));
+    check_node(&fx, 1, MD "/a", "gr\xc3\xbc\xc3\x9f");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+static void test_bad_diff_writes_nothing(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    char big[1100], doc[1400], key[80], *many;
+    size_t off = 0;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{\"role\": \"web\"}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+#define BAD(diff, what)                                                        \
+    CHECK_FAIL(nxl_instance_change_metadata(fx.drv, &inst, (diff), &e_),       \
+               NXL_E_INVAL, (what))
+    /* A good key next to a bad one: neither is written. */
+    BAD("{\"ok\": [\"+\", \"1\"], \"a/b\": [\"+\", \"2\"]}", "a/b");
+    BAD("{\"ok\": [\"+\", \"1\"], \"a.b\": [\"+\", \"2\"]}", "a.b");
+    BAD("{\"ok\": [\"+\", \"1\"], \"..\": [\"-\"]}",
+        "cannot be a xenstore key");
+    BAD("{\"ok\": [\"+\", \"1\"], \"\": [\"-\"]}", "cannot be a xenstore key");
+    memset(key, 'k', 65);
+    key[65] = '\0';
+    snprintf(doc, sizeof(doc), "{\"ok\": [\"+\", \"1\"], \"%s\": [\"-\"]}",
+             key);
+    BAD(doc, "cannot be a xenstore key");
+    memset(big, 'v', 1021);
+    big[1021] = '\0';
+    snprintf(doc, sizeof(doc),
+             "{\"ok\": [\"+\", \"1\"], \"b\": [\"+\", \"%s\"]}", big);
+    BAD(doc, "at most 1020");
+    BAD("{\"ok\": [\"+\", \"1\"], \"b\": [\"*\", \"2\"]}", "neither");
+    BAD("{\"ok\": [\"+\", \"1\"], \"b\": [\"+\"]}", "neither");
+    BAD("{\"ok\": [\"+\", \"1\"], \"b\": [\"+\", 3]}", "neither");
+    BAD("{\"ok\": [\"+\", \"1\"], \"b\": \"+\"}", "neither");
+    BAD("[\"ok\"]", "not an object");
+    BAD("{\"ok\": [\"+\", \"1\"", "");
+    /* 129 keys in all. */
+    many = malloc(129 * 32 + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(many);
+    off += (size_t)sprintf(many, "{");
+    for (int i = 0; i < 128; i++)
+        off += (size_t)sprintf(many + off, "%s\"k%d\": [\"+\", \"v\"]",
+                               i ? ", " : "", i);
+    sprintf(many + off, "}");
+    BAD(many, "at most 128");
+    free(many);
+#undef BAD
+    check_node(&fx, 1, MD "/role", "web");
+    check_node(&fx, 1, MD "/ok", NULL);
+    CU_ASSERT_EQUAL(n_children(&fx, "/local/domain/1/" MD), 1);
+    {
+        char *v = file_get(&fx, UUID1, "ok");
+
+        CU_ASSERT_PTR_NULL(v);
+        free(v);
+    }
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+static void test_unknown_instance(void)
+{
+    fixture fx;
+    nxl_instance inst;
+
+    fx_setup(&fx);
+    make_inst(&inst, UUID2, "inst-2");
+    CHECK_FAIL(nxl_instance_change_metadata(fx.drv, &inst,
+                                            "{\"a\": [\"+\", \"1\"]}", &e_),
+               NXL_E_NOT_FOUND, "no instance");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* Whatever else is in user-metadata (left by anyone) goes; a vm-data the
+ * guest took over is taken back. */
+static void test_foreign_nodes_replaced(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_xs_perms perms;
+    nxl_test_xsd_guest g;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL,
+                                     "/local/domain/1/" MD "/junk", "x", NULL),
+                    0);
+    nxl_xs_perms_init(&perms);
+    perms.owner = 1;
+    CU_ASSERT_EQUAL(nxl_xs_set_perms(fx.xs, XBT_NULL, "/local/domain/1/vm-data",
+                                     &perms, NULL),
+                    0);
+    nxl_xs_perms_dispose(&perms);
+    CHECK_OK(nxl_instance_change_metadata(fx.drv, &inst,
+                                          "{\"a\": [\"+\", \"1\"]}", &e_));
+    check_node(&fx, 1, MD "/junk", NULL);
+    check_node(&fx, 1, MD "/a", "1");
+    CU_ASSERT_FATAL(nxl_test_xsd_guest_open(&xsd, 1, &g) == 0);
+    CU_ASSERT_EQUAL(
+        guest_req(&g, XS_WRITE, "/local/domain/1/vm-data/x", "e", NULL), -2);
+    nxl_test_xsd_guest_close(&g);
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* A change while the instance is off lands in the file only; starting it
+ * publishes the file to its new domain. */
+static void test_republished_on_start(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_instance_info info;
+    char *v;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{\"role\": \"web\"}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    CHECK_OK(nxl_instance_power_off(fx.drv, &inst, 5, 1, &e_));
+    CHECK_OK(nxl_instance_change_metadata(
+        fx.drv, &inst, "{\"role\": [\"+\", \"db\"], \"x\": [\"+\", \"y\"]}",
+        &e_));
+    v = file_get(&fx, UUID1, "role");
+    CU_ASSERT_STRING_EQUAL(v ? v : "(none)", "db");
+    free(v);
+    CHECK_OK(nxl_instance_power_on(fx.drv, &inst, NULL, NULL, &e_));
+    nxl_instance_info_init(&info);
+    CHECK_OK(nxl_instance_get_info(fx.drv, &inst, &info, &e_));
+    /* The fake gave the new domain the next domid. */
+    check_node(&fx, 2, MD "/role", "db");
+    check_node(&fx, 2, MD "/x", "y");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* The driver's copy goes with the instance's files: after destroy (files
+ * kept) and delete_instance_files, a new spawn of the UUID publishes its
+ * request's metadata and nothing of the old. */
+static void test_respawn_ignores_leftover(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    bool deleted = false;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{\"role\": \"web\"}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    CHECK_OK(nxl_instance_change_metadata(fx.drv, &inst,
+                                          "{\"x\": [\"+\", \"1\"]}", &e_));
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, false, NULL, &e_));
+    {
+        char *v = file_get(&fx, UUID1, "x");
+
+        CU_ASSERT_STRING_EQUAL(v ? v : "(none)", "1");
+        free(v);
+    }
+    CHECK_OK(nxl_instance_delete_files(fx.drv, &inst, &deleted, &e_));
+    CU_ASSERT_TRUE(deleted);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{\"role\": \"new\"}", &e_));
+    check_node(&fx, 2, MD "/role", "new");
+    check_node(&fx, 2, MD "/x", NULL);
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+typedef struct racer {
+    fixture *fx;
+    char prefix;
+    int failures;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    nxl_instance inst;
+    char diff[64];
+
+    make_inst(&inst, UUID1, "inst-1");
+    for (int i = 0; i < 15; i++) {
+        snprintf(diff, sizeof(diff), "{\"%c%d\": [\"+\", \"%d\"]}", r->prefix,
+                 i, i);
+        if (nxl_instance_change_metadata(r->fx->drv, &inst, diff, NULL) != 0)
+            r->failures++;
+    }
+    nxl_instance_dispose(&inst);
+    return NULL;
+}
+
+/* Two writers at once: each read-modify-write is serialised, so no change
+ * is lost in the file or in xenstore. */
+static void test_concurrent_changes(void)
+{
+    fixture fx;
+    pthread_t a, b;
+    racer ra, rb;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    ra = (racer){.fx = &fx, .prefix = 'a'};
+    rb = (racer){.fx = &fx, .prefix = 'b'};
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&a, NULL, race, &ra), 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&b, NULL, race, &rb), 0);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    CU_ASSERT_EQUAL(ra.failures + rb.failures, 0);
+    CU_ASSERT_EQUAL(n_children(&fx, "/local/domain/1/" MD), 30);
+    check_node(&fx, 1, MD "/a14", "14");
+    check_node(&fx, 1, MD "/b0", "0");
+    {
+        nxl_kvlist kv;
+
+        nxl_kvlist_init(&kv);
+        CU_ASSERT_EQUAL(nxl__xl_metadata_load(fx.drv->priv, UUID1, &kv, NULL),
+                        0);
+        CU_ASSERT_EQUAL(kv.n, 30);
+        nxl_kvlist_dispose(&kv);
+    }
+    fx_teardown(&fx);
+}
+
+/* ---- the guest agent ------------------------------------------------------
+ */
+
+typedef enum agent_mode {
+    AGENT_OK,
+    AGENT_REFUSE,
+    AGENT_OVERSIZE,
+    AGENT_GARBAGE,
+    AGENT_BAD_CODE,
+    AGENT_LATE_JUNK, /* writes invalid JSON, then a valid answer */
+} agent_mode;
+
+typedef struct agent {
+    nxl_test_xsd_guest g;
+    agent_mode mode;
+    volatile int stop;
+    int answered;
+    int write_refused; /* it tried to overwrite the request and failed */
+    char seen[4096];
+} agent;
+
+static void *agent_main(void *arg)
+{
+    agent *a = arg;
+    const char *dir = "/local/domain/1/data/host";
+
+    while (!a->stop && !a->answered) {
+        char *names = NULL, *req = NULL;
+        char path[256], resp[4096];
+
+        if (guest_req(&a->g, XS_DIRECTORY, dir, NULL, &names) == 0 && names &&
+            names[0]) {
+            snprintf(path, sizeof(path), "%s/%s", dir, names);
+            if (guest_req(&a->g, XS_READ, path, NULL, &req) == 0) {
+                snprintf(a->seen, sizeof(a->seen), "%s", req);
+                free(req);
+                a->write_refused =
+                    guest_req(&a->g, XS_WRITE, path, "forged", NULL) == -2;
+                snprintf(path, sizeof(path), "/local/domain/1/data/guest/%s",
+                         names);
+                switch (a->mode) {
+                case AGENT_OK:
+                    snprintf(resp, sizeof(resp),
+                             "{\"returncode\": \"0\", \"message\": \"done\"}");
+                    break;
+                case AGENT_REFUSE:
+                    snprintf(resp, sizeof(resp),
+                             "{\"returncode\": \"23\", \"message\": "
+                             "\"no \\\"chpasswd\\\"\\n\"}");
+                    break;
+                case AGENT_OVERSIZE:
+                    /* Over our 1024-byte cap, under xenstored's own
+                     * 2048-byte limit on a guest's node. */
+                    memset(resp, ' ', 1500);
+                    snprintf(resp + 1500, sizeof(resp) - 1500,
+                             "{\"returncode\": \"0\"}");
+                    break;
+                case AGENT_GARBAGE:
+                    snprintf(resp, sizeof(resp), "\x01not json at all");
+                    break;
+                case AGENT_BAD_CODE:
+                    snprintf(resp, sizeof(resp),
+                             "{\"returncode\": [0], \"message\": \"ok\"}");
+                    break;
+                case AGENT_LATE_JUNK:
+                    snprintf(resp, sizeof(resp), "{\"returncode\": ");
+                    break;
+                }
+                guest_req(&a->g, XS_WRITE, path, resp, NULL);
+                a->answered = 1;
+            }
+        }
+        free(names);
+        usleep(5000);
+    }
+    return NULL;
+}
+
+static size_t n_children_or_zero(fixture *fx, const char *path)
+{
+    size_t n = n_children(fx, path);
+
+    return n == (size_t)-1 ? 0 : n;
+}
+
+typedef struct agent_fx {
+    fixture fx;
+    nxl_instance inst;
+    agent a;
+    pthread_t t;
+    bool running;
+} agent_fx;
+
+static void afx_setup(agent_fx *f, bool with_agent, agent_mode mode)
+{
+    memset(f, 0, sizeof(*f));
+    fx_setup(&f->fx);
+    CHECK_OK(spawn(&f->fx, UUID1, "inst-1", "{}", &e_));
+    make_inst(&f->inst, UUID1, "inst-1");
+    CU_ASSERT_FATAL(nxl_test_xsd_guest_open(&xsd, 1, &f->a.g) == 0);
+    f->a.mode = mode;
+    if (with_agent) {
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&f->t, NULL, agent_main, &f->a),
+                              0);
+        f->running = true;
+    }
+    nxl__xl_agent_timeout_ms = 5000;
+}
+
+static void afx_teardown(agent_fx *f)
+{
+    f->a.stop = 1;
+    if (f->running)
+        pthread_join(f->t, NULL);
+    /* Nothing of the exchange is left behind. */
+    CU_ASSERT_EQUAL(n_children_or_zero(&f->fx, "/local/domain/1/data/host"), 0);
+    CU_ASSERT_EQUAL(n_children_or_zero(&f->fx, "/local/domain/1/data/guest"),
+                    0);
+    nxl_test_xsd_guest_close(&f->a.g);
+    nxl_instance_dispose(&f->inst);
+    fx_teardown(&f->fx);
+    nxl__xl_agent_timeout_ms = NXL_XL_AGENT_TIMEOUT_MS;
+}
+
+static void test_agent_password(void)
+{
+    agent_fx f;
+
+    afx_setup(&f, true, AGENT_OK);
+    CHECK_OK(
+        nxl_instance_set_admin_password(f.fx.drv, &f.inst, "hunter2", &e_));
+    CU_ASSERT_TRUE(has(f.a.seen, "\"name\":\"password\""));
+    CU_ASSERT_TRUE(has(f.a.seen, "\"value\":\"hunter2\""));
+    /* The guest may read its request but not change it. */
+    CU_ASSERT_TRUE(f.a.write_refused);
+    CHECK_FAIL(nxl_instance_set_admin_password(f.fx.drv, &f.inst, "", &e_),
+               NXL_E_INVAL, "1 to 255 bytes");
+    afx_teardown(&f);
+}
+
+static void run_agent_call(agent_mode mode, int which, int want,
+                           const char *what, const char *seen_want)
+{
+    agent_fx f;
+    nxl_network_info ni;
+    const char *nidoc =
+        "[{\"id\": \"5d3a9e0c-7b21-4f6e-9a84-2c1d0e7f3b00\", \"address\": "
+        "\"fa:16:3e:4a:7c:01\","
+        " \"type\": \"bridge\", \"network\": {\"id\": "
+        "\"c1a2b3d4-e5f6-4789-8abc-def012345600\", \"label\":"
+        " \"net0\", \"bridge\": \"xenbr0\", \"mtu\": 1500, \"subnets\":"
+        " [{\"cidr\": \"10.42.0.0/24\", \"gateway\": {\"address\":"
+        " \"10.42.0.1\"}, \"dns\": [{\"address\": \"192.0.2.53\"}], \"ips\":"
+        " [{\"address\": \"10.42.0.10\", \"type\": \"fixed\", \"version\":"
+        " 4}]}]}}]";
+    nxl_error e = NXL_ERROR_INIT;
+    int rc = 0;
+
+    /* Parsed before the agent starts: a fatal assert must not leave a
+     * thread talking as the guest. */
+    nxl_network_info_init(&ni);
+    if (which == 2) {
+        rc = nxl__network_info_from_json(nidoc, strlen(nidoc), &ni, &e);
+        if (rc)
+            fprintf(stderr, "  network_info: %s\n", nxl_error_message(&e));
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+    }
+    afx_setup(&f, true, mode);
+    switch (which) {
+    case 0:
+        rc = nxl_instance_set_admin_password(f.fx.drv, &f.inst, "pw", &e);
+        break;
+    case 1:
+        rc = nxl_instance_inject_file(f.fx.drv, &f.inst, "L2V0Yy9tb3Rk",
+                                      "aGVsbG8=", &e);
+        break;
+    case 2:
+        rc = nxl_instance_inject_network_info(f.fx.drv, &f.inst, &ni, &e);
+        break;
+    case 3:
+        rc = nxl_instance_reset_network(f.fx.drv, &f.inst, &e);
+        break;
+    }
+    CU_ASSERT_EQUAL(rc, want);
+    CU_ASSERT_TRUE(what[0] == '\0' || has(nxl_error_message(&e), what));
+    if (rc != want || (what[0] && !has(nxl_error_message(&e), what)))
+        fprintf(stderr, "  mode %d call %d: rc %d '%s', wanted %d '%s'\n", mode,
+                which, rc, nxl_error_message(&e), want, what);
+    if (seen_want) {
+        CU_ASSERT_TRUE(has(f.a.seen, seen_want));
+        if (!has(f.a.seen, seen_want))
+            fprintf(stderr, "  agent saw '%s', wanted '%s'\n", f.a.seen,
+                    seen_want);
+    }
+    nxl_error_dispose(&e);
+    nxl_network_info_dispose(&ni);
+    afx_teardown(&f);
+}
+
+static void test_agent_methods(void)
+{
+    run_agent_call(AGENT_OK, 1, 0, "",
+                   "{\"name\":\"inject_file\",\"value\":{\"b64_path\":"
+                   "\"L2V0Yy9tb3Rk\",\"b64_contents\":\"aGVsbG8=\"}}");
+    run_agent_call(AGENT_OK, 2, 0, "", "\"mac\":\"fa:16:3e:4a:7c:01\"");
+    run_agent_call(AGENT_OK, 2, 0, "", "\"address\":\"10.42.0.10\"");
+    run_agent_call(AGENT_OK, 2, 0, "", "\"dns\":[\"192.0.2.53\"]");
+    run_agent_call(AGENT_OK, 3, 0, "", "{\"name\":\"resetnetwork\"");
+}
+
+static void test_agent_refuses(void)
+{
+    /* The guest's message is quoted, control characters escaped. */
+    run_agent_call(AGENT_REFUSE, 0, NXL_E_FAILED,
+                   "refused (returncode 23): 'no \"chpasswd\"\\x0a'", NULL);
+    run_agent_call(AGENT_REFUSE, 3, NXL_E_FAILED, "returncode 23", NULL);
+}
+
+static void test_agent_hostile(void)
+{
+    run_agent_call(AGENT_OVERSIZE, 0, NXL_E_FAILED, "invalid response", NULL);
+    run_agent_call(AGENT_GARBAGE, 0, NXL_E_FAILED, "not a JSON object", NULL);
+    run_agent_call(AGENT_BAD_CODE, 3, NXL_E_FAILED, "no valid returncode",
+                   NULL);
+    run_agent_call(AGENT_LATE_JUNK, 3, NXL_E_FAILED, "not a JSON object", NULL);
+}
+
+static void test_agent_timeout(void)
+{
+    agent_fx f;
+    struct timespec t0, t1;
+    long ms;
+
+    afx_setup(&f, false, AGENT_OK);
+    nxl__xl_agent_timeout_ms = 300;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_FAIL(nxl_instance_reset_network(f.fx.drv, &f.inst, &e_),
+               NXL_E_TIMEOUT, "no guest agent answered within 0.300 s");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CU_ASSERT_TRUE(ms >= 300 && ms < 5000);
+    nxl__xl_agent_timeout_ms = 1000;
+    CHECK_FAIL(nxl_instance_set_admin_password(f.fx.drv, &f.inst, "pw", &e_),
+               NXL_E_TIMEOUT, "within 1 s");
+    afx_teardown(&f);
+}
+
+static void test_agent_bad_input(void)
+{
+    agent_fx f;
+    char *big;
+
+    afx_setup(&f, false, AGENT_OK);
+    CHECK_FAIL(
+        nxl_instance_inject_file(f.fx.drv, &f.inst, "not base64!", "aGk=", &e_),
+        NXL_E_INVAL, "b64_path is not base64");
+    CHECK_FAIL(nxl_instance_inject_file(f.fx.drv, &f.inst, "L2E=", "aGk", &e_),
+               NXL_E_INVAL, "b64_contents is not base64");
+    big = malloc(5001);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    memset(big, 'A', 5000);
+    big[5000] = '\0';
+    CHECK_FAIL(nxl_instance_inject_file(f.fx.drv, &f.inst, "L2E=", big, &e_),
+               NXL_E_INVAL, "one xenstore node");
+    free(big);
+    afx_teardown(&f);
+}
+
+/* The domain is gone from the hypervisor: not found, nothing written. */
+static void test_agent_no_domain(void)
+{
+    fixture fx;
+    nxl_instance inst;
+
+    fx_setup(&fx);
+    make_inst(&inst, UUID2, "inst-2");
+    CHECK_FAIL(nxl_instance_reset_network(fx.drv, &inst, &e_), NXL_E_NOT_FOUND,
+               "inst-2");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* ---- consoles
+ * ----------------------------------------------------------------- */
+
+static void test_serial_console(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_console c;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    nxl_console_init(&c);
+    CHECK_FAIL(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_),
+               NXL_E_NOT_FOUND, "");
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL,
+                                     "/local/domain/1/console/tty",
+                                     "/dev/pts/7", NULL),
+                    0);
+    CHECK_OK(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_));
+    CU_ASSERT_EQUAL(c.type, NXL_CONSOLE_SERIAL);
+    CU_ASSERT_EQUAL(c.port, -1);
+    CU_ASSERT_STRING_EQUAL(c.host ? c.host : "", "compute-1");
+    CU_ASSERT_STRING_EQUAL(c.internal_access_path ? c.internal_access_path : "",
+                           "/dev/pts/7");
+    nxl_console_dispose(&c);
+    /* A guest-written path that is no pty is refused. */
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL,
+                                     "/local/domain/1/console/tty",
+                                     "/etc/shadow", NULL),
+                    0);
+    CHECK_FAIL(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_),
+               NXL_E_INVAL, "");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+static void test_spice_console(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_console c;
+    libxl_domain_config cfg;
+    uint32_t domid = 0;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    nxl_console_init(&c);
+    CHECK_FAIL(nxl_instance_get_spice_console(fx.drv, &inst, &c, &e_),
+               NXL_E_NOT_FOUND, "no SPICE server configured");
+    nxl_instance_dispose(&inst);
+
+    /* An HVM domain with SPICE, made behind the driver's back (spawn
+     * does not configure SPICE yet). */
+    libxl_domain_config_init(&cfg);
+    libxl_domain_create_info_init(&cfg.c_info);
+    cfg.c_info.type = LIBXL_DOMAIN_TYPE_HVM;
+    cfg.c_info.name = strdup("inst-2");
+    CU_ASSERT_EQUAL(libxl_uuid_from_string(&cfg.c_info.uuid, UUID2), 0);
+    libxl_domain_build_info_init_type(&cfg.b_info, LIBXL_DOMAIN_TYPE_HVM);
+    libxl_defbool_set(&cfg.b_info.u.hvm.spice.enable, true);
+    cfg.b_info.u.hvm.spice.port = 6001;
+    cfg.b_info.u.hvm.spice.host = strdup("192.0.2.7");
+    CU_ASSERT_EQUAL(fx.port->ops->create(fx.port, &cfg, &domid, NULL), 0);
+    libxl_domain_config_dispose(&cfg);
+    make_inst(&inst, UUID2, "inst-2");
+    CHECK_OK(nxl_instance_get_spice_console(fx.drv, &inst, &c, &e_));
+    CU_ASSERT_EQUAL(c.type, NXL_CONSOLE_SPICE);
+    CU_ASSERT_EQUAL(c.port, 6001);
+    CU_ASSERT_EQUAL(c.tls_port, -1);
+    CU_ASSERT_STRING_EQUAL(c.host ? c.host : "", "192.0.2.7");
+    nxl_console_dispose(&c);
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+static void test_console_pool_info(void)
+{
+    fixture fx;
+    nxl_console_pool p;
+
+    fx_setup(&fx);
+    nxl_console_pool_init(&p);
+    CHECK_OK(nxl_host_get_console_pool_info(fx.drv, "vnc", &p, &e_));
+    CU_ASSERT_STRING_EQUAL(p.address ? p.address : "", "compute-1");
+    CU_ASSERT_PTR_NULL(p.username);
+    CU_ASSERT_PTR_NULL(p.password);
+    nxl_console_pool_dispose(&p);
+    CHECK_FAIL(nxl_host_get_console_pool_info(fx.drv, "rdp", &p, &e_),
+               NXL_E_INVAL, "'rdp'");
+    fx_teardown(&fx);
+}
+
+/* ---- estimate_instance_overhead --------------------------------------------
+ */
+
+static void test_overhead(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_overhead o;
+
+    fx_setup(&fx);
+    make_inst(&inst, UUID1, "inst-1");
+    CHECK_FAIL(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_),
+               NXL_E_INVAL, "no flavor memory_mb");
+    inst.flavor.memory_mb = 1024;
+    inst.flavor.vcpus = 2;
+    /* HVM: shadow 4 * (256 * 2 vcpus + 2 * 1024 MiB) KiB = 10 MiB, plus
+     * 2 MiB: 12 MiB. */
+    CU_ASSERT_EQUAL(
+        nxl_kvlist_set(&inst.system_metadata, "image_vm_mode", "hvm"), 0);
+    memset(&o, 0xff, sizeof(o));
+    CHECK_OK(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_));
+    CU_ASSERT_EQUAL(o.memory_mb, 12);
+    CU_ASSERT_EQUAL(o.disk_gb, 0);
+    CU_ASSERT_EQUAL(o.vcpus, 0);
+    /* PV: the same 10 MiB of shadow plus 1 MiB, rounded up to libxl's
+     * 2 MiB: 12 MiB. */
+    CU_ASSERT_EQUAL(
+        nxl_kvlist_set(&inst.system_metadata, "image_vm_mode", "xen"), 0);
+    CHECK_OK(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_));
+    CU_ASSERT_EQUAL(o.memory_mb, 12);
+    /* 128 MiB, 1 vcpu, PV: 2 MiB of shadow plus 1 MiB, rounded up to
+     * 4 MiB, which is what real libxl says in the lab (t30). */
+    inst.flavor.memory_mb = 128;
+    inst.flavor.vcpus = 1;
+    CHECK_OK(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_));
+    CU_ASSERT_EQUAL(o.memory_mb, 4);
+    /* The estimate follows the flavor: 8 vcpus and 4 GiB of HVM need
+     * 4 * (2048 + 8192) KiB of shadow, 40 MiB, plus 2 MiB. */
+    inst.flavor.memory_mb = 4096;
+    inst.flavor.vcpus = 8;
+    CU_ASSERT_EQUAL(
+        nxl_kvlist_set(&inst.system_metadata, "image_vm_mode", "hvm"), 0);
+    CHECK_OK(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_));
+    CU_ASSERT_EQUAL(o.memory_mb, 42);
+    CU_ASSERT_EQUAL(
+        nxl_kvlist_set(&inst.system_metadata, "image_vm_mode", "exe"), 0);
+    CHECK_FAIL(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_),
+               NXL_E_INVAL, "'exe'");
+    CU_ASSERT_EQUAL(
+        nxl_kvlist_set(&inst.system_metadata, "image_vm_mode", "hvm"), 0);
+    /* libxl's failure comes through. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_fail(fx.port, "need_memory", 1, NXL_E_HYPERVISOR), 0);
+    CHECK_FAIL(nxl_instance_estimate_overhead(fx.drv, &inst, &o, &e_),
+               NXL_E_HYPERVISOR, "need_memory");
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* ---- main -------------------------------------------------------------------
+ */
+
+static int suite_init(void)
+{
+    int rc = nxl_test_xsd_start(&xsd);
+
+    if (rc != 0) {
+        fprintf(stderr, "xenstored: %s\n", xsd.why);
+        if (rc == NXL_TEST_SKIP)
+            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+        return 1;
+    }
+    return 0;
+}
+
+static int suite_cleanup(void)
+{
+    nxl_test_xsd_stop(&xsd);
+    return 0;
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    unsigned failures;
+    int rc;
+
+    rc = nxl_test_xsd_start(&xsd);
+    if (rc == NXL_TEST_SKIP) {
+        printf("SKIP: %s\n", xsd.why);
+        return NXL_TEST_SKIP;
+    }
+    nxl_test_xsd_stop(&xsd);
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return CU_get_error();
+    s = CU_add_suite("metadata, guest agent, consoles", suite_init,
+                     suite_cleanup);
+    if (!s ||
+        !CU_add_test(s, "spawn publishes, guest reads, cannot write",
+                     test_spawn_publishes_with_perms) ||
+        !CU_add_test(s, "diff applied to xenstore and file",
+                     test_diff_applied) ||
+        !CU_add_test(s, "bad diff writes nothing",
+                     test_bad_diff_writes_nothing) ||
+        !CU_add_test(s, "unknown instance", test_unknown_instance) ||
+        !CU_add_test(s, "foreign nodes replaced",
+                     test_foreign_nodes_replaced) ||
+        !CU_add_test(s, "re-published on start", test_republished_on_start) ||
+        !CU_add_test(s, "concurrent changes", test_concurrent_changes) ||
+        !CU_add_test(s, "metadata goes with the files",
+                     test_respawn_ignores_leftover) ||
+        !CU_add_test(s, "agent: password", test_agent_password) ||
+        !CU_add_test(s, "agent: every method", test_agent_methods) ||
+        !CU_add_test(s, "agent: refusals", test_agent_refuses) ||
+        !CU_add_test(s, "agent: hostile answers", test_agent_hostile) ||
+        !CU_add_test(s, "agent: timeout", test_agent_timeout) ||
+        !CU_add_test(s, "agent: bad input", test_agent_bad_input) ||
+        !CU_add_test(s, "agent: no domain", test_agent_no_domain) ||
+        !CU_add_test(s, "serial console", test_serial_console) ||
+        !CU_add_test(s, "spice console", test_spice_console) ||
+        !CU_add_test(s, "console pool info", test_console_pool_info) ||
+        !CU_add_test(s, "estimate_instance_overhead", test_overhead)) {
+        CU_cleanup_registry();
+        return CU_get_error();
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failures ? 1 : 0;
+}
