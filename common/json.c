@@ -2180,12 +2180,17 @@ void nxl__record_init(nxl_record *r)
     memset(r, 0, sizeof(*r));
     r->state = NXL_POWER_NOSTATE;
     r->domid = -1;
+    nxl_image_meta_init(&r->rescue_image);
     nxl_spawn_req_init(&r->req);
 }
 
 void nxl__record_dispose(nxl_record *r)
 {
     nxl_spawn_req_dispose(&r->req);
+    nxl_image_meta_dispose(&r->rescue_image);
+    r->rescued = false;
+    r->unbootable = false;
+    r->soft_deleted = false;
     r->uuid[0] = '\0';
     r->state = NXL_POWER_NOSTATE;
     r->domid = -1;
@@ -2253,8 +2258,22 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
     if ((rc = jint(c, v, "domid", false, -1, 0x7fef, &present, &val)))
         goto out;
     r->domid = present ? (int)val : -1;
-    if ((rc = jbool(c, v, "soft_deleted", &r->soft_deleted)))
+    if ((rc = jbool(c, v, "soft_deleted", &r->soft_deleted)) ||
+        (rc = jbool(c, v, "unbootable", &r->unbootable)) ||
+        (rc = jobject(c, v, "rescue", false, &sub)))
         goto out;
+    if (sub) {
+        yajl_val im;
+
+        old = jp_key(c, "rescue");
+        if ((rc = jobject(c, sub, "image_meta", true, &im)))
+            goto out;
+        jp_key(c, "image_meta");
+        if ((rc = parse_image_meta(c, im, &r->rescue_image)))
+            goto out;
+        jp_pop(c, old);
+        r->rescued = true;
+    }
     if ((rc = jobject(c, v, "spawn_request", true, &sub)))
         goto out;
     old = jp_key(c, "spawn_request");
@@ -2302,6 +2321,15 @@ int nxl__record_to_json(const nxl_record *r, char **json_r, nxl_error *err)
         goto out;
     GEN(gstring(g, "soft_deleted"));
     GEN(yajl_gen_bool(g, r->soft_deleted));
+    GEN(gstring(g, "unbootable"));
+    GEN(yajl_gen_bool(g, r->unbootable));
+    if (r->rescued) {
+        GEN(gstring(g, "rescue"));
+        GEN(yajl_gen_map_open(g));
+        if ((rc = gen_image_meta(g, &r->rescue_image, err)))
+            goto out;
+        GEN(yajl_gen_map_close(g));
+    }
     GEN(gstring(g, "spawn_request"));
     if ((rc = gen_spawn_req(g, &r->req, err)))
         goto out;

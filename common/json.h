@@ -126,6 +126,14 @@ typedef struct nxl_record {
     /* soft_delete'd: off and holding nothing until restore (optional in
      * the document, false when absent). */
     bool soft_deleted;
+    /* set_bootable(false): the driver refuses to start a domain for it
+     * (optional, false when absent). */
+    bool unbootable;
+    /* rescue'd: its domain boots rescue_image with the instance's own
+     * disks attached behind the rescue disk, until unrescue (optional;
+     * rescue_image is only written and read when rescued). */
+    bool rescued;
+    nxl_image_meta rescue_image;
     nxl_spawn_req req; /* admin_password and injected files dropped */
 } nxl_record;
 

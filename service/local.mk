@@ -1,19 +1,26 @@
 # service: novaxld, the dom0 daemon (JSON-RPC 2.0 over Unix sockets), its
 # configuration example and systemd unit, and its test (a real novaxld on
 # the fake hypervisor port, driven over its socket).
-sbin_PROGRAMS += service/novaxld
-service_novaxld_SOURCES = \
+#
+# The method table, the configuration file and the log are shared with the
+# CLI (cli/novaxl.c runs the same method table in-process with --local, so
+# its output is the same with and without a daemon): a convenience library.
+noinst_LTLIBRARIES += service/libnxlsvc.la
+service_libnxlsvc_la_SOURCES = \
 	service/svc.h \
-	service/novaxld.c \
 	service/config.c \
 	service/log.c \
+	service/methods.c
+
+sbin_PROGRAMS += service/novaxld
+service_novaxld_SOURCES = \
+	service/novaxld.c \
 	service/events.c \
-	service/methods.c \
 	service/server.c
 service_novaxld_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DNXL_SYSCONFDIR='"$(sysconfdir)"'
 # The internal library: --fake-port (tests only) reaches the fake port.
-service_novaxld_LDADD = libnovaxl-internal.la -lpthread
+service_novaxld_LDADD = service/libnxlsvc.la libnovaxl-internal.la -lpthread
 
 # The example configuration (every key with its default) goes to
 # $(sysconfdir)/novaxl; the unit to $(datadir)/novaxl/systemd, for the

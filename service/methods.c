@@ -644,6 +644,179 @@ out:
     return rc;
 }
 
+static int m_soft_delete(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+{
+    return on_instance(call, w, nxl_instance_soft_delete, err);
+}
+
+static int m_restore(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+{
+    return on_instance(call, w, nxl_instance_restore, err);
+}
+
+/* {"diff": {"key": ["+", "v"] | ["-"], ...}}: nova's metadata diff. */
+static int m_change_instance_metadata(nxl_svc_call *call, nxl_jw *w,
+                                      nxl_error *err)
+{
+    const nxl_json *diff = param(call, "diff");
+    nxl_instance inst;
+    char *text = NULL;
+    int rc;
+
+    nxl_instance_init(&inst);
+    if ((rc = p_instance(call, &inst, err)))
+        goto out;
+    if (!diff) {
+        rc = bad_params(call, err, "'diff' is required");
+        goto out;
+    }
+    if (nxl__json_type(diff) != NXL_JSON_OBJECT) {
+        rc = bad_params(call, err, "'diff' must be an object, not %s",
+                        nxl__json_type_name(diff));
+        goto out;
+    }
+    if ((rc = nxl__json_to_text(diff, &text, err)) ||
+        (rc = nxl_instance_change_metadata(call->drv, &inst, text, err)))
+        goto out;
+    nxl__jw_null(w);
+out:
+    free(text);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+/* {"uuid"?, "name"?}: nova asks for the host's connector without an
+ * instance. */
+static int m_get_volume_connector(nxl_svc_call *call, nxl_jw *w,
+                                  nxl_error *err)
+{
+    nxl_volume_connector vc;
+    nxl_instance inst;
+    bool has_inst = param(call, "uuid") != NULL;
+    int rc;
+
+    nxl_instance_init(&inst);
+    nxl_volume_connector_init(&vc);
+    if ((has_inst && (rc = p_instance(call, &inst, err))) ||
+        (rc = nxl_instance_get_volume_connector(
+             call->drv, has_inst ? &inst : NULL, &vc, err)))
+        goto out;
+    nxl__jw_object_open(w);
+    nxl__jw_kv_string(w, "ip", vc.ip);
+    nxl__jw_kv_string(w, "initiator", vc.initiator);
+    nxl__jw_kv_string(w, "host", vc.host);
+    nxl__jw_object_close(w);
+out:
+    nxl_volume_connector_dispose(&vc);
+    nxl_instance_dispose(&inst);
+    return rc;
+}
+
+/* ---- aggregates ------------------------------------------------------------- */
+
+/* {"aggregate": nova's Aggregate, "host": ...}: both required. */
+static int p_aggregate(nxl_svc_call *call, nxl_aggregate *agg,
+                       const char **host, nxl_error *err)
+{
+    const nxl_json *v = param(call, "aggregate");
+    nxl_error e = NXL_ERROR_INIT;
+    char *text = NULL;
+    int rc;
+
+    if (!v)
+        return bad_params(call, err, "'aggregate' is required");
+    if (nxl__json_type(v) != NXL_JSON_OBJECT)
+        return bad_params(call, err, "'aggregate' must be an object, not %s",
+                          nxl__json_type_name(v));
+    if ((rc = p_string(call, "host", true, host, err)))
+        return rc;
+    if ((rc = nxl__json_to_text(v, &text, err)))
+        return rc;
+    rc = nxl__aggregate_from_json(text, strlen(text), agg, &e);
+    free(text);
+    if (rc)
+        rc = rc == NXL_E_INVAL ? bad_params(call, err, "%s",
+                                            nxl_error_message(&e))
+                               : nxl_error_set(err, rc, "%s",
+                                               nxl_error_message(&e));
+    nxl_error_dispose(&e);
+    return rc;
+}
+
+typedef int agg_fn(nxl_driver *drv, const nxl_aggregate *agg,
+                   const char *host, const char *kwargs_json, nxl_error *err);
+
+/* add/remove: the aggregate, the host and nova's kwargs (an object,
+ * optional). */
+static int on_aggregate(nxl_svc_call *call, nxl_jw *w, agg_fn *fn,
+                        nxl_error *err)
+{
+    const nxl_json *kw = param(call, "kwargs");
+    nxl_aggregate agg;
+    const char *host;
+    char *kwargs = NULL;
+    int rc;
+
+    nxl_aggregate_init(&agg);
+    if ((rc = p_aggregate(call, &agg, &host, err)))
+        goto out;
+    if (kw && nxl__json_type(kw) != NXL_JSON_OBJECT) {
+        rc = bad_params(call, err, "'kwargs' must be an object, not %s",
+                        nxl__json_type_name(kw));
+        goto out;
+    }
+    if ((kw && (rc = nxl__json_to_text(kw, &kwargs, err))) ||
+        (rc = fn(call->drv, &agg, host, kwargs, err)))
+        goto out;
+    nxl__jw_null(w);
+out:
+    free(kwargs);
+    nxl_aggregate_dispose(&agg);
+    return rc;
+}
+
+static int m_add_to_aggregate(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+{
+    return on_aggregate(call, w, nxl_aggregate_add_host, err);
+}
+
+static int m_remove_from_aggregate(nxl_svc_call *call, nxl_jw *w,
+                                   nxl_error *err)
+{
+    return on_aggregate(call, w, nxl_aggregate_remove_host, err);
+}
+
+/* {"op": "add_to_aggregate" | "remove_from_aggregate", "aggregate",
+ * "host", "set_error" (true, nova's default)}. */
+static int m_undo_aggregate_operation(nxl_svc_call *call, nxl_jw *w,
+                                      nxl_error *err)
+{
+    nxl_aggregate agg;
+    const char *op, *host;
+    bool set_error;
+    int rc;
+
+    nxl_aggregate_init(&agg);
+    if ((rc = p_string(call, "op", true, &op, err)))
+        goto out;
+    if (strcmp(op, "add_to_aggregate") != 0 &&
+        strcmp(op, "remove_from_aggregate") != 0) {
+        rc = bad_params(call, err,
+                        "'op' must be \"add_to_aggregate\" or "
+                        "\"remove_from_aggregate\"");
+        goto out;
+    }
+    if ((rc = p_aggregate(call, &agg, &host, err)) ||
+        (rc = p_bool(call, "set_error", false, true, &set_error, err)) ||
+        (rc = nxl_aggregate_undo_operation(call->drv, op, &agg, host,
+                                           set_error, err)))
+        goto out;
+    nxl__jw_null(w);
+out:
+    nxl_aggregate_dispose(&agg);
+    return rc;
+}
+
 /* ---- the table ----------------------------------------------------------------- */
 
 #define RO(n) {#n, m_##n, true, false}        /* info call */
@@ -684,9 +857,9 @@ static const nxl_svc_method methods[] = {
     TODO(filter_defer_apply_on),
     TODO(filter_defer_apply_off),
     TODO(refresh_security_group_rules),
-    TODO(add_to_aggregate),
-    TODO(remove_from_aggregate),
-    TODO(undo_aggregate_operation),
+    MUT(add_to_aggregate),
+    MUT(remove_from_aggregate),
+    MUT(undo_aggregate_operation),
     MUT(spawn),
     MUT(destroy),
     TODO(cleanup),
@@ -703,8 +876,8 @@ static const nxl_svc_method methods[] = {
     MUT(suspend),
     MUT(resume),
     TODO(resume_state_on_host_boot),
-    TODO(soft_delete),
-    TODO(restore),
+    MUT(soft_delete),
+    MUT(restore),
     TODO(rescue),
     TODO(unrescue),
     TODO(set_bootable),
@@ -721,7 +894,7 @@ static const nxl_svc_method methods[] = {
     TODO(get_instance_diagnostics),
     TODO(get_instance_disk_info),
     TODO(block_stats),
-    TODO(change_instance_metadata),
+    MUT(change_instance_metadata),
     TODO(set_admin_password),
     TODO(inject_file),
     TODO(quiesce),
@@ -749,7 +922,7 @@ static const nxl_svc_method methods[] = {
     TODO(swap_volume),
     TODO(volume_snapshot_create),
     TODO(volume_snapshot_delete),
-    TODO(get_volume_connector),
+    RO(get_volume_connector),
     TODO(migrate_disk_and_power_off),
     TODO(finish_migration),
     TODO(finish_revert_migration),

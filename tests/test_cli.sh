@@ -9,14 +9,20 @@
 #    line "novaxl: <file>: ..." containing the expected text, no stdout;
 #  - spawn -N / --dry-run / global -N equal dry-run; usage errors; --json;
 #  - the instance commands (spawn, list, info, destroy, pause, unpause,
-#    power-off, power-on, reboot): usage errors, bad UUIDs, and off dom0
-#    exit 4 without creating anything (the lab drives them on real Xen).
+#    suspend, resume, power-off/shutdown, power-on/start, reboot,
+#    soft-delete, restore, console, metadata): usage errors, bad UUIDs,
+#    and off dom0 --local exits 4 without creating anything (the lab
+#    drives them on real Xen; tests/test_service.c drives them through a
+#    real novaxld);
+#  - host, aggregate and events usage; -N prints the call it would make
+#    (parsed with tests/nxl-jsonget); --socket to nowhere is exit 4.
 # Ends with "N passed, N failed".
 set -u
 
 srcdir=${NXL_TEST_SRCDIR:?run under make check}
 builddir=${NXL_TEST_BUILDDIR:?run under make check}
 novaxl=$builddir/cli/novaxl
+jsonget=$builddir/tests/nxl-jsonget
 fixtures=$srcdir/tests/fixtures/xl_config
 golden=$srcdir/tests/golden/xl_config
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nxl-cli.XXXXXX") || exit 99
@@ -70,10 +76,21 @@ exit_for_code() {
     esac
 }
 
-if [ ! -x "$novaxl" ]; then
-    echo "novaxl not built at $novaxl"
+if [ ! -x "$novaxl" ] || [ ! -x "$jsonget" ]; then
+    echo "novaxl or nxl-jsonget not built in $builddir"
     exit 99
 fi
+
+# json_is NAME PATH WANT: stdout is one JSON document whose PATH is WANT.
+json_is() {
+    j_got=$("$jsonget" "$tmp/out" "$2") || {
+        fail "$1: stdout is not JSON with $2"
+        return 1
+    }
+    [ "$j_got" = "$3" ] && return 0
+    fail "$1: $2 is '$j_got', want '$3'"
+    return 1
+}
 
 # ---- global options and usage ------------------------------------------
 if run version 0 --version && grep -q '^novaxl [0-9]' "$tmp/out"; then
@@ -119,7 +136,10 @@ else
         ok "spawn without Xen: exit 4, nothing created"
     for cmd in "list" "info $uuid" "destroy $uuid" "pause $uuid" \
         "unpause $uuid" "power-off $uuid --timeout 5" "power-on $uuid" \
-        "reboot $uuid --hard"; do
+        "reboot $uuid --hard" "suspend $uuid" "resume $uuid" \
+        "shutdown $uuid" "start $uuid" "soft-delete $uuid" "restore $uuid" \
+        "console $uuid --name instance-1" "host resources" "host uptime" \
+        "metadata set $uuid a=b"; do
         # shellcheck disable=SC2086  # the command's words are wanted
         run "$cmd" 4 --instances-dir "$inst" $cmd &&
             one_line_err "$cmd" "novaxl: " "dom0" && [ ! -e "$inst" ] &&
@@ -129,7 +149,8 @@ fi
 run "spawn of a broken file" 2 --instances-dir "$inst" spawn "$tmp/broken.json" &&
     one_line_err "spawn broken" "novaxl: $tmp/broken.json: " "" &&
     [ ! -e "$inst" ] && ok "spawn of a broken request: exit 2 before any host access"
-for cmd in info destroy pause unpause power-off power-on reboot; do
+for cmd in info destroy pause unpause power-off power-on reboot suspend \
+    resume shutdown start soft-delete restore; do
     run "$cmd without UUID" 1 "$cmd" &&
         grep -q "missing UUID" "$tmp/err" && ok "$cmd without UUID: exit 1"
     run "$cmd with a bad UUID" 2 "$cmd" not-a-uuid &&
@@ -229,12 +250,86 @@ done
 # --json: the failure also as an object on stdout.
 fx=$fixtures/bad-vm-mode.json
 if run "--json" 2 --json dry-run "$fx" &&
-    grep -q '"code": "NXL_E_INVAL"' "$tmp/out" &&
-    grep -q '"exception": "InvalidInput"' "$tmp/out" &&
-    grep -qF "vm_mode: 'lxc'" "$tmp/out"; then
+    json_is "--json" error.code NXL_E_INVAL &&
+    json_is "--json" error.exception InvalidInput &&
+    json_is "--json" error.subject "$fx" &&
+    "$jsonget" "$tmp/out" error.message | grep -qF "vm_mode: 'lxc'"; then
     ok "--json reports the error as JSON"
 else
     fail "--json error object"
+fi
+run "--json bad uuid" 2 --json info not-a-uuid &&
+    json_is "--json bad uuid" error.code NXL_E_INVAL &&
+    json_is "--json bad uuid" error.subject not-a-uuid &&
+    ok "--json info with a bad UUID: an error object, exit 2"
+
+# ---- the newer commands: usage, -N, sockets ----------------------------------
+# -N: the call a modifying command would make, and nothing else.
+run "-N pause" 0 --json -N --local pause "$uuid" &&
+    json_is "-N pause" method pause && json_is "-N pause" params.uuid "$uuid" &&
+    json_is "-N pause" dry_run true && ok "-N --json pause: the call, exit 0"
+run "-N power-off" 0 --json -N power-off "$uuid" --timeout 7 &&
+    json_is "-N power-off" method power_off &&
+    json_is "-N power-off" params.timeout 7 &&
+    json_is "-N power-off" params.retry_interval 10 &&
+    ok "-N power-off: timeout and retry_interval"
+run "-N shutdown" 0 --json -N shutdown "$uuid" &&
+    json_is "-N shutdown" params.timeout 60 && ok "shutdown is power-off"
+run "-N start" 0 --json -N start "$uuid" &&
+    json_is "-N start" method power_on && ok "start is power-on"
+run "-N reboot" 0 --json -N reboot "$uuid" --hard &&
+    json_is "-N reboot" params.reboot_type HARD && ok "-N reboot --hard"
+run "-N destroy" 0 --json -N destroy "$uuid" --keep-disks &&
+    json_is "-N destroy" params.destroy_disks false && ok "-N destroy --keep-disks"
+run "-N metadata" 0 --json -N metadata set "$uuid" a=b c==d &&
+    json_is "-N metadata" method change_instance_metadata &&
+    json_is "-N metadata" params.diff.a.1 b &&
+    json_is "-N metadata" params.diff.c.1 =d && ok "-N metadata set: the diff"
+run "-N metadata unset" 0 --json -N metadata unset "$uuid" a &&
+    json_is "-N metadata unset" params.diff.a.0 - && ok "-N metadata unset"
+run "-N host disable" 0 --json -N host disable &&
+    json_is "-N host disable" params.enabled false && ok "-N host disable"
+run "-N maintenance" 0 --json -N host maintenance on --host h1 &&
+    json_is "-N maintenance" params.host h1 &&
+    json_is "-N maintenance" params.mode true && ok "-N host maintenance on"
+run "-N aggregate add" 0 --json -N aggregate add h1 --id 4 --name p4 --zone z &&
+    json_is "-N aggregate add" method add_to_aggregate &&
+    json_is "-N aggregate add" params.aggregate.id 4 &&
+    json_is "-N aggregate add" params.aggregate.availability_zone z &&
+    json_is "-N aggregate add" params.host h1 && ok "-N aggregate add"
+run "-N aggregate undo" 0 --json -N aggregate undo remove h1 --id 4 --name p4 &&
+    json_is "-N aggregate undo" params.op remove_from_aggregate &&
+    json_is "-N aggregate undo" params.set_error true && ok "-N aggregate undo"
+run "-N human" 0 -N pause "$uuid" &&
+    grep -q "^novaxl: dry run: would call pause " "$tmp/out" &&
+    ok "-N without --json: one line"
+for args in "host" "host frobnicate" "host maintenance" \
+    "host maintenance sideways" "host uptime extra" "host uptime --node n" \
+    "aggregate" "aggregate add" "aggregate add h1" \
+    "aggregate add h1 --id x --name p" "aggregate undo h1 --id 1 --name p" \
+    "aggregate add h1 --id 1 --name p --no-set-error" \
+    "metadata" "metadata set" "metadata set $uuid" "metadata set $uuid a" \
+    "metadata unset $uuid a=b" "console $uuid" \
+    "console $uuid --name n --log --vnc" "events extra" "events --since x" \
+    "events --count 0" "events --no-follow"; do
+    # shellcheck disable=SC2086
+    run "$args" 1 $args && [ ! -s "$tmp/out" ] && ok "$args: usage, exit 1"
+done
+run "console bad name" 2 --local console "$uuid" --name "a/b" &&
+    ok "console with a bad name: exit 2"
+run "--socket nowhere" 4 --json --socket "$tmp/none.sock" list &&
+    json_is "--socket nowhere" error.code NXL_E_HYPERVISOR &&
+    ok "--socket to nowhere: exit 4"
+run "--socket and --local" 1 --socket "$tmp/none.sock" --local list &&
+    ok "--socket with --local: exit 1"
+run "--socket and --instances-dir" 1 --socket "$tmp/none.sock" \
+    --instances-dir "$tmp/i" list && ok "--socket with --instances-dir: exit 1"
+run "events --local" 6 --json --local events &&
+    json_is "events --local" error.code NXL_E_UNSUPPORTED &&
+    ok "events in-process: exit 6"
+# The default socket does not exist here: in-process, like --local.
+if [ ! -e /run/novaxl/novaxld.sock ]; then
+    run "default" 2 info not-a-uuid && ok "no daemon: in-process"
 fi
 
 echo "$passed passed, $failed failed"

@@ -75,7 +75,7 @@ static void write_file(const char *path, const char *text)
 
 static void write_config(unsigned idle_timeout)
 {
-    char text[1024];
+    char text[1024 + PATH_MAX];
 
     /* socket_mode 0666: the file's mode lets any uid connect, so the
      * refusal the other-uid test sees is novaxld's SO_PEERCRED check,
@@ -88,8 +88,9 @@ static void write_config(unsigned idle_timeout)
              "max_request_bytes = %d\n"
              "idle_timeout = %u\n"
              "workers = 4\n"
-             "host = testhost\n",
-             BACKLOG, MAX_REQUEST, idle_timeout);
+             "host = testhost\n"
+             "console_log_dir = %s/console\n",
+             BACKLOG, MAX_REQUEST, idle_timeout, root);
     write_file(conf_path, text);
 }
 
@@ -1217,6 +1218,738 @@ static void test_json_writer(void)
 
 /* ---- main -------------------------------------------------------------------- */
 
+
+/* ---- methods mapped for simple arguments ---------------------------------------- */
+
+static void test_more_methods(void)
+{
+    client *c = client_open(rw_path);
+    char *sp = spawn_params(UUID_A, "instance-more");
+    nxl_json *r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    r = call(c, "spawn", sp);
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    /* suspend / resume */
+    r = call(c, "suspend", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    r = call(c, "get_info", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
+                                                          "state_name")),
+                           "suspended");
+    nxl__json_free(r);
+    r = call(c, "resume", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    /* soft_delete / restore: power_on refuses in between */
+    r = call(c, "restore", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT_EQUAL(error_code(r), -32000);
+    CU_ASSERT_STRING_EQUAL(error_kind(r), "InstanceInvalidState");
+    nxl__json_free(r);
+    r = call(c, "soft_delete", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    r = call(c, "power_on", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT_STRING_EQUAL(error_kind(r), "InstanceInvalidState");
+    nxl__json_free(r);
+    r = call(c, "get_info", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT_EQUAL(int_of(nxl__json_get(result_of(r), "domid")), -1);
+    nxl__json_free(r);
+    r = call(c, "restore", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    r = call(c, "get_info", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
+                                                          "state_name")),
+                           "running");
+    nxl__json_free(r);
+    /* change_instance_metadata: params checked here, then the driver */
+    r = call(c, "change_instance_metadata", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    CU_ASSERT(strstr(error_message(r), "'diff'") != NULL);
+    nxl__json_free(r);
+    r = call(c, "change_instance_metadata",
+             "{\"uuid\": \"" UUID_A "\", \"diff\": [1]}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    nxl__json_free(r);
+    r = call(c, "change_instance_metadata",
+             "{\"uuid\": \"" UUID_A "\", \"name\": \"instance-more\","
+             " \"diff\": {\"role\": [\"+\", \"db\"]}}");
+    /* Past the params: the driver's answer (on the fake port the
+     * domain has no xenstore home, so it may refuse), never a params
+     * error or "not mapped". */
+    CU_ASSERT(r && (nxl__json_get(r, "result") || error_code(r) == -32000));
+    nxl__json_free(r);
+    /* get_volume_connector: with or without an instance */
+    r = call(c, "get_volume_connector", NULL);
+    CU_ASSERT(is_ok(r));
+    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
+                                                          "host")),
+                           "testhost");
+    CU_ASSERT_PTR_NOT_NULL(nxl__json_get(result_of(r), "ip"));
+    nxl__json_free(r);
+    r = call(c, "get_volume_connector", "{\"uuid\": \"bad\"}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    nxl__json_free(r);
+    r = call(c, "get_host_ip_addr", NULL);
+    CU_ASSERT(is_ok(r) && nxl__json_string(result_of(r)) != NULL);
+    nxl__json_free(r);
+    /* aggregates */
+    r = call(c, "add_to_aggregate",
+             "{\"aggregate\": {\"id\": 5, \"name\": \"pool5\"},"
+             " \"host\": \"testhost\", \"kwargs\": {\"x\": \"y\"}}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    r = call(c, "add_to_aggregate", "{\"host\": \"testhost\"}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    CU_ASSERT(strstr(error_message(r), "'aggregate'") != NULL);
+    nxl__json_free(r);
+    r = call(c, "add_to_aggregate",
+             "{\"aggregate\": {\"id\": 5}, \"host\": \"testhost\"}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    CU_ASSERT(strstr(error_message(r), "name") != NULL);
+    nxl__json_free(r);
+    r = call(c, "add_to_aggregate",
+             "{\"aggregate\": {\"id\": 5, \"name\": \"pool5\"},"
+             " \"host\": \"testhost\", \"kwargs\": 3}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    nxl__json_free(r);
+    r = call(c, "undo_aggregate_operation",
+             "{\"op\": \"frobnicate\", \"aggregate\": {\"id\": 5, \"name\":"
+             " \"pool5\"}, \"host\": \"testhost\"}");
+    CU_ASSERT_EQUAL(error_code(r), -32602);
+    nxl__json_free(r);
+    r = call(c, "remove_from_aggregate",
+             "{\"aggregate\": {\"id\": 5, \"name\": \"pool5\"},"
+             " \"host\": \"testhost\"}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    r = call(c, "undo_aggregate_operation",
+             "{\"op\": \"remove_from_aggregate\", \"aggregate\": {\"id\": 5,"
+             " \"name\": \"pool5\"}, \"host\": \"testhost\","
+             " \"set_error\": false}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    r = call(c, "destroy", "{\"uuid\": \"" UUID_A "\"}");
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    free(sp);
+    client_close(c);
+}
+
+/* ---- the novaxl CLI over novaxld -------------------------------------------- */
+
+#define UUID_C "5d0b7c1a-3e2f-4a9b-8c7d-6e5f4a3b2c1d"
+#define NAME_C "instance-cli"
+
+typedef struct cli_out {
+    int status; /* exit status; -1 when it did not exit */
+    char *out, *err;
+} cli_out;
+
+static void cli_out_free(cli_out *o)
+{
+    free(o->out);
+    free(o->err);
+    o->out = o->err = NULL;
+}
+
+/* Runs the real novaxl (under valgrind too with check-valgrind) with
+ * args (NULL-terminated) and collects its exit status, stdout, stderr. */
+static void run_cli(cli_out *o, const char *const *args)
+{
+    char novaxl[PATH_MAX], out_path[PATH_MAX], err_path[PATH_MAX];
+    const char *builddir = getenv("NXL_TEST_BUILDDIR");
+    pid_t pid;
+    int status;
+
+    o->status = -1;
+    o->out = o->err = NULL;
+    snprintf(novaxl, sizeof(novaxl), "%s/cli/novaxl",
+             builddir ? builddir : ".");
+    /* per process: a follower runs novaxl while the test does too */
+    snprintf(out_path, sizeof(out_path), "%s/cli-%ld.out", root,
+             (long)getpid());
+    snprintf(err_path, sizeof(err_path), "%s/cli-%ld.err", root,
+             (long)getpid());
+    pid = fork();
+    if (pid == 0) {
+        char *argv[48];
+        int n = 0, fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+            fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        if (fo < 0 || fe < 0)
+            _exit(98);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        close(fo);
+        close(fe);
+        if (under_valgrind) {
+            argv[n++] = "valgrind";
+            argv[n++] = "--quiet";
+            argv[n++] = "--error-exitcode=99";
+            argv[n++] = "--leak-check=full";
+            argv[n++] = "--errors-for-leak-kinds=definite,indirect";
+        }
+        argv[n++] = novaxl;
+        for (size_t i = 0; args[i] && n < 47; i++)
+            argv[n++] = (char *)args[i];
+        argv[n] = NULL;
+        execvp(argv[0], argv);
+        _exit(97);
+    }
+    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+        o->status = WEXITSTATUS(status);
+    o->out = slurp(out_path);
+    o->err = slurp(err_path);
+}
+
+/* novaxl --socket rw_path ARGS...: a macro so args can be a list. */
+#define CLI(o, ...)                                                            \
+    do {                                                                       \
+        const char *const a_[] = {"--socket", rw_path, __VA_ARGS__, NULL};    \
+        run_cli((o), a_);                                                      \
+    } while (0)
+
+static void expect_exit(const cli_out *o, int want, const char *what)
+{
+    if (o->status != want)
+        fprintf(stderr, "  novaxl %s: exit %d, want %d\n  stdout: %s\n"
+                        "  stderr: %s\n",
+                what, o->status, want, o->out ? o->out : "",
+                o->err ? o->err : "");
+    CU_ASSERT_EQUAL(o->status, want);
+}
+
+/* stdout as one JSON document (NULL when it is not exactly one). */
+static nxl_json *out_doc(const cli_out *o)
+{
+    return parse(o->out);
+}
+
+/* The --json error object's member key. */
+static const char *err_member(const nxl_json *doc, const char *key)
+{
+    const char *s = nxl__json_string(
+        nxl__json_get(nxl__json_get(doc, "error"), key));
+    return s ? s : "";
+}
+
+/* The state_name novaxl --json info reports for UUID_C. */
+static char *cli_state(void)
+{
+    cli_out o;
+    nxl_json *d;
+    char *state = NULL;
+
+    CLI(&o, "--json", "info", UUID_C);
+    d = out_doc(&o);
+    if (o.status == 0 && d &&
+        nxl__json_string(nxl__json_get(d, "state_name")))
+        state = strdup(nxl__json_string(nxl__json_get(d, "state_name")));
+    nxl__json_free(d);
+    cli_out_free(&o);
+    return state ? state : strdup("?");
+}
+
+#define EXPECT_STATE(want)                                                     \
+    do {                                                                       \
+        char *st_ = cli_state();                                               \
+        if (strcmp(st_, (want)) != 0)                                          \
+            fprintf(stderr, "  state %s, want %s\n", st_, (want));            \
+        CU_ASSERT_STRING_EQUAL(st_, (want));                                   \
+        free(st_);                                                             \
+    } while (0)
+
+/* One instance command (--json): exit 0 and {"ok": true, "uuid"}. */
+static void cli_ok(const char *cmd, const char *extra)
+{
+    cli_out o;
+    nxl_json *d;
+    bool ok = false;
+
+    if (extra)
+        CLI(&o, "--json", cmd, UUID_C, extra);
+    else
+        CLI(&o, "--json", cmd, UUID_C);
+    expect_exit(&o, 0, cmd);
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_bool(nxl__json_get(d, "ok"), &ok) && ok);
+    CU_ASSERT(d && nxl__json_string(nxl__json_get(d, "uuid")) &&
+              strcmp(nxl__json_string(nxl__json_get(d, "uuid")), UUID_C) ==
+                  0);
+    nxl__json_free(d);
+    cli_out_free(&o);
+}
+
+static void test_cli_lifecycle(void)
+{
+    char req[PATH_MAX], logdir[PATH_MAX], logf[PATH_MAX + 64];
+    char *sp = spawn_params(UUID_C, NAME_C);
+    const nxl_json *info = NULL;
+    cli_out o;
+    nxl_json *d;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sp);
+    snprintf(req, sizeof(req), "%s/cli-spawn.json", root);
+    /* A comment and newlines: the CLI sends one compact line. */
+    {
+        char *text = NULL;
+        CU_ASSERT_FATAL(asprintf(&text, "/* from test_service */\n%s\n", sp) > 0);
+        write_file(req, text);
+        free(text);
+    }
+    free(sp);
+
+    /* spawn through the daemon: {"uuid"} */
+    CLI(&o, "--json", "spawn", req);
+    expect_exit(&o, 0, "spawn");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_string(nxl__json_get(d, "uuid")) &&
+              strcmp(nxl__json_string(nxl__json_get(d, "uuid")), UUID_C) == 0);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    /* human spawn of the same again: InstanceExists, exit 5, one line */
+    CLI(&o, "spawn", req);
+    expect_exit(&o, 5, "spawn again");
+    CU_ASSERT(strncmp(o.err, "novaxl: ", 8) == 0 &&
+              strchr(o.err, '\n') == o.err + strlen(o.err) - 1);
+    CU_ASSERT_STRING_EQUAL(o.out, "");
+    cli_out_free(&o);
+
+    /* list --json: an array of get_info objects, ours running */
+    CLI(&o, "--json", "list");
+    expect_exit(&o, 0, "list");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_type(d) == NXL_JSON_ARRAY);
+    for (size_t i = 0; d && i < nxl__json_len(d); i++) {
+        const char *id = nxl__json_string(nxl__json_get(nxl__json_at(d, i),
+                                                        "id"));
+        if (id && strcmp(id, UUID_C) == 0)
+            info = nxl__json_at(d, i);
+    }
+    CU_ASSERT_PTR_NOT_NULL(info);
+    CU_ASSERT(info && nxl__json_string(nxl__json_get(info, "state_name")) &&
+              strcmp(nxl__json_string(nxl__json_get(info, "state_name")),
+                     "running") == 0);
+    CU_ASSERT(info && int_of(nxl__json_get(info, "domid")) >= 0);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    /* the human table: a header and our row */
+    CLI(&o, "list");
+    expect_exit(&o, 0, "list (table)");
+    CU_ASSERT(strncmp(o.out, "UUID", 4) == 0);
+    CU_ASSERT(strstr(o.out, UUID_C) != NULL &&
+              strstr(strstr(o.out, UUID_C), "running") != NULL);
+    cli_out_free(&o);
+
+    /* info --json and as a table */
+    CLI(&o, "--json", "info", UUID_C);
+    expect_exit(&o, 0, "info");
+    d = out_doc(&o);
+    CU_ASSERT(d && int_of(nxl__json_get(d, "state")) == 1 &&
+              int_of(nxl__json_get(d, "max_mem_kb")) == 128 * 1024);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "info", UUID_C);
+    expect_exit(&o, 0, "info (table)");
+    CU_ASSERT(strstr(o.out, "state_name") && strstr(o.out, "running"));
+    cli_out_free(&o);
+
+    /* pause twice: the second is InstanceInvalidState, exit 5 */
+    cli_ok("pause", NULL);
+    EXPECT_STATE("paused");
+    CLI(&o, "--json", "pause", UUID_C);
+    expect_exit(&o, 5, "pause again");
+    d = out_doc(&o);
+    CU_ASSERT_STRING_EQUAL(err_member(d, "code"), "NXL_E_INVALID_STATE");
+    CU_ASSERT_STRING_EQUAL(err_member(d, "exception"),
+                           "InstanceInvalidState");
+    CU_ASSERT_STRING_EQUAL(err_member(d, "subject"), UUID_C);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    cli_ok("unpause", NULL);
+    EXPECT_STATE("running");
+    cli_ok("suspend", NULL);
+    EXPECT_STATE("suspended");
+    cli_ok("resume", NULL);
+    EXPECT_STATE("running");
+    cli_ok("shutdown", "--timeout=0");
+    EXPECT_STATE("shutdown");
+    cli_ok("start", NULL);
+    EXPECT_STATE("running");
+    cli_ok("power-off", "--timeout=0");
+    cli_ok("power-on", NULL);
+    cli_ok("reboot", "--hard");
+    EXPECT_STATE("running");
+
+    /* -N: the call it would make, nothing done */
+    CLI(&o, "--json", "-N", "pause", UUID_C);
+    expect_exit(&o, 0, "-N pause");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_string(nxl__json_get(d, "method")) &&
+              strcmp(nxl__json_string(nxl__json_get(d, "method")), "pause") ==
+                  0);
+    CU_ASSERT(d && nxl__json_string(nxl__json_get(nxl__json_get(d, "params"),
+                                                  "uuid")) != NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    EXPECT_STATE("running");
+
+    /* console: the log tail and no VNC for a PV guest */
+    snprintf(logdir, sizeof(logdir), "%s/console", root);
+    mkdir(logdir, 0700);
+    snprintf(logf, sizeof(logf), "%s/guest-" NAME_C ".log", logdir);
+    write_file(logf, "Linux version 6.1\nlogin: \n");
+    CLI(&o, "--json", "console", UUID_C, "--name", NAME_C);
+    expect_exit(&o, 0, "console");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_string(nxl__json_get(d, "output")) &&
+              strstr(nxl__json_string(nxl__json_get(d, "output")),
+                     "Linux version 6.1") != NULL);
+    CU_ASSERT(d && nxl__json_get(d, "vnc") != NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "console", UUID_C, "--name", NAME_C, "--log");
+    expect_exit(&o, 0, "console --log");
+    CU_ASSERT_STRING_EQUAL(o.out, "Linux version 6.1\nlogin: \n");
+    cli_out_free(&o);
+    CLI(&o, "console", UUID_C);
+    expect_exit(&o, 1, "console without --name");
+    cli_out_free(&o);
+
+    /* metadata: reaches the driver (usage and params are fine); its
+     * answer, success or the driver's error, with the matching exit */
+    CLI(&o, "--json", "metadata", "set", UUID_C, "role=db", "--name", NAME_C);
+    d = out_doc(&o);
+    CU_ASSERT(d != NULL);
+    CU_ASSERT(o.status != 1 && o.status != 2 && o.status != -1);
+    if (o.status == 0) {
+        CU_ASSERT(d && nxl__json_get(d, "ok") != NULL);
+    } else {
+        const char *code = err_member(d, "code");
+        int want = strcmp(code, "NXL_E_NOT_FOUND") == 0         ? 3
+                   : strcmp(code, "NXL_E_HYPERVISOR") == 0      ? 4
+                   : strcmp(code, "NXL_E_NOT_IMPLEMENTED") == 0 ? 6
+                   : strcmp(code, "NXL_E_UNSUPPORTED") == 0     ? 6
+                                                                : 5;
+        CU_ASSERT_EQUAL(o.status, want);
+    }
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "metadata", "set", UUID_C, "novalue");
+    expect_exit(&o, 1, "metadata set without =");
+    cli_out_free(&o);
+
+    /* destroy, then the instance is gone: exit 3, InstanceNotFound */
+    cli_ok("destroy", NULL);
+    CLI(&o, "--json", "info", UUID_C);
+    expect_exit(&o, 3, "info after destroy");
+    d = out_doc(&o);
+    CU_ASSERT_STRING_EQUAL(err_member(d, "exception"), "InstanceNotFound");
+    nxl__json_free(d);
+    cli_out_free(&o);
+}
+
+/* novaxl events: the backlog as JSON lines (--since, --no-follow), and a
+ * follower (--count) that sees a lifecycle driven by novaxl, in order. */
+static void test_cli_events(void)
+{
+    const char *want[] = {"started", "paused", "resumed", "stopped"};
+    const char *const follow[] = {"--socket", rw_path, "--json", "events",
+                                  "--count", "8", NULL};
+    char req[PATH_MAX], fpath[PATH_MAX];
+    size_t next = 0, ops = 0, lines = 0;
+    long long prev = 0;
+    cli_out o;
+    char *p, *nl, *text;
+    unsigned subs;
+    pid_t pid;
+    int status = -1;
+
+    /* The backlog (BACKLOG events) since 0: maybe a gap first, then
+     * events with rising ids, each line one JSON object. */
+    CLI(&o, "--json", "events", "--since", "0", "--no-follow");
+    expect_exit(&o, 0, "events --no-follow");
+    for (p = o.out; p && (nl = strchr(p, '\n')); p = nl + 1) {
+        nxl_json *ev;
+
+        *nl = '\0';
+        ev = parse(p);
+        CU_ASSERT_PTR_NOT_NULL(ev);
+        lines++;
+        CU_ASSERT(int_of(nxl__json_get(ev, "id")) > prev);
+        prev = int_of(nxl__json_get(ev, "id"));
+        nxl__json_free(ev);
+    }
+    CU_ASSERT(lines > 0);
+    cli_out_free(&o);
+    /* The human form: "ID TIME TYPE UUID ..." lines. */
+    CLI(&o, "events", "--since", "0", "--no-follow");
+    expect_exit(&o, 0, "events (lines)");
+    CU_ASSERT(strstr(o.out, " operation ") != NULL);
+    cli_out_free(&o);
+
+    /* A follower, subscribed before the lifecycle: 4 operations, 4
+     * lifecycle events. */
+    snprintf(req, sizeof(req), "%s/cli-spawn.json", root);
+    snprintf(fpath, sizeof(fpath), "%s/cli-follow.out", root);
+    subs = log_count("subscribed after");
+    pid = fork();
+    if (pid == 0) {
+        cli_out o2;
+        FILE *f;
+
+        run_cli(&o2, follow);
+        f = fopen(fpath, "w");
+        if (f) {
+            fputs(o2.out ? o2.out : "", f);
+            fclose(f);
+        }
+        _exit(o2.status);
+    }
+    CU_ASSERT_FATAL(pid > 0);
+    /* Until the follower is subscribed (the daemon logs it). */
+    for (int t = 0; t < (under_valgrind ? 30000 : 5000) &&
+                    log_count("subscribed after") <= subs;
+         t += 50)
+        usleep(50 * 1000);
+    CU_ASSERT(log_count("subscribed after") > subs);
+    CLI(&o, "spawn", req);
+    expect_exit(&o, 0, "spawn (events)");
+    cli_out_free(&o);
+    CLI(&o, "pause", UUID_C);
+    expect_exit(&o, 0, "pause (events)");
+    cli_out_free(&o);
+    CLI(&o, "unpause", UUID_C);
+    expect_exit(&o, 0, "unpause (events)");
+    cli_out_free(&o);
+    CLI(&o, "destroy", UUID_C);
+    expect_exit(&o, 0, "destroy (events)");
+    cli_out_free(&o);
+    for (int t = 0; t < (under_valgrind ? 60000 : 10000); t += 50) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        usleep(50 * 1000);
+    }
+    if (status == -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fprintf(stderr, "  the events follower did not see 8 events\n");
+    }
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    text = slurp(fpath);
+    for (p = text; p && (nl = strchr(p, '\n')); p = nl + 1) {
+        nxl_json *ev;
+        const char *type, *uuid, *tr;
+
+        *nl = '\0';
+        ev = parse(p);
+        CU_ASSERT_PTR_NOT_NULL(ev);
+        type = nxl__json_string(nxl__json_get(ev, "type"));
+        uuid = nxl__json_string(nxl__json_get(ev, "uuid"));
+        tr = nxl__json_string(nxl__json_get(ev, "transition"));
+        if (type && uuid && strcmp(uuid, UUID_C) == 0) {
+            if (strcmp(type, "operation") == 0)
+                ops++;
+            if (strcmp(type, "lifecycle") == 0 && tr &&
+                next < NXL_ARRAY_SIZE(want) && strcmp(tr, want[next]) == 0)
+                next++;
+        }
+        nxl__json_free(ev);
+    }
+    if (next != NXL_ARRAY_SIZE(want) || ops != 4)
+        fprintf(stderr, "  follower saw %zu of 4 transitions, %zu ops:\n%s\n",
+                next, ops, text ? text : "");
+    CU_ASSERT_EQUAL(next, NXL_ARRAY_SIZE(want));
+    CU_ASSERT_EQUAL(ops, 4);
+    free(text);
+}
+
+static void test_cli_host_and_aggregates(void)
+{
+    cli_out o;
+    nxl_json *d;
+
+    CLI(&o, "--json", "host", "resources");
+    expect_exit(&o, 0, "host resources");
+    d = out_doc(&o);
+    CU_ASSERT(d && int_of(nxl__json_get(d, "vcpus")) > 0);
+    CU_ASSERT(d && nxl__json_string(nxl__json_get(d, "hypervisor_type")) &&
+              strcmp(nxl__json_string(nxl__json_get(d, "hypervisor_type")),
+                     "xen") == 0);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "host", "resources");
+    expect_exit(&o, 0, "host resources (table)");
+    CU_ASSERT(strstr(o.out, "hypervisor_type") && strstr(o.out, "xen"));
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "cpu-stats");
+    expect_exit(&o, 0, "host cpu-stats");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_get(d, "idle") != NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "uptime");
+    expect_exit(&o, 0, "host uptime");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_type(d) == NXL_JSON_STRING);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "connector");
+    expect_exit(&o, 0, "host connector");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_get(d, "host") != NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "host", "disable");
+    expect_exit(&o, 0, "host disable");
+    CU_ASSERT_STRING_EQUAL(o.out, "disabled\n");
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "enable");
+    expect_exit(&o, 0, "host enable");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_string(d) &&
+              strcmp(nxl__json_string(d), "enabled") == 0);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "host", "maintenance", "on", "--host", "testhost");
+    expect_exit(&o, 0, "maintenance on");
+    CU_ASSERT_STRING_EQUAL(o.out, "on_maintenance\n");
+    cli_out_free(&o);
+    CLI(&o, "host", "maintenance", "off", "--host", "testhost");
+    expect_exit(&o, 0, "maintenance off");
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "maintenance", "on", "--host", "otherhost");
+    expect_exit(&o, 2, "maintenance on another host");
+    d = out_doc(&o);
+    CU_ASSERT_STRING_EQUAL(err_member(d, "code"), "NXL_E_INVAL");
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "host", "maintenance", "sideways");
+    expect_exit(&o, 1, "maintenance sideways");
+    cli_out_free(&o);
+    CLI(&o, "host", "frobnicate");
+    expect_exit(&o, 1, "host frobnicate");
+    cli_out_free(&o);
+
+    CLI(&o, "--json", "aggregate", "add", "testhost", "--id", "9", "--name",
+        "pool9", "--zone", "az1");
+    expect_exit(&o, 0, "aggregate add");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_get(d, "ok") != NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "aggregate", "remove", "testhost", "--id", "9", "--name", "pool9");
+    expect_exit(&o, 0, "aggregate remove");
+    cli_out_free(&o);
+    CLI(&o, "aggregate", "undo", "remove", "testhost", "--id", "9", "--name",
+        "pool9", "--no-set-error");
+    expect_exit(&o, 0, "aggregate undo remove");
+    cli_out_free(&o);
+    CLI(&o, "aggregate", "add", "testhost", "--id", "x", "--name", "p");
+    expect_exit(&o, 1, "aggregate --id x");
+    cli_out_free(&o);
+    CLI(&o, "aggregate", "add", "testhost", "--name", "p");
+    expect_exit(&o, 1, "aggregate without --id");
+    cli_out_free(&o);
+}
+
+/* Errors and transport: the same exit codes as in-process. */
+static void test_cli_errors(void)
+{
+    const char *const ro[] = {"--socket", ro_path, "--json", "pause", UUID_C,
+                              NULL};
+    const char *const ro_list[] = {"--socket", ro_path, "--json", "list",
+                                   NULL};
+    const char *const gone[] = {"--socket", "/nonexistent/novaxld.sock",
+                                "--json", "list", NULL};
+    const char *const local_bad[] = {"--local", "info", "not-a-uuid", NULL};
+    const char *const local_dry[] = {"--local", "--json", "-N", "destroy",
+                                     UUID_C, "--keep-disks", NULL};
+    const char *const both[] = {"--local", "--socket", rw_path, "list", NULL};
+    cli_out o, l;
+    nxl_json *d, *ld;
+
+    /* a bad UUID is exit 2 before any call, the same line both ways */
+    CLI(&o, "info", "not-a-uuid");
+    run_cli(&l, local_bad);
+    expect_exit(&o, 2, "info not-a-uuid");
+    expect_exit(&l, 2, "--local info not-a-uuid");
+    CU_ASSERT_STRING_EQUAL(o.err, l.err);
+    cli_out_free(&o);
+    cli_out_free(&l);
+    /* -N prints the same call both ways */
+    CLI(&o, "--json", "-N", "destroy", UUID_C, "--keep-disks");
+    run_cli(&l, local_dry);
+    expect_exit(&o, 0, "-N destroy");
+    expect_exit(&l, 0, "--local -N destroy");
+    d = out_doc(&o);
+    ld = out_doc(&l);
+    CU_ASSERT(d && ld);
+    CU_ASSERT_STRING_EQUAL(o.out, l.out);
+    {
+        bool dd = true;
+        CU_ASSERT(d && nxl__json_bool(nxl__json_get(nxl__json_get(d, "params"),
+                                                    "destroy_disks"),
+                                      &dd) &&
+                  !dd);
+    }
+    nxl__json_free(d);
+    nxl__json_free(ld);
+    cli_out_free(&o);
+    cli_out_free(&l);
+    /* an unknown instance: exit 3 */
+    CLI(&o, "pause", "00000000-0000-4000-8000-000000000000");
+    expect_exit(&o, 3, "pause unknown");
+    CU_ASSERT(strncmp(o.err, "novaxl: 00000000-0000-4000-8000-000000000000: ",
+                      46) == 0);
+    cli_out_free(&o);
+    /* the read-only socket: info yes, pause refused (exit 5, Forbidden) */
+    run_cli(&o, ro_list);
+    expect_exit(&o, 0, "list on the ro socket");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_type(d) == NXL_JSON_ARRAY);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    run_cli(&o, ro);
+    expect_exit(&o, 5, "pause on the ro socket");
+    d = out_doc(&o);
+    CU_ASSERT_STRING_EQUAL(err_member(d, "code"), "NXL_E_DENIED");
+    nxl__json_free(d);
+    cli_out_free(&o);
+    /* no daemon at --socket: exit 4, said so */
+    run_cli(&o, gone);
+    expect_exit(&o, 4, "--socket nowhere");
+    d = out_doc(&o);
+    CU_ASSERT_STRING_EQUAL(err_member(d, "code"), "NXL_E_HYPERVISOR");
+    CU_ASSERT(strstr(err_member(d, "message"), "cannot reach novaxld") != NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    run_cli(&o, both);
+    expect_exit(&o, 1, "--local with --socket");
+    cli_out_free(&o);
+    /* events without a daemon: exit 6 */
+    {
+        const char *const a[] = {"--local", "events", NULL};
+        run_cli(&o, a);
+        expect_exit(&o, 6, "--local events");
+        cli_out_free(&o);
+    }
+    /* a bad spawn file: exit 2 before the daemon sees it */
+    {
+        char bad[PATH_MAX];
+        snprintf(bad, sizeof(bad), "%s/cli-bad.json", root);
+        write_file(bad, "{\"instance\": {\"uuid\": \"" UUID_C "\"}}");
+        CLI(&o, "spawn", bad);
+        expect_exit(&o, 2, "spawn bad file");
+        CU_ASSERT(strncmp(o.err, "novaxl: ", 8) == 0);
+        cli_out_free(&o);
+    }
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag,
                     struct FTW *ftw)
 {
@@ -1303,6 +2036,13 @@ int main(void)
         !CU_add_test(s, "read-only socket", test_read_only_socket) ||
         !CU_add_test(s, "other uid refused", test_other_uid_refused) ||
         !CU_add_test(s, "events: subscribe, resume, gap", test_events) ||
+        !CU_add_test(s, "more methods", test_more_methods) ||
+        !CU_add_test(s, "novaxl: lifecycle through novaxld",
+                     test_cli_lifecycle) ||
+        !CU_add_test(s, "novaxl: events", test_cli_events) ||
+        !CU_add_test(s, "novaxl: host and aggregates",
+                     test_cli_host_and_aggregates) ||
+        !CU_add_test(s, "novaxl: errors, -N, sockets", test_cli_errors) ||
         !CU_add_test(s, "SIGHUP reload", test_sighup_reload) ||
         !CU_add_test(s, "SIGTERM", test_sigterm)) {
         CU_cleanup_registry();

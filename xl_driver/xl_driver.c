@@ -23,8 +23,11 @@
 
 #include "common/driver.h"
 #include "common/internal.h"
+#include "xl_driver/xl_agent.h"
+#include "xl_driver/xl_diag.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_metadata.h"
 #include "xl_driver/xl_port.h"
 
 /* The backend's state behind drv->priv (nxl_xl_state) and the lifecycle
@@ -428,47 +431,6 @@ static int nxl_xl_unquiesce(nxl_driver *drv, const nxl_instance *inst,
                               "no agent to ask");
 }
 
-static int nxl_xl_set_admin_password(nxl_driver *drv, const nxl_instance *inst,
-                                     const char *new_pass, nxl_error *err)
-{
-    return NXL_UNSUPPORTED(err, "set_admin_password",
-                           "needs an in-guest agent, and "
-                           "the libxl driver has none (XenAPI's xenstore "
-                           "agent is XAPI's); set passwords through the "
-                           "config drive or metadata service");
-}
-
-static int nxl_xl_inject_file(nxl_driver *drv, const nxl_instance *inst,
-                              const char *b64_path, const char *b64_contents,
-                              nxl_error *err)
-{
-    return NXL_UNSUPPORTED(err, "inject_file",
-                           "writing into a running guest needs an "
-                           "in-guest agent, and the libxl driver has none; "
-                           "pass files through the config drive");
-}
-
-static int nxl_xl_inject_network_info(nxl_driver *drv,
-                                      const nxl_instance *inst,
-                                      const nxl_network_info *network_info,
-                                      nxl_error *err)
-{
-    return NXL_UNSUPPORTED(err, "inject_network_info",
-                           "configuring a running "
-                           "guest's network needs an in-guest agent, and the "
-                           "libxl driver has none; guests read it from the "
-                           "config drive or metadata service");
-}
-
-static int nxl_xl_reset_network(nxl_driver *drv, const nxl_instance *inst,
-                                nxl_error *err)
-{
-    return NXL_UNSUPPORTED(err, "reset_network",
-                           "restarting a guest's networking "
-                           "needs an in-guest agent, and the libxl driver has "
-                           "none");
-}
-
 static int nxl_xl_swap_volume(nxl_driver *drv, const nxl_instance *inst,
                               const nxl_connection_info *old_connection_info,
                               const nxl_connection_info *new_connection_info,
@@ -545,6 +507,21 @@ const nxl_driver_ops nxl_xl_driver_ops = {
     .soft_delete = nxl_xl_soft_delete,
     .restore = nxl_xl_restore,
     .trigger_crash_dump = nxl_xl_trigger_crash_dump,
+    .cleanup = nxl_xl_cleanup,
+    .rebuild = nxl_xl_rebuild,
+    .rescue = nxl_xl_rescue,
+    .unrescue = nxl_xl_unrescue,
+    .set_bootable = nxl_xl_set_bootable,
+    .resume_state_on_host_boot = nxl_xl_resume_state_on_host_boot,
+    .poll_rebooting_instances = nxl_xl_poll_rebooting_instances,
+    /* Diagnostics and usage counters: xl_diag.c. */
+    .get_diagnostics = nxl_xl_get_diagnostics,
+    .get_instance_diagnostics = nxl_xl_get_instance_diagnostics,
+    .get_instance_disk_info = nxl_xl_get_instance_disk_info,
+    .block_stats = nxl_xl_block_stats,
+    .get_all_bw_counters = nxl_xl_get_all_bw_counters,
+    .get_all_volume_usage = nxl_xl_get_all_volume_usage,
+    .get_per_instance_usage = nxl_xl_get_per_instance_usage,
 
     .dhcp_options_for_instance = nxl_xl_dhcp_options_for_instance,
     .macs_for_instance = nxl_xl_macs_for_instance,
@@ -578,10 +555,16 @@ const nxl_driver_ops nxl_xl_driver_ops = {
     .get_mks_console = nxl_xl_get_mks_console,
     .quiesce = nxl_xl_quiesce,
     .unquiesce = nxl_xl_unquiesce,
+    /* Through the guest agent protocol: xl_agent.c. */
     .set_admin_password = nxl_xl_set_admin_password,
     .inject_file = nxl_xl_inject_file,
     .inject_network_info = nxl_xl_inject_network_info,
     .reset_network = nxl_xl_reset_network,
+    .estimate_instance_overhead = nxl_xl_estimate_instance_overhead,
+    .change_instance_metadata = nxl_xl_change_instance_metadata,
+    .get_spice_console = nxl_xl_get_spice_console,
+    .get_serial_console = nxl_xl_get_serial_console,
+    .get_console_pool_info = nxl_xl_get_console_pool_info,
     .swap_volume = nxl_xl_swap_volume,
     .volume_snapshot_create = nxl_xl_volume_snapshot_create,
     .volume_snapshot_delete = nxl_xl_volume_snapshot_delete,

@@ -40,7 +40,7 @@ name=$(sed -n 's/^ *"name": "\(.*\)",\{0,1\}$/\1/p' guest.json | head -1)
 log="$NXL_LAB_CONSOLE_LOG_DIR/guest-$name.log"
 rm -f "$log"
 
-state() { novaxl info "$uuid" | tr -d ' \n' | sed -n 's/.*"state":\([0-9]*\).*/\1/p'; }
+state() { novaxl --json info "$uuid" | tr -d ' \n' | sed -n 's/.*"state":\([0-9]*\).*/\1/p'; }
 expect_state() {
     local want=$1 got
     got=$(state)
