@@ -9,7 +9,8 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_aggregates
 TESTS += tests/test_aggregates
 tests_test_aggregates_SOURCES = tests/test_aggregates.c
-tests_test_aggregates_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_aggregates_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 tests_test_aggregates_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif

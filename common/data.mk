@@ -10,7 +10,8 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_json
 TESTS += tests/test_json
 tests_test_json_SOURCES = tests/test_json.c
-tests_test_json_LDADD = libnovaxl-internal.la $(CUNIT_LIBS)
+tests_test_json_LDADD = tests/libnxltestutil.la \
+	libnovaxl-internal.la $(CUNIT_LIBS)
 tests_test_json_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif
 

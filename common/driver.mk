@@ -17,6 +17,7 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_driver
 TESTS += tests/test_driver
 tests_test_driver_SOURCES = tests/test_driver.c
-tests_test_driver_LDADD = libnovaxl-internal.la $(CUNIT_LIBS)
+tests_test_driver_LDADD = tests/libnxltestutil.la \
+	libnovaxl-internal.la $(CUNIT_LIBS)
 tests_test_driver_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif

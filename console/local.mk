@@ -9,7 +9,8 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_console
 TESTS += tests/test_console
 tests_test_console_SOURCES = tests/test_console.c
-tests_test_console_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_console_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 tests_test_console_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif

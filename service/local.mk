@@ -44,6 +44,7 @@ check_PROGRAMS += tests/test_service
 TESTS += tests/test_service
 tests_test_service_SOURCES = tests/test_service.c
 tests_test_service_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
-tests_test_service_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_service_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 endif

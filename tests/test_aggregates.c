@@ -19,6 +19,7 @@
 #include "aggregates/agg.h"
 #include "common/driver.h"
 #include "novaxl/nxl.h"
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 
@@ -31,14 +32,8 @@ static char skip_why[512];
 static int suite_init(void)
 {
     nxl_error err = NXL_ERROR_INIT;
-    int rc = nxl_test_xsd_start(&xsd);
-
-    if (rc != 0) {
-        fprintf(stderr, "xenstored: %s\n", xsd.why);
-        if (rc == NXL_TEST_SKIP)
-            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+    if (nxl_test_xsd_suite_start(&xsd, skip_why, sizeof(skip_why)))
         return 1;
-    }
     if (nxl_xs_open(&xs, &err) != 0) {
         fprintf(stderr, "nxl_xs_open: %s\n", nxl_error_message(&err));
         nxl_error_dispose(&err);
@@ -54,34 +49,6 @@ static int suite_cleanup(void)
     nxl_test_xsd_stop(&xsd);
     return 0;
 }
-
-static int has(const char *haystack, const char *needle)
-{
-    return haystack && needle && strstr(haystack, needle) != NULL;
-}
-
-#define CHECK_FAIL(call, want, what)                                           \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, (want));                                          \
-        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
-        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
-            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
-                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
-
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, 0);                                               \
-        if (rc_ != 0)                                                          \
-            fprintf(stderr, "  %s:%d: rc %d: %s\n", __FILE__, __LINE__, rc_,   \
-                    nxl_error_message(&e_));                                   \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
 
 static void agg_make(nxl_aggregate *a, int64_t id, const char *name)
 {
@@ -216,8 +183,8 @@ static void test_add_remove_transitions(void)
         CU_ASSERT_PTR_NOT_NULL(r.history[i].reason);
         CU_ASSERT_TRUE(r.history[i].time > 0);
     }
-    CU_ASSERT_TRUE(has(r.history[2].reason, "add_to_aggregate of host "
-                                            "'node-a' done"));
+    CU_ASSERT_TRUE(nxl_test_has(r.history[2].reason, "add_to_aggregate of host "
+                                                     "'node-a' done"));
     nxl_agg_record_dispose(&r);
 
     /* dismissed is not final: a host may join again. */
@@ -290,8 +257,8 @@ static void test_apply_failure_error_undo(void)
     CU_ASSERT_STRING_EQUAL(r.op_host ?: "", "node-a");
     CU_ASSERT_EQUAL(r.prev, NXL_AGG_CREATED);
     CU_ASSERT_TRUE(r.n_history > 0 &&
-                   has(r.history[r.n_history - 1].reason,
-                       "cpupool move of node-a refused"));
+                   nxl_test_has(r.history[r.n_history - 1].reason,
+                                "cpupool move of node-a refused"));
     nxl_agg_record_dispose(&r);
 
     /* error refuses new work and says how to get out. */
@@ -405,7 +372,8 @@ static void test_concurrent_op_refused(void)
     n.agg = &a;
     CHECK_OK(nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_nested, &n, &e_));
     CU_ASSERT_EQUAL(n.inner_rc, NXL_E_DENIED);
-    CU_ASSERT_TRUE(has(n.inner_msg, "changing (add_to_aggregate in progress)"));
+    CU_ASSERT_TRUE(
+        nxl_test_has(n.inner_msg, "changing (add_to_aggregate in progress)"));
     nxl_agg_record_init(&r);
     CHECK_OK(nxl_agg_get(xs, ROOT, 20, &r, &e_));
     CU_ASSERT_EQUAL(r.hosts.n, 1);
@@ -672,8 +640,9 @@ static void test_crash_between_transitions(void)
     CU_ASSERT_EQUAL(n, 0);
     nxl_agg_record_init(&r);
     CHECK_OK(nxl_agg_get(xs, ROOT, 40, &r, &e_));
-    CU_ASSERT_TRUE(r.n_history > 0 &&
-                   has(r.history[r.n_history - 1].reason, "interrupted"));
+    CU_ASSERT_TRUE(
+        r.n_history > 0 &&
+        nxl_test_has(r.history[r.n_history - 1].reason, "interrupted"));
     nxl_agg_record_dispose(&r);
     /* ...and undo settles it back where it was. */
     CHECK_OK(nxl_agg_undo(xs, ROOT, "add_to_aggregate", &a, "node-b", false,
@@ -767,52 +736,39 @@ static void test_driver_methods(void)
 
 /* ---- main ------------------------------------------------------------ */
 
-typedef struct {
-    const char *name;
-    CU_TestFunc fn;
-} test_def;
-
-static int add_suite(const char *name, const test_def *tests, size_t n)
+static int add_suite(const char *name, const nxl_test_def *tests, size_t n)
 {
-    CU_pSuite s = CU_add_suite(name, suite_init, suite_cleanup);
-
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            return -1;
-    return 0;
+    return nxl_test_add_suite(name, suite_init, suite_cleanup, tests, n);
 }
 
 int main(void)
 {
-    static const test_def states[] = {
+    static const nxl_test_def states[] = {
         {"add/remove walk every transition", test_add_remove_transitions},
         {"remove or undo without a record", test_remove_unknown_and_created},
         {"history is bounded", test_history_bounded},
     };
-    static const test_def undo[] = {
+    static const nxl_test_def undo[] = {
         {"apply failure -> error -> undo", test_apply_failure_error_undo},
         {"undo a remove", test_undo_remove},
         {"undo whose inverse fails", test_undo_apply_fails},
     };
-    static const test_def conc[] = {
+    static const nxl_test_def conc[] = {
         {"second op refused while changing", test_concurrent_op_refused},
         {"undo wins over a running op", test_undo_wins_over_running_op},
         {"two threads race on one aggregate", test_concurrent_threads},
     };
-    static const test_def input[] = {
+    static const nxl_test_def input[] = {
         {"hostile keys write nothing", test_bad_keys_write_nothing},
         {"key encoding", test_key_encoding},
     };
-    static const test_def crash[] = {
+    static const nxl_test_def crash[] = {
         {"process killed between transitions", test_crash_between_transitions},
         {"guest cannot read or write records", test_guest_cannot_touch},
     };
-    static const test_def drv[] = {
+    static const nxl_test_def drv[] = {
         {"driver methods", test_driver_methods},
     };
-    unsigned int failures, suites_failed;
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -825,14 +781,5 @@ int main(void)
         CU_cleanup_registry();
         return 1;
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    if (skip_why[0] && failures == 0) {
-        printf("SKIP: %s\n", skip_why);
-        return NXL_TEST_SKIP;
-    }
-    return failures > 0 || suites_failed > 0 ? 1 : 0;
+    return nxl_test_run(skip_why);
 }

@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "common/internal.h"
 #include "common/json.h"
 #include "novaxl/nxl.h"
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xl_driver/xl_diag.h"
 #include "xl_driver/xl_lifecycle.h"
@@ -79,19 +79,6 @@ static void write_at(const char *dir, const char *name, const char *text)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fputs(text, f);
     fclose(f);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* blkback's statistics of domid's xvdb. */
@@ -153,9 +140,8 @@ static int open_driver(fixture *fx)
 static void fx_setup(fixture *fx)
 {
     memset(fx, 0, sizeof(*fx));
-    snprintf(fx->root, sizeof(fx->root), "%s/nxl-diag-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(fx->root));
+    CU_ASSERT_EQUAL_FATAL(
+        nxl_test_mkdtemp(fx->root, sizeof(fx->root), "nxl-diag"), 0);
     snprintf(fx->instances, sizeof(fx->instances), "%s/instances", fx->root);
     snprintf(fx->images, sizeof(fx->images), "%s/images", fx->root);
     snprintf(fx->backend, sizeof(fx->backend), "%s/sys/bus/xen-backend/devices",
@@ -176,7 +162,7 @@ static void fx_teardown(fixture *fx)
     nxl_driver_close(fx->drv);
     nxl__port_free(fx->port);
     nxl__xl_diag_set_sysfs(NULL, NULL, NULL);
-    rm_tree(fx->root);
+    nxl_test_rm_tree(fx->root);
     memset(fx, 0, sizeof(*fx));
 }
 
@@ -328,7 +314,7 @@ static void test_instance_diagnostics(void)
         char dir[PATH_MAX * 2];
 
         snprintf(dir, sizeof(dir), "%s/%s", fx.net, ifname);
-        rm_tree(dir);
+        nxl_test_rm_tree(dir);
         snprintf(dir, sizeof(dir), "%s/vbd-%u-%d/statistics", fx.backend,
                  domid, XVDB_DEVID);
         write_at(dir, "rd_req", "garbage\n");
@@ -407,7 +393,7 @@ static void test_legacy_diagnostics(void)
         char dir[PATH_MAX * 2];
 
         snprintf(dir, sizeof(dir), "%s/vif%u.0", fx.net, domid);
-        rm_tree(dir);
+        nxl_test_rm_tree(dir);
     }
     CU_ASSERT_EQUAL(nxl_instance_get_diagnostics_json(fx.drv, &inst, &json,
                                                       NULL),
@@ -463,7 +449,7 @@ static void test_block_stats(void)
 
     /* blkback has no statistics for it (not connected): a clear error. */
     snprintf(dir, sizeof(dir), "%s/vbd-%u-%d", fx.backend, domid, XVDB_DEVID);
-    rm_tree(dir);
+    nxl_test_rm_tree(dir);
     CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvdb", &bs, &err),
                     NXL_E_IO);
     CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "vbd-"));
@@ -744,7 +730,6 @@ static void test_disk_info_and_powered_off(void)
 int main(void)
 {
     CU_pSuite s;
-    unsigned failures;
     int rc;
 
     rc = nxl_test_xsd_start(&xsd);
@@ -769,10 +754,7 @@ int main(void)
         CU_cleanup_registry();
         return 1;
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
+    rc = nxl_test_run(NULL);
     nxl_test_xsd_stop(&xsd);
-    return failures ? 1 : 0;
+    return rc;
 }

@@ -25,6 +25,7 @@
 
 #include "common/driver.h"
 #include "novaxl/nxl.h"
+#include "tests/testutil.h"
 
 #define UUID1 "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
 #define HOST "host-a"
@@ -1934,10 +1935,7 @@ static void test_error_first_wins(void)
 
 /* ---- main ------------------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    CU_TestFunc fn;
-} tests[] = {
+static const nxl_test_def tests[] = {
     {"test_table_complete", test_table_complete},
     {"test_open_close", test_open_close},
     {"test_not_implemented", test_not_implemented},
@@ -1963,8 +1961,6 @@ static const struct {
 int main(void)
 {
     const char *names[sizeof(tests) / sizeof(tests[0]) + 1];
-    unsigned int failures, suites_failed;
-    CU_pSuite s;
 
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
         names[i] = tests[i].name;
@@ -1973,24 +1969,10 @@ int main(void)
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    s = CU_add_suite("driver", suite_init, suite_cleanup);
-    if (!s) {
+    if (nxl_test_add_suite("driver", suite_init, suite_cleanup, tests,
+                           sizeof(tests) / sizeof(tests[0]))) {
         CU_cleanup_registry();
         return 1;
     }
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
-            CU_cleanup_registry();
-            return 1;
-        }
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    failures = CU_get_number_of_failures();
-    suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failures || suites_failed ? 1 : 0;
+    return nxl_test_run(NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "common/driver.h"
 #include "novaxl/nxl.h"
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_host.h"
@@ -26,34 +27,6 @@
 static nxl_test_xsd xsd;
 static char dir[256];
 static char skip_why[512];
-
-static int has(const char *haystack, const char *needle)
-{
-    return haystack && needle && strstr(haystack, needle) != NULL;
-}
-
-#define CHECK_FAIL(call, want, what)                                           \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, (want));                                          \
-        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
-        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
-            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
-                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
-
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, 0);                                               \
-        if (rc_ != 0)                                                          \
-            fprintf(stderr, "  %s:%d: rc %d: %s\n", __FILE__, __LINE__, rc_,   \
-                    nxl_error_message(&e_));                                   \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
 
 /* Also used from the suite's init, outside any test: no CU_ASSERT. */
 static int write_fixture(const char *name, const char *text)
@@ -80,19 +53,12 @@ static char initiator_path[512];
 
 static int suite_init(void)
 {
-    const char *tmp = getenv("TMPDIR");
     int rc;
 
-    snprintf(dir, sizeof(dir), "%s/nxl-host-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
+    if (nxl_test_mkdtemp(dir, sizeof(dir), "nxl-host") != 0)
         return 1;
-    rc = nxl_test_xsd_start(&xsd);
-    if (rc != 0) {
-        fprintf(stderr, "xenstored: %s\n", xsd.why);
-        if (rc == NXL_TEST_SKIP)
-            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+    if (nxl_test_xsd_suite_start(&xsd, skip_why, sizeof(skip_why)))
         return 1;
-    }
     /* A two-CPU host's first block of /proc/cpuinfo is what is read. */
     rc = write_fixture("cpuinfo",
                   "processor\t: 0\n"
@@ -117,11 +83,8 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-    char cmd[PATH_MAX];
-
     nxl_test_xsd_stop(&xsd);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : 1;
+    return nxl_test_rm_tree(dir) == 0 ? 0 : 1;
 }
 
 /* A driver named compute-1 on a fresh fake host of 16 GiB and 8 CPUs. */
@@ -214,14 +177,17 @@ static void test_available_resource(void)
     CU_ASSERT_TRUE(r.local_gb_used <= r.local_gb);
     CU_ASSERT_TRUE(r.disk_available_least >= 0 &&
                    (uint64_t)r.disk_available_least <= r.local_gb);
-    CU_ASSERT_TRUE(has(r.cpu_info, "\"vendor\":\"GenuineIntel\""));
-    CU_ASSERT_TRUE(has(r.cpu_info, "\"model\":\"Intel(R) Xeon(R) Gold 6130"));
-    CU_ASSERT_TRUE(has(r.cpu_info, "\"topology\":{\"sockets\":1,\"cores\":8,"
-                                   "\"threads\":1}"));
-    CU_ASSERT_TRUE(has(r.cpu_info, "\"features\":[\"fpu\",\"vme\",\"sse2\","
-                                   "\"vmx\",\"aes\"]"));
-    CU_ASSERT_FALSE(has(r.cpu_info, "SomethingElse"));
-    if (!has(r.cpu_info, "GenuineIntel"))
+    CU_ASSERT_TRUE(nxl_test_has(r.cpu_info, "\"vendor\":\"GenuineIntel\""));
+    CU_ASSERT_TRUE(
+        nxl_test_has(r.cpu_info, "\"model\":\"Intel(R) Xeon(R) Gold 6130"));
+    CU_ASSERT_TRUE(nxl_test_has(r.cpu_info,
+                                "\"topology\":{\"sockets\":1,\"cores\":8,"
+                                "\"threads\":1}"));
+    CU_ASSERT_TRUE(nxl_test_has(r.cpu_info,
+                                "\"features\":[\"fpu\",\"vme\",\"sse2\","
+                                "\"vmx\",\"aes\"]"));
+    CU_ASSERT_FALSE(nxl_test_has(r.cpu_info, "SomethingElse"));
+    if (!nxl_test_has(r.cpu_info, "GenuineIntel"))
         fprintf(stderr, "  cpu_info: %s\n", r.cpu_info ?: "(null)");
     CU_ASSERT_TRUE(has_si(&r, "x86_64", "xen"));
     CU_ASSERT_TRUE(has_si(&r, "x86_64", "hvm"));
@@ -270,14 +236,14 @@ static void test_uptime(void)
 
     CHECK_OK(nxl_host_get_uptime(drv, &up, &e_));
     /* 93784 s = 1 day, 2:03. */
-    CU_ASSERT_TRUE(has(up, " up 1 day,  2:03,  "));
-    CU_ASSERT_TRUE(has(up, "load average: 0.50, 0.25, 0.10"));
+    CU_ASSERT_TRUE(nxl_test_has(up, " up 1 day,  2:03,  "));
+    CU_ASSERT_TRUE(nxl_test_has(up, "load average: 0.50, 0.25, 0.10"));
     CU_ASSERT_TRUE(up && up[0] == ' ' && up[3] == ':' && up[6] == ':');
     free(up);
     up = NULL;
     put_fixture("uptime", "125.5 1.0\n");
     CHECK_OK(nxl_host_get_uptime(drv, &up, &e_));
-    CU_ASSERT_TRUE(has(up, " up 2 min,  "));
+    CU_ASSERT_TRUE(nxl_test_has(up, " up 2 min,  "));
     free(up);
     up = NULL;
     put_fixture("uptime", "garbage\n");
@@ -432,14 +398,9 @@ static void test_power_action(void)
 
 /* ---- main ------------------------------------------------------------ */
 
-typedef struct {
-    const char *name;
-    CU_TestFunc fn;
-} test_def;
-
 int main(void)
 {
-    static const test_def tests[] = {
+    static const nxl_test_def tests[] = {
         {"hypervisor_version", test_version},
         {"nodes", test_nodes},
         {"get_available_resource", test_available_resource},
@@ -449,27 +410,13 @@ int main(void)
         {"enabled and maintenance persisted", test_enabled_and_maintenance},
         {"host_power_action", test_power_action},
     };
-    unsigned int failures, suites_failed;
-    CU_pSuite s;
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    s = CU_add_suite("host", suite_init, suite_cleanup);
-    for (size_t i = 0; s && i < NXL_ARRAY_SIZE(tests); i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            s = NULL;
-    if (!s) {
+    if (nxl_test_add_suite("host", suite_init, suite_cleanup, tests,
+                           NXL_ARRAY_SIZE(tests))) {
         CU_cleanup_registry();
         return 1;
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    if (skip_why[0] && failures == 0) {
-        printf("SKIP: %s\n", skip_why);
-        return NXL_TEST_SKIP;
-    }
-    return failures > 0 || suites_failed > 0 ? 1 : 0;
+    return nxl_test_run(skip_why);
 }

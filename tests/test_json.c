@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "common/json.h"
+#include "tests/testutil.h"
 
 #define UUID1 "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
 /* A minimal valid request with x spliced into the instance object. */
@@ -1095,8 +1096,6 @@ static void test_golden(void)
 int main(void)
 {
     CU_pSuite s;
-    unsigned int failures;
-    unsigned int suites_failed;
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -1115,13 +1114,5 @@ int main(void)
         CU_cleanup_registry();
         return 1;
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    failures = CU_get_number_of_failures();
-    suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failures || suites_failed ? 1 : 0;
+    return nxl_test_run(NULL);
 }

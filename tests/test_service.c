@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -46,6 +45,7 @@
 
 #include "common/internal.h"
 #include "common/json.h"
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 
 #define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
@@ -1950,14 +1950,6 @@ static void test_cli_errors(void)
     }
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static void cleanup(void)
 {
     if (daemon_pid > 0) {
@@ -1967,7 +1959,7 @@ static void cleanup(void)
         daemon_pid = -1;
     }
     if (root[0])
-        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        nxl_test_rm_tree(root);
     nxl_test_xsd_stop(&xsd);
 }
 
@@ -1986,9 +1978,7 @@ int main(void)
         nxl_test_xsd_stop(&xsd);
         return rc == NXL_TEST_SKIP ? NXL_TEST_SKIP : 1;
     }
-    snprintf(root, sizeof(root), "%s/nxl-svc-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(root)) {
+    if (nxl_test_mkdtemp(root, sizeof(root), "nxl-svc") != 0) {
         perror("mkdtemp");
         root[0] = '\0';
         cleanup();

@@ -16,12 +16,12 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 
 static nxl_test_xsd xsd;
 static nxl_xs *xs;
-static int start_rc;       /* last nxl_test_xsd_start() result */
 static char skip_why[512]; /* set when the daemon is unavailable */
 
 /* ---- helpers --------------------------------------------------------- */
@@ -31,13 +31,8 @@ static int suite_init(void)
     nxl_error err = NXL_ERROR_INIT;
     int rc;
 
-    start_rc = nxl_test_xsd_start(&xsd);
-    if (start_rc != 0) {
-        fprintf(stderr, "xenstored: %s\n", xsd.why);
-        if (start_rc == NXL_TEST_SKIP)
-            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+    if (nxl_test_xsd_suite_start(&xsd, skip_why, sizeof(skip_why)))
         return 1;
-    }
     rc = nxl_xs_open(&xs, &err);
     if (rc) {
         fprintf(stderr, "nxl_xs_open: %s\n", nxl_error_message(&err));
@@ -67,26 +62,6 @@ static int suite_cleanup(void)
     }
     return 0;
 }
-
-static int has(const char *haystack, const char *needle)
-{
-    return haystack && needle && strstr(haystack, needle) != NULL;
-}
-
-/* Asserts that a call failed with code and that the message names what. */
-#define CHECK_FAIL(call, want, what)                                           \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, (want));                                          \
-        CU_ASSERT_EQUAL(e_.code, (want));                                      \
-        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
-        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
-            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
-                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
-/* Use e_ as the error argument inside CHECK_FAIL. */
 
 static int exists(const char *path)
 {
@@ -151,12 +126,14 @@ static void test_write_read(void)
     free(v);
     v = NULL;
     /* ...but a bounded read, meant for strings from guests, refuses it. */
-    CHECK_FAIL(nxl_xs_read_bounded(xs, XBT_NULL, "/nxl/bin", 64, &v, &len, &e_),
-               NXL_E_INVAL, "/nxl/bin");
+    CHECK_FAIL_CODE(
+        nxl_xs_read_bounded(xs, XBT_NULL, "/nxl/bin", 64, &v, &len, &e_),
+        NXL_E_INVAL, "/nxl/bin");
     CU_ASSERT_PTR_NULL(v);
 
-    CHECK_FAIL(nxl_xs_read_bounded(xs, XBT_NULL, "/nxl/a", 4, &v, &len, &e_),
-               NXL_E_INVAL, "/nxl/a");
+    CHECK_FAIL_CODE(
+        nxl_xs_read_bounded(xs, XBT_NULL, "/nxl/a", 4, &v, &len, &e_),
+        NXL_E_INVAL, "/nxl/a");
     CU_ASSERT_PTR_NULL(v);
     CU_ASSERT_EQUAL(
         nxl_xs_read_bounded(xs, XBT_NULL, "/nxl/a", 5, &v, &len, &err), 0);
@@ -179,11 +156,11 @@ static void test_read_missing(void)
     char *v = (char *)"untouched";
     size_t len = 42;
 
-    CHECK_FAIL(nxl_xs_read(xs, XBT_NULL, "/nxl/missing", &v, &len, &e_),
-               NXL_E_NOT_FOUND, "/nxl/missing");
+    CHECK_FAIL_CODE(nxl_xs_read(xs, XBT_NULL, "/nxl/missing", &v, &len, &e_),
+                    NXL_E_NOT_FOUND, "/nxl/missing");
     CU_ASSERT_STRING_EQUAL(v, "untouched");
     CU_ASSERT_EQUAL(len, 42);
-    CHECK_FAIL(
+    CHECK_FAIL_CODE(
         nxl_xs_directory(xs, XBT_NULL, "/nxl/missing", &(nxl_strv){0}, &e_),
         NXL_E_NOT_FOUND, "/nxl/missing");
 }
@@ -220,8 +197,8 @@ static void test_directory_rm(void)
     CU_ASSERT_PTR_NULL(names.v[names.n]);
 
     /* A failed listing leaves the caller's vector alone. */
-    CHECK_FAIL(nxl_xs_directory(xs, XBT_NULL, "/nxl/nope", &names, &e_),
-               NXL_E_NOT_FOUND, "/nxl/nope");
+    CHECK_FAIL_CODE(nxl_xs_directory(xs, XBT_NULL, "/nxl/nope", &names, &e_),
+                    NXL_E_NOT_FOUND, "/nxl/nope");
     CU_ASSERT_EQUAL(names.n, 3);
     strv_free(&names);
 
@@ -236,7 +213,7 @@ static void test_directory_rm(void)
     CU_ASSERT_EQUAL(nxl_xs_rm(xs, XBT_NULL, "/nxl/dir", &err), 0);
     CU_ASSERT_EQUAL(nxl_xs_rm(xs, XBT_NULL, "/nxl/nope/deeper", &err), 0);
     CU_ASSERT_EQUAL(err.code, NXL_OK);
-    CHECK_FAIL(nxl_xs_rm(xs, XBT_NULL, "/", &e_), NXL_E_INVAL, "root");
+    CHECK_FAIL_CODE(nxl_xs_rm(xs, XBT_NULL, "/", &e_), NXL_E_INVAL, "root");
     CU_ASSERT_TRUE(exists("/nxl/a"));
     nxl_error_dispose(&err);
 }
@@ -270,21 +247,21 @@ static void test_perms_stored(void)
 
     /* Bad ACLs are refused before anything is sent: the stored one stays. */
     p.entries[0].domid = 0x7FF0; /* DOMID_FIRST_RESERVED */
-    CHECK_FAIL(nxl_xs_set_perms(xs, XBT_NULL, "/nxl/p", &p, &e_), NXL_E_INVAL,
-               "domid");
+    CHECK_FAIL_CODE(nxl_xs_set_perms(xs, XBT_NULL, "/nxl/p", &p, &e_),
+                    NXL_E_INVAL, "domid");
     p.entries[0].domid = 5;
     p.entries[0].access = (nxl_xs_access)7;
-    CHECK_FAIL(nxl_xs_set_perms(xs, XBT_NULL, "/nxl/p", &p, &e_), NXL_E_INVAL,
-               "access");
-    CHECK_FAIL(nxl_xs_perms_add(&p, 3, (nxl_xs_access)4, &e_), NXL_E_INVAL,
-               "access");
+    CHECK_FAIL_CODE(nxl_xs_set_perms(xs, XBT_NULL, "/nxl/p", &p, &e_),
+                    NXL_E_INVAL, "access");
+    CHECK_FAIL_CODE(nxl_xs_perms_add(&p, 3, (nxl_xs_access)4, &e_), NXL_E_INVAL,
+                    "access");
     CU_ASSERT_EQUAL(nxl_xs_get_perms(xs, XBT_NULL, "/nxl/p", &got, &err), 0);
     CU_ASSERT_EQUAL(got.n, 2);
     if (got.n == 2)
         CU_ASSERT_EQUAL(got.entries[0].access, NXL_XS_ACCESS_READ);
 
-    CHECK_FAIL(nxl_xs_get_perms(xs, XBT_NULL, "/nxl/nope", &got, &e_),
-               NXL_E_NOT_FOUND, "/nxl/nope");
+    CHECK_FAIL_CODE(nxl_xs_get_perms(xs, XBT_NULL, "/nxl/nope", &got, &e_),
+                    NXL_E_NOT_FOUND, "/nxl/nope");
     CU_ASSERT_EQUAL(got.n, 2); /* untouched on failure */
     CU_ASSERT_EQUAL(err.code, NXL_OK);
     nxl_xs_perms_dispose(&p);
@@ -419,8 +396,8 @@ static void test_txn_conflict(void)
     CU_ASSERT_EQUAL(nxl_xs_write_str(xs, t1, "/nxl/t/c", "one", &err), 0);
     CU_ASSERT_EQUAL(nxl_xs_write_str(xs2, t2, "/nxl/t/c", "two", &err), 0);
     CU_ASSERT_EQUAL(nxl_xs_transaction_commit(xs, t1, &err), 0);
-    CHECK_FAIL(nxl_xs_transaction_commit(xs2, t2, &e_), NXL_E_CONFLICT,
-               "another change");
+    CHECK_FAIL_CODE(nxl_xs_transaction_commit(xs2, t2, &e_), NXL_E_CONFLICT,
+                    "another change");
     v = read_str(xs, "/nxl/t/c");
     CU_ASSERT_STRING_EQUAL(v ? v : "", "one");
     free(v);
@@ -501,8 +478,8 @@ static void test_transact_gives_up(void)
     CU_ASSERT_EQUAL(nxl_xs_rm(xs, XBT_NULL, "/nxl/t/marker", &err), 0);
     CU_ASSERT_EQUAL(nxl_xs_write_str(xs, XBT_NULL, "/nxl/t/counter", "0", &err),
                     0);
-    CHECK_FAIL(nxl_xs_transact(xs, bump_body, &b, &e_), NXL_E_CONFLICT,
-               "attempts");
+    CHECK_FAIL_CODE(nxl_xs_transact(xs, bump_body, &b, &e_), NXL_E_CONFLICT,
+                    "attempts");
     CU_ASSERT_EQUAL(b.attempts, NXL_XS_TRANSACT_ATTEMPTS);
     /* Only the interfering writes landed, none of the transaction's. */
     CU_ASSERT_FALSE(exists("/nxl/t/marker"));
@@ -514,8 +491,8 @@ static void test_transact_gives_up(void)
     b.interfere_upto = 0;
     b.attempts = 0;
     b.fail_with = NXL_E_INVAL;
-    CHECK_FAIL(nxl_xs_transact(xs, bump_body, &b, &e_), NXL_E_INVAL,
-               "on purpose");
+    CHECK_FAIL_CODE(nxl_xs_transact(xs, bump_body, &b, &e_), NXL_E_INVAL,
+                    "on purpose");
     CU_ASSERT_EQUAL(b.attempts, 1);
     CU_ASSERT_FALSE(exists("/nxl/t/marker"));
     nxl_xs_close(b.other);
@@ -585,11 +562,13 @@ static void test_watch(void)
     CU_ASSERT_EQUAL(err.code, NXL_OK);
 
     /* Unwatching what is not watched is refused by xenstored. */
-    CHECK_FAIL(nxl_xs_unwatch(xs, "/nxl/w", "tok-1", &e_), NXL_E_NOT_FOUND,
-               "/nxl/w");
-    CHECK_FAIL(nxl_xs_watch(xs, "/nxl/w", "a b", &e_), NXL_E_INVAL, "token");
-    CHECK_FAIL(nxl_xs_watch(xs, "/nxl/w", "", &e_), NXL_E_INVAL, "token");
-    CHECK_FAIL(nxl_xs_watch(xs, "/nxl/../w", "t", &e_), NXL_E_INVAL, "0x2e");
+    CHECK_FAIL_CODE(nxl_xs_unwatch(xs, "/nxl/w", "tok-1", &e_), NXL_E_NOT_FOUND,
+                    "/nxl/w");
+    CHECK_FAIL_CODE(nxl_xs_watch(xs, "/nxl/w", "a b", &e_), NXL_E_INVAL,
+                    "token");
+    CHECK_FAIL_CODE(nxl_xs_watch(xs, "/nxl/w", "", &e_), NXL_E_INVAL, "token");
+    CHECK_FAIL_CODE(nxl_xs_watch(xs, "/nxl/../w", "t", &e_), NXL_E_INVAL,
+                    "0x2e");
     CU_ASSERT_EQUAL(nxl_xs_watch(xs, "@releaseDomain", "rel", &err), 0);
     expect_event("@releaseDomain", "rel");
     CU_ASSERT_EQUAL(nxl_xs_unwatch(xs, "@releaseDomain", "rel", &err), 0);
@@ -612,15 +591,15 @@ static void test_key_validate(void)
     for (i = 0; i < NXL_ARRAY_SIZE(bad); i++) {
         CU_ASSERT_EQUAL(nxl_xs_key_validate(bad[i], NULL), NXL_E_INVAL);
     }
-    CHECK_FAIL(nxl_xs_key_validate(NULL, &e_), NXL_E_INVAL, "missing");
-    CHECK_FAIL(nxl_xs_key_validate("", &e_), NXL_E_INVAL, "empty");
-    CHECK_FAIL(nxl_xs_key_validate("a\x01", &e_), NXL_E_INVAL, "0x01");
+    CHECK_FAIL_CODE(nxl_xs_key_validate(NULL, &e_), NXL_E_INVAL, "missing");
+    CHECK_FAIL_CODE(nxl_xs_key_validate("", &e_), NXL_E_INVAL, "empty");
+    CHECK_FAIL_CODE(nxl_xs_key_validate("a\x01", &e_), NXL_E_INVAL, "0x01");
     memset(long_key, 'k', NXL_XS_KEY_MAX);
     long_key[NXL_XS_KEY_MAX] = '\0';
     CU_ASSERT_EQUAL(nxl_xs_key_validate(long_key, NULL), 0);
     long_key[NXL_XS_KEY_MAX] = 'k';
     long_key[NXL_XS_KEY_MAX + 1] = '\0';
-    CHECK_FAIL(nxl_xs_key_validate(long_key, &e_), NXL_E_INVAL, "longer");
+    CHECK_FAIL_CODE(nxl_xs_key_validate(long_key, &e_), NXL_E_INVAL, "longer");
 }
 
 static void test_path_validate_join(void)
@@ -644,7 +623,8 @@ static void test_path_validate_join(void)
     CU_ASSERT_EQUAL(nxl_xs_path_validate(long_path, NULL), 0);
     long_path[NXL_XS_PATH_MAX] = '/';
     long_path[NXL_XS_PATH_MAX + 1] = '\0';
-    CHECK_FAIL(nxl_xs_path_validate(long_path, &e_), NXL_E_INVAL, "longer");
+    CHECK_FAIL_CODE(nxl_xs_path_validate(long_path, &e_), NXL_E_INVAL,
+                    "longer");
 
     CU_ASSERT_EQUAL(NXL_XS_PATH_JOIN(&p, NULL, "/nxl", "x", "y-1"), 0);
     CU_ASSERT_STRING_EQUAL(p ? p : "", "/nxl/x/y-1");
@@ -659,12 +639,14 @@ static void test_path_validate_join(void)
     free(p);
     p = NULL;
     /* Keys that would climb, nest or smuggle are refused; *path_r stays. */
-    CHECK_FAIL(NXL_XS_PATH_JOIN(&p, &e_, "/nxl", "ok", ".."), NXL_E_INVAL,
-               "0x2e");
-    CHECK_FAIL(NXL_XS_PATH_JOIN(&p, &e_, "/nxl", "a/b"), NXL_E_INVAL, "0x2f");
-    CHECK_FAIL(NXL_XS_PATH_JOIN(&p, &e_, "/nxl", ""), NXL_E_INVAL, "empty");
-    CHECK_FAIL(NXL_XS_PATH_JOIN(&p, &e_, "nxl", "a"), NXL_E_INVAL,
-               "not absolute");
+    CHECK_FAIL_CODE(NXL_XS_PATH_JOIN(&p, &e_, "/nxl", "ok", ".."), NXL_E_INVAL,
+                    "0x2e");
+    CHECK_FAIL_CODE(NXL_XS_PATH_JOIN(&p, &e_, "/nxl", "a/b"), NXL_E_INVAL,
+                    "0x2f");
+    CHECK_FAIL_CODE(NXL_XS_PATH_JOIN(&p, &e_, "/nxl", ""), NXL_E_INVAL,
+                    "empty");
+    CHECK_FAIL_CODE(NXL_XS_PATH_JOIN(&p, &e_, "nxl", "a"), NXL_E_INVAL,
+                    "not absolute");
     CU_ASSERT_PTR_NULL(p);
     /* Many valid keys that add up past the protocol's limit. */
     {
@@ -675,7 +657,7 @@ static void test_path_validate_join(void)
         key[NXL_XS_KEY_MAX] = '\0';
         for (i = 0; i < NXL_ARRAY_SIZE(keys); i++)
             keys[i] = key;
-        CHECK_FAIL(
+        CHECK_FAIL_CODE(
             nxl_xs_path_join(&p, "/nxl", keys, NXL_ARRAY_SIZE(keys), &e_),
             NXL_E_INVAL, "more than");
         CU_ASSERT_PTR_NULL(p);
@@ -699,10 +681,10 @@ static void test_bad_input_writes_nothing(void)
         CU_ASSERT_EQUAL(nxl_xs_mkdir(xs, XBT_NULL, bad[i], NULL), NXL_E_INVAL);
         CU_ASSERT_EQUAL(nxl_xs_rm(xs, XBT_NULL, bad[i], NULL), NXL_E_INVAL);
     }
-    CHECK_FAIL(nxl_xs_write_str(xs, XBT_NULL, NULL, "x", &e_), NXL_E_INVAL,
-               "missing");
-    CHECK_FAIL(nxl_xs_write_str(xs, XBT_NULL, "/nxl/v/n", NULL, &e_),
-               NXL_E_INVAL, "no value");
+    CHECK_FAIL_CODE(nxl_xs_write_str(xs, XBT_NULL, NULL, "x", &e_), NXL_E_INVAL,
+                    "missing");
+    CHECK_FAIL_CODE(nxl_xs_write_str(xs, XBT_NULL, "/nxl/v/n", NULL, &e_),
+                    NXL_E_INVAL, "no value");
     CU_ASSERT_FALSE(exists("/nxl/v"));
 
     /* The value cap is the protocol's: path, NUL and value in 4096. */
@@ -710,11 +692,11 @@ static void test_bad_input_writes_nothing(void)
     CU_ASSERT_FATAL(big != NULL);
     memset(big, 'v', NXL_XS_PAYLOAD_MAX);
     big[NXL_XS_PAYLOAD_MAX] = '\0';
-    CHECK_FAIL(nxl_xs_write_str(xs, XBT_NULL, "/nxl/v/big", big, &e_),
-               NXL_E_INVAL, "/nxl/v/big");
+    CHECK_FAIL_CODE(nxl_xs_write_str(xs, XBT_NULL, "/nxl/v/big", big, &e_),
+                    NXL_E_INVAL, "/nxl/v/big");
     fit = NXL_XS_PAYLOAD_MAX - sizeof("/nxl/v/big");
-    CHECK_FAIL(nxl_xs_write(xs, XBT_NULL, "/nxl/v/big", big, fit + 1, &e_),
-               NXL_E_INVAL, "at most");
+    CHECK_FAIL_CODE(nxl_xs_write(xs, XBT_NULL, "/nxl/v/big", big, fit + 1, &e_),
+                    NXL_E_INVAL, "at most");
     CU_ASSERT_FALSE(exists("/nxl/v"));
     /* Exactly at the cap, xenstored takes it. */
     CU_ASSERT_EQUAL(nxl_xs_write(xs, XBT_NULL, "/nxl/v/big", big, fit, &err),
@@ -737,8 +719,8 @@ static void test_no_daemon(void)
     FILE *f;
 
     setenv("XENSTORED_PATH", "/nonexistent/nxl/socket", 1);
-    CHECK_FAIL(nxl_xs_open(&h, &e_), NXL_E_HYPERVISOR,
-               "/nonexistent/nxl/socket");
+    CHECK_FAIL_CODE(nxl_xs_open(&h, &e_), NXL_E_HYPERVISOR,
+                    "/nonexistent/nxl/socket");
     CU_ASSERT_PTR_NULL(h);
 
     /* A path that exists but is not a listening socket. */
@@ -748,16 +730,17 @@ static void test_no_daemon(void)
     if (f)
         fclose(f);
     setenv("XENSTORED_PATH", notsock, 1);
-    CHECK_FAIL(nxl_xs_open(&h, &e_), NXL_E_HYPERVISOR, notsock);
+    CHECK_FAIL_CODE(nxl_xs_open(&h, &e_), NXL_E_HYPERVISOR, notsock);
     CU_ASSERT_PTR_NULL(h);
     unlink(notsock);
 
     if (saved)
         setenv("XENSTORED_PATH", saved, 1);
     free(saved);
-    CHECK_FAIL(nxl_xs_open(NULL, &e_), NXL_E_INVAL, "bad call");
-    CHECK_FAIL(nxl_xs_read(NULL, XBT_NULL, "/a", &(char *){NULL}, NULL, &e_),
-               NXL_E_INVAL, "no connection");
+    CHECK_FAIL_CODE(nxl_xs_open(NULL, &e_), NXL_E_INVAL, "bad call");
+    CHECK_FAIL_CODE(
+        nxl_xs_read(NULL, XBT_NULL, "/a", &(char *){NULL}, NULL, &e_),
+        NXL_E_INVAL, "no connection");
 }
 
 /* Runs last in its suite: kills the daemon under an open handle. */
@@ -781,73 +764,59 @@ static void test_daemon_gone(void)
     while (waitpid(xsd.pid, NULL, 0) < 0 && errno == EINTR)
         ;
     xsd.pid = -1;
-    CHECK_FAIL(nxl_xs_read(xs, XBT_NULL, "/nxl/x", &v, NULL, &e_),
-               NXL_E_HYPERVISOR, socket);
+    CHECK_FAIL_CODE(nxl_xs_read(xs, XBT_NULL, "/nxl/x", &v, NULL, &e_),
+                    NXL_E_HYPERVISOR, socket);
     CU_ASSERT_PTR_NULL(v);
-    CHECK_FAIL(nxl_xs_write_str(xs, XBT_NULL, "/nxl/x", "2", &e_),
-               NXL_E_HYPERVISOR, "/nxl/x");
+    CHECK_FAIL_CODE(nxl_xs_write_str(xs, XBT_NULL, "/nxl/x", "2", &e_),
+                    NXL_E_HYPERVISOR, "/nxl/x");
 
     /* Bounded, and an error rather than "no event yet". */
-    CHECK_FAIL(nxl_xs_read_watch(w, 3000, &p, &t, &e_), NXL_E_HYPERVISOR,
-               socket);
+    CHECK_FAIL_CODE(nxl_xs_read_watch(w, 3000, &p, &t, &e_), NXL_E_HYPERVISOR,
+                    socket);
     CU_ASSERT_PTR_NULL(p);
-    CHECK_FAIL(nxl_xs_read(w, XBT_NULL, "/nxl/x", &v, NULL, &e_),
-               NXL_E_HYPERVISOR, socket);
-    CHECK_FAIL(nxl_xs_directory(w, XBT_NULL, "/nxl", &(nxl_strv){0}, &e_),
-               NXL_E_HYPERVISOR, "/nxl");
+    CHECK_FAIL_CODE(nxl_xs_read(w, XBT_NULL, "/nxl/x", &v, NULL, &e_),
+                    NXL_E_HYPERVISOR, socket);
+    CHECK_FAIL_CODE(nxl_xs_directory(w, XBT_NULL, "/nxl", &(nxl_strv){0}, &e_),
+                    NXL_E_HYPERVISOR, "/nxl");
     nxl_xs_close(w);
 }
 
 /* ---- main ------------------------------------------------------------ */
 
-typedef struct {
-    const char *name;
-    CU_TestFunc fn;
-} test_def;
-
-static int add_suite(const char *name, const test_def *tests, size_t n)
+static int add_suite(const char *name, const nxl_test_def *tests, size_t n)
 {
-    CU_pSuite s = CU_add_suite(name, suite_init, suite_cleanup);
-    size_t i;
-
-    if (!s)
-        return -1;
-    for (i = 0; i < n; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            return -1;
-    return 0;
+    return nxl_test_add_suite(name, suite_init, suite_cleanup, tests, n);
 }
 
 int main(void)
 {
-    static const test_def nodes[] = {
+    static const nxl_test_def nodes[] = {
         {"write/read round trip", test_write_read},
         {"read of a missing node", test_read_missing},
         {"directory, mkdir and rm", test_directory_rm},
     };
-    static const test_def perms[] = {
+    static const nxl_test_def perms[] = {
         {"perms stored exactly", test_perms_stored},
         {"perms enforced on guests", test_perms_enforced},
     };
-    static const test_def txns[] = {
+    static const nxl_test_def txns[] = {
         {"commit and abort", test_txn_commit_abort},
         {"two handles conflict", test_txn_conflict},
         {"transact retries a conflict", test_transact_retry},
         {"transact gives up and aborts", test_transact_gives_up},
     };
-    static const test_def watches[] = {
+    static const nxl_test_def watches[] = {
         {"watch, fire, unwatch", test_watch},
     };
-    static const test_def validation[] = {
+    static const nxl_test_def validation[] = {
         {"keys", test_key_validate},
         {"paths and joins", test_path_validate_join},
         {"bad input writes nothing", test_bad_input_writes_nothing},
     };
-    static const test_def conn[] = {
+    static const nxl_test_def conn[] = {
         {"no daemon at XENSTORED_PATH", test_no_daemon},
         {"daemon killed under a handle", test_daemon_gone},
     };
-    unsigned int failures, suites_failed;
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -860,14 +829,5 @@ int main(void)
         CU_cleanup_registry();
         return 1;
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    if (skip_why[0] && failures == 0) {
-        printf("SKIP: %s\n", skip_why);
-        return NXL_TEST_SKIP;
-    }
-    return failures > 0 || suites_failed > 0 ? 1 : 0;
+    return nxl_test_run(skip_why);
 }

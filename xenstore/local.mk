@@ -11,7 +11,8 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_xenstore
 TESTS += tests/test_xenstore
 tests_test_xenstore_SOURCES = tests/test_xenstore.c
-tests_test_xenstore_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_xenstore_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS)
 tests_test_xenstore_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif

@@ -15,7 +15,8 @@ TESTS += tests/test_diag
 tests_test_diag_SOURCES = tests/test_diag.c
 tests_test_diag_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 # A private xenstored (tests/xsd): spawn reads the host's flags there.
-tests_test_diag_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_diag_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 endif
 

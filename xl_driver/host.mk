@@ -16,7 +16,8 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_host
 TESTS += tests/test_host
 tests_test_host_SOURCES = tests/test_host.c
-tests_test_host_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_host_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 tests_test_host_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif
@@ -25,7 +26,8 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/test_metadata
 TESTS += tests/test_metadata
 tests_test_metadata_SOURCES = tests/test_metadata.c
-tests_test_metadata_LDADD = tests/xsd/libnxlxsdtest.la \
+tests_test_metadata_LDADD = tests/libnxltestutil.la \
+	tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lpthread
 tests_test_metadata_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 endif

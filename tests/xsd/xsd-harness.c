@@ -327,6 +327,18 @@ fail:
     return -1;
 }
 
+int nxl_test_xsd_suite_start(nxl_test_xsd *x, char *skip_why, size_t len)
+{
+    int rc = nxl_test_xsd_start(x);
+
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "xenstored: %s\n", x->why);
+    if (rc == NXL_TEST_SKIP)
+        snprintf(skip_why, len, "%s", x->why);
+    return 1;
+}
+
 void nxl_test_xsd_stop(nxl_test_xsd *x)
 {
     if (x->pid > 0) {

@@ -40,6 +40,10 @@ typedef struct nxl_test_xsd {
  * Overrides: NXL_TEST_XENSTORED (daemon binary), NXL_TEST_XSD_SHIM (the
  * .so), NXL_TEST_XSD_TRACE=1 (keep a trace file, printed on failure). */
 int nxl_test_xsd_start(nxl_test_xsd *x);
+/* For a CUnit suite's init: starts x and returns 0 when it answers, else
+ * prints why on stderr, copies it into skip_why (of size len) when the
+ * daemon is not installed (NXL_TEST_SKIP), and returns 1. */
+int nxl_test_xsd_suite_start(nxl_test_xsd *x, char *skip_why, size_t len);
 /* Kills the daemon (SIGKILL: it ignores SIGTERM clean-up), reaps it,
  * removes the directory and restores XENSTORED_PATH. Safe to repeat. */
 void nxl_test_xsd_stop(nxl_test_xsd *x);
