@@ -206,6 +206,7 @@ static int exit_code_for(const nxl_error *err)
         return EXIT_HYPERVISOR;
     case NXL_E_UNSUPPORTED:
     case NXL_E_NOT_IMPLEMENTED:
+    case NXL_E_CONSOLE_UNAVAILABLE:
         return EXIT_UNSUPPORTED;
     case NXL_E_IO:
         /* The file named on the command line does not exist. */
@@ -1278,7 +1279,7 @@ static int cmd_console(cli *c, int argc, char **argv)
         rc = rpc(c, "get_vnc_console", params, NULL, &vroot, &vnc, &verr);
         /* No VNC is an answer here (a PV guest has a serial console
          * only); anything else is the command's failure. */
-        if (rc == NXL_E_NOT_FOUND || rc == NXL_E_UNSUPPORTED ||
+        if (rc == NXL_E_CONSOLE_UNAVAILABLE || rc == NXL_E_UNSUPPORTED ||
             rc == NXL_E_NOT_IMPLEMENTED) {
             vnc = NULL;
         } else if (rc) {

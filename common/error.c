@@ -35,6 +35,8 @@ static const struct {
     {NXL_E_TIMEOUT, "NXL_E_TIMEOUT", "NovaException"},
     {NXL_E_DENIED, "NXL_E_DENIED", "Forbidden"},
     {NXL_E_CONFLICT, "NXL_E_CONFLICT", "NovaException"},
+    {NXL_E_CONSOLE_UNAVAILABLE, "NXL_E_CONSOLE_UNAVAILABLE",
+     "ConsoleTypeUnavailable"},
 };
 
 void nxl_error_init(nxl_error *err)

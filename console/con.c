@@ -336,9 +336,25 @@ int nxl_con_vnc(nxl_xs *xs, uint32_t domid, nxl_console *console_r,
     if (!xs || !console_r)
         return nxl_error_set(err, NXL_E_INVAL, "vnc console: bad call");
     if ((rc = dom_node(domid, "console", "vnc-port", NULL, path, sizeof(path),
-                       err)) < 0 ||
-        (rc = read_guest(xs, path, 5, &port, err)) < 0)
+                       err)) < 0)
         goto out;
+    {
+        nxl_error rerr = NXL_ERROR_INIT;
+
+        /* No node: the domain has no VNC server (a PV guest without a
+         * framebuffer), which is nova's ConsoleTypeUnavailable, not a
+         * missing instance. */
+        rc = read_guest(xs, path, 5, &port, &rerr);
+        if (rc == NXL_E_NOT_FOUND)
+            rc = nxl_error_set(err, NXL_E_CONSOLE_UNAVAILABLE,
+                               "domain %u has no VNC console (%s is absent)",
+                               domid, path);
+        else if (rc < 0)
+            rc = nxl_error_set(err, rc, "%s", nxl_error_message(&rerr));
+        nxl_error_dispose(&rerr);
+        if (rc < 0)
+            goto out;
+    }
     errno = 0;
     p = strtol(port, &end, 10);
     if (errno || *end || end == port || port[0] == '-' || port[0] == '+' ||

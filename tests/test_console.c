@@ -21,6 +21,7 @@
 #include "common/driver.h"
 #include "console/con.h"
 #include "novaxl/nxl.h"
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_lifecycle.h"
@@ -33,48 +34,14 @@ static nxl_test_xsd xsd;
 static nxl_xs *xs;
 static char skip_why[512];
 
-static int has(const char *haystack, const char *needle)
-{
-    return haystack && needle && strstr(haystack, needle) != NULL;
-}
-
-#define CHECK_FAIL(call, want, what)                                           \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, (want));                                          \
-        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
-        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
-            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
-                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
-
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, 0);                                               \
-        if (rc_ != 0)                                                          \
-            fprintf(stderr, "  %s:%d: rc %d: %s\n", __FILE__, __LINE__, rc_,   \
-                    nxl_error_message(&e_));                                   \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
-
 static int files_init(void)
 {
-    const char *tmp = getenv("TMPDIR");
-
-    snprintf(dir, sizeof(dir), "%s/nxl-con-XXXXXX", tmp ? tmp : "/tmp");
-    return mkdtemp(dir) ? 0 : 1;
+    return nxl_test_mkdtemp(dir, sizeof(dir), "nxl-con") == 0 ? 0 : 1;
 }
 
 static int files_cleanup(void)
 {
-    char cmd[PATH_MAX + 16];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : 1;
+    return nxl_test_rm_tree(dir) == 0 ? 0 : 1;
 }
 
 static void path_of(char *out, const char *name)
@@ -304,7 +271,7 @@ static int reopen_count(void *opaque, nxl_error *err)
 
 static void test_rotate_policy(void)
 {
-    char sub[512], p[PATH_MAX], cmd[PATH_MAX + 16];
+    char sub[512], p[PATH_MAX];
     char *big = pattern(3000);
     size_t n = 99;
     int reopened = 0;
@@ -346,8 +313,7 @@ static void test_rotate_policy(void)
     snprintf(p, sizeof(p), "%s/nope.pid", sub);
     CHECK_FAIL(nxl_con_reopen_xenconsoled(p, &e_), NXL_E_NOT_FOUND,
                "nope.pid");
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sub);
-    CU_ASSERT_EQUAL(system(cmd), 0);
+    CU_ASSERT_EQUAL(nxl_test_rm_tree(sub), 0);
     free(big);
 }
 
@@ -398,7 +364,7 @@ static void fake_xenconsoled(const char *log)
 static void test_rotate_with_live_writer(void)
 {
     char sub[512], log[1024], pidfile[PATH_MAX], p1[PATH_MAX];
-    char pidbuf[32], cmd[PATH_MAX + 16];
+    char pidbuf[32];
     struct stat st;
     size_t n = 0, cap = 4096, rotations = 0;
     char *all = NULL, *a = NULL, *b = NULL;
@@ -487,22 +453,15 @@ static void test_rotate_with_live_writer(void)
     free(all);
     free(a);
     free(b);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sub);
-    CU_ASSERT_EQUAL(system(cmd), 0);
+    CU_ASSERT_EQUAL(nxl_test_rm_tree(sub), 0);
 }
 
 /* ---- xenstore details ------------------------------------------------- */
 
 static int xsd_init(void)
 {
-    int rc = nxl_test_xsd_start(&xsd);
-
-    if (rc != 0) {
-        fprintf(stderr, "xenstored: %s\n", xsd.why);
-        if (rc == NXL_TEST_SKIP)
-            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+    if (nxl_test_xsd_suite_start(&xsd, skip_why, sizeof(skip_why)))
         return 1;
-    }
     if (nxl_xs_open(&xs, NULL) != 0)
         return 1;
     return files_init();
@@ -528,8 +487,8 @@ static void test_vnc_details(void)
     nxl_console c;
 
     nxl_console_init(&c);
-    CHECK_FAIL(nxl_con_vnc(xs, 5, &c, &e_), NXL_E_NOT_FOUND,
-               "/local/domain/5/console/vnc-port");
+    CHECK_FAIL(nxl_con_vnc(xs, 5, &c, &e_), NXL_E_CONSOLE_UNAVAILABLE,
+               "/local/domain/5/console/vnc-port is absent");
     put("/local/domain/5/console/vnc-port", "5901");
     put("/local/domain/5/console/vnc-listen", "127.0.0.1");
     CHECK_OK(nxl_con_vnc(xs, 5, &c, &e_));
@@ -690,27 +649,9 @@ static void test_driver_console_members(void)
 
 /* ---- main ------------------------------------------------------------ */
 
-typedef struct {
-    const char *name;
-    CU_TestFunc fn;
-} test_def;
-
-static int add_suite(const char *name, CU_InitializeFunc init,
-                     CU_CleanupFunc fini, const test_def *tests, size_t n)
-{
-    CU_pSuite s = CU_add_suite(name, init, fini);
-
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            return -1;
-    return 0;
-}
-
 int main(void)
 {
-    static const test_def tails[] = {
+    static const nxl_test_def tails[] = {
         {"small and missing logs", test_tail_small_and_missing},
         {"tail is capped", test_tail_capped},
         {"8 GiB sparse log", test_tail_huge_sparse},
@@ -719,37 +660,27 @@ int main(void)
         {"truncated between fstat and read", test_tail_truncated_mid_read},
         {"replaced between fstat and read", test_tail_replaced_mid_read},
     };
-    static const test_def policy[] = {
+    static const nxl_test_def policy[] = {
         {"rotate over the cap", test_rotate_policy},
         {"rotate under a live O_APPEND writer", test_rotate_with_live_writer},
     };
-    static const test_def details[] = {
+    static const nxl_test_def details[] = {
         {"vnc from xenstore", test_vnc_details},
         {"vnc value written by the guest", test_vnc_guest_written},
         {"serial pty", test_serial_tty},
         {"driver members", test_driver_console_members},
     };
-    unsigned int failures, suites_failed;
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    if (add_suite("console tails", files_init, files_cleanup, tails,
-                  NXL_ARRAY_SIZE(tails)) ||
-        add_suite("console log policy", files_init, files_cleanup, policy,
-                  NXL_ARRAY_SIZE(policy)) ||
-        add_suite("console details", xsd_init, xsd_cleanup, details,
-                  NXL_ARRAY_SIZE(details))) {
+    if (nxl_test_add_suite("console tails", files_init, files_cleanup, tails,
+                           NXL_ARRAY_SIZE(tails)) ||
+        nxl_test_add_suite("console log policy", files_init, files_cleanup,
+                           policy, NXL_ARRAY_SIZE(policy)) ||
+        nxl_test_add_suite("console details", xsd_init, xsd_cleanup, details,
+                           NXL_ARRAY_SIZE(details))) {
         CU_cleanup_registry();
         return 1;
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    suites_failed = CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    if (skip_why[0] && failures == 0) {
-        printf("SKIP: %s\n", skip_why);
-        return NXL_TEST_SKIP;
-    }
-    return failures > 0 || suites_failed > 0 ? 1 : 0;
+    return nxl_test_run(skip_why);
 }

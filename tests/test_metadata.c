@@ -20,13 +20,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include <CUnit/Basic.h>
 
 #include "common/driver.h"
 #include "common/json.h"
 #include "novaxl/nxl.h"
+#include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_agent.h"
@@ -41,34 +41,6 @@
 
 static nxl_test_xsd xsd;
 static char skip_why[512];
-
-static int has(const char *haystack, const char *needle)
-{
-    return haystack && needle && strstr(haystack, needle) != NULL;
-}
-
-#define CHECK_FAIL(call, want, what)                                           \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, (want));                                          \
-        CU_ASSERT_TRUE(has(nxl_error_message(&e_), (what)));                   \
-        if (rc_ != (want) || !has(nxl_error_message(&e_), (what)))             \
-            fprintf(stderr, "  %s:%d: rc %d, message '%s', wanted '%s'\n",     \
-                    __FILE__, __LINE__, rc_, nxl_error_message(&e_), (what));  \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
-
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        nxl_error e_ = NXL_ERROR_INIT;                                         \
-        int rc_ = (call);                                                      \
-        CU_ASSERT_EQUAL(rc_, 0);                                               \
-        if (rc_ != 0)                                                          \
-            fprintf(stderr, "  %s:%d: rc %d: %s\n", __FILE__, __LINE__, rc_,   \
-                    nxl_error_message(&e_));                                   \
-        nxl_error_dispose(&e_);                                                \
-    } while (0)
 
 /* ---- fixture ------------------------------------------------------------- */
 
@@ -124,9 +96,8 @@ static void fx_setup(fixture *fx)
     nxl_error err = NXL_ERROR_INIT;
 
     memset(fx, 0, sizeof(*fx));
-    snprintf(fx->root, sizeof(fx->root), "%s/nxl-md-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(fx->root));
+    CU_ASSERT_EQUAL_FATAL(
+        nxl_test_mkdtemp(fx->root, sizeof(fx->root), "nxl-md"), 0);
     snprintf(fx->instances, sizeof(fx->instances), "%s/instances", fx->root);
     snprintf(fx->images, sizeof(fx->images), "%s/images", fx->root);
     CU_ASSERT_EQUAL_FATAL(mkdir(fx->images, 0700), 0);
@@ -148,14 +119,6 @@ static void fx_setup(fixture *fx)
         make_home(fx->xs, d);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static void fx_teardown(fixture *fx)
 {
     for (unsigned d = 1; d <= 4; d++) {
@@ -167,7 +130,7 @@ static void fx_teardown(fixture *fx)
     nxl_xs_close(fx->xs);
     nxl_driver_close(fx->drv);
     nxl__port_free(fx->port);
-    nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nxl_test_rm_tree(fx->root);
 }
 
 /* Spawns uuid as "inst-<n>" with the given metadata (a JSON object). */
@@ -727,8 +690,8 @@ static void test_agent_password(void)
     afx_setup(&f, true, AGENT_OK);
     CHECK_OK(
         nxl_instance_set_admin_password(f.fx.drv, &f.inst, "hunter2", &e_));
-    CU_ASSERT_TRUE(has(f.a.seen, "\"name\":\"password\""));
-    CU_ASSERT_TRUE(has(f.a.seen, "\"value\":\"hunter2\""));
+    CU_ASSERT_TRUE(nxl_test_has(f.a.seen, "\"name\":\"password\""));
+    CU_ASSERT_TRUE(nxl_test_has(f.a.seen, "\"value\":\"hunter2\""));
     /* The guest may read its request but not change it. */
     CU_ASSERT_TRUE(f.a.write_refused);
     CHECK_FAIL(nxl_instance_set_admin_password(f.fx.drv, &f.inst, "", &e_),
@@ -780,13 +743,14 @@ static void run_agent_call(agent_mode mode, int which, int want,
         break;
     }
     CU_ASSERT_EQUAL(rc, want);
-    CU_ASSERT_TRUE(what[0] == '\0' || has(nxl_error_message(&e), what));
-    if (rc != want || (what[0] && !has(nxl_error_message(&e), what)))
+    CU_ASSERT_TRUE(what[0] == '\0' ||
+                   nxl_test_has(nxl_error_message(&e), what));
+    if (rc != want || (what[0] && !nxl_test_has(nxl_error_message(&e), what)))
         fprintf(stderr, "  mode %d call %d: rc %d '%s', wanted %d '%s'\n", mode,
                 which, rc, nxl_error_message(&e), want, what);
     if (seen_want) {
-        CU_ASSERT_TRUE(has(f.a.seen, seen_want));
-        if (!has(f.a.seen, seen_want))
+        CU_ASSERT_TRUE(nxl_test_has(f.a.seen, seen_want));
+        if (!nxl_test_has(f.a.seen, seen_want))
             fprintf(stderr, "  agent saw '%s', wanted '%s'\n", f.a.seen,
                     seen_want);
     }
@@ -928,7 +892,7 @@ static void test_spice_console(void)
     make_inst(&inst, UUID1, "inst-1");
     nxl_console_init(&c);
     CHECK_FAIL(nxl_instance_get_spice_console(fx.drv, &inst, &c, &e_),
-               NXL_E_NOT_FOUND, "no SPICE server configured");
+               NXL_E_CONSOLE_UNAVAILABLE, "no SPICE server configured");
     nxl_instance_dispose(&inst);
 
     /* An HVM domain with SPICE, made behind the driver's back (spawn
@@ -1036,14 +1000,8 @@ static void test_overhead(void)
 
 static int suite_init(void)
 {
-    int rc = nxl_test_xsd_start(&xsd);
-
-    if (rc != 0) {
-        fprintf(stderr, "xenstored: %s\n", xsd.why);
-        if (rc == NXL_TEST_SKIP)
-            snprintf(skip_why, sizeof(skip_why), "%s", xsd.why);
+    if (nxl_test_xsd_suite_start(&xsd, skip_why, sizeof(skip_why)))
         return 1;
-    }
     return 0;
 }
 
@@ -1056,7 +1014,6 @@ static int suite_cleanup(void)
 int main(void)
 {
     CU_pSuite s;
-    unsigned failures;
     int rc;
 
     rc = nxl_test_xsd_start(&xsd);
@@ -1097,9 +1054,5 @@ int main(void)
         CU_cleanup_registry();
         return CU_get_error();
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failures ? 1 : 0;
+    return nxl_test_run(NULL);
 }

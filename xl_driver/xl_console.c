@@ -146,7 +146,7 @@ int nxl_xl_get_spice_console(nxl_driver *drv, const nxl_instance *inst,
         nxl__json_get(nxl__json_get(root, "b_info"), "type.hvm"), "spice");
     enable = nxl__json_string(nxl__json_get(spice, "enable"));
     if (!enable || strcmp(enable, "True") != 0) {
-        rc = nxl_error_set(err, NXL_E_NOT_FOUND,
+        rc = nxl_error_set(err, NXL_E_CONSOLE_UNAVAILABLE,
                            "get_spice_console: domain %u of instance %s has "
                            "no SPICE server configured",
                            domid, inst->uuid);

@@ -31,7 +31,8 @@ typedef enum nxl_errcode {
     NXL_E_TIMEOUT = -15,        /* NovaException (timed out) */
     NXL_E_DENIED = -16,         /* Forbidden: refused by policy or state */
     NXL_E_CONFLICT = -17,       /* NovaException (concurrent change) */
-    _NXL_E_MAX = -18            /* sentinel: one past the last code */
+    NXL_E_CONSOLE_UNAVAILABLE = -18, /* ConsoleTypeUnavailable */
+    _NXL_E_MAX = -19            /* sentinel: one past the last code */
 } nxl_errcode;
 
 /* Caller-owned error details. Set once, at the failure; left alone on

@@ -476,7 +476,8 @@ int nxl_instance_estimate_overhead(nxl_driver *drv, const nxl_instance *inst,
 int nxl_instance_get_console_output(nxl_driver *drv, const nxl_instance *inst,
                                     nxl_buf *out_r, nxl_error *err);
 
-/* Where the domain's VNC server listens. nxl_console_dispose(console_r). */
+/* Where the domain's VNC server listens; NXL_E_CONSOLE_UNAVAILABLE when it
+ * has none (as for SPICE below). nxl_console_dispose(console_r). */
 /* contract: get_vnc_console */
 int nxl_instance_get_vnc_console(nxl_driver *drv, const nxl_instance *inst,
                                  nxl_console *console_r, nxl_error *err);
