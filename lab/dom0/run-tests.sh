@@ -57,11 +57,23 @@ for t in "${tests[@]}"; do
     rc=${PIPESTATUS[0]}
     set -e
     secs=$(elapsed "$t0")
+    # Every test must leave the host as it found it. Whatever a failed or
+    # timed-out test left running is destroyed here, so that one failure
+    # never cascades into the next test (same example UUIDs, dom0 memory);
+    # a passing test that left a domain behind fails for the leak.
+    left=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }' | tr '\n' ' ')
+    if [ -n "$left" ]; then
+        echo "LAB-CLEANUP after $name: destroying leftover domain(s) $left"
+        for id in $left; do xl destroy "$id" >/dev/null 2>&1 || true; done
+        if [ "$rc" -eq 0 ]; then rc=99; fi
+    fi
     case $rc in
         0) passed=$((passed + 1)); echo "PASS $name ${secs}s" ;;
         77) skipped=$((skipped + 1)); echo "SKIP $name" ;;
         124|137) failed=$((failed + 1))
             echo "FAIL $name ${secs}s timed out after ${bound}s" ;;
+        99) failed=$((failed + 1))
+            echo "FAIL $name ${secs}s passed but left domain(s) $left behind" ;;
         *) failed=$((failed + 1)); echo "FAIL $name ${secs}s exit status $rc" ;;
     esac
 done
