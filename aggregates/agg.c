@@ -743,6 +743,23 @@ int nxl_agg_remove_host(nxl_xs *xs, const char *root,
 
 /* ---- undo ------------------------------------------------------------------ */
 
+/* The state an undo starts from: an aggregate without a record on this
+ * host has nothing to undo. */
+static int undo_read_state(nxl_xs *xs, xs_transaction_t t, const op_ctx *c,
+                           int *state, nxl_error *err)
+{
+    int rc;
+
+    if ((rc = read_state(xs, t, c->p.base, state, err)) < 0)
+        return rc;
+    if (*state == NXL_AGG_NONE)
+        return nxl_error_set(err, NXL_E_NOT_FOUND,
+                             "undo_aggregate_operation: %s has no record on "
+                             "this host",
+                             c->desc);
+    return 0;
+}
+
 /* First undo transaction: with set_error, mark the aggregate errored
  * before anything is rolled back, so a crash during the rollback leaves
  * `error`, not a state that claims all is well. */
@@ -753,13 +770,8 @@ static int undo_mark_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
     char reason[NXL_AGG_REASON_MAX];
     int state, rc;
 
-    if ((rc = read_state(xs, t, c->p.base, &state, err)) < 0)
+    if ((rc = undo_read_state(xs, t, c, &state, err)))
         return rc;
-    if (state == NXL_AGG_NONE)
-        return nxl_error_set(err, NXL_E_NOT_FOUND,
-                             "undo_aggregate_operation: %s has no record on "
-                             "this host",
-                             c->desc);
     if (!c->set_error || state == NXL_AGG_ERROR)
         return 0;
     snprintf(reason, sizeof(reason),
@@ -781,13 +793,8 @@ static int undo_finish_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
     int state, prev, to, member, rc;
     size_t n = 0;
 
-    if ((rc = read_state(xs, t, base, &state, err)) < 0)
+    if ((rc = undo_read_state(xs, t, c, &state, err)))
         return rc;
-    if (state == NXL_AGG_NONE)
-        return nxl_error_set(err, NXL_E_NOT_FOUND,
-                             "undo_aggregate_operation: %s has no record on "
-                             "this host",
-                             c->desc);
     if ((member = is_member(xs, t, base, c->host, err)) < 0)
         return member;
     /* Undoing an add means host is not a member; undoing a remove means

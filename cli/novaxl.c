@@ -879,6 +879,24 @@ static int print_ok(const cli *c, const char *key, const char *value,
     return rc;
 }
 
+/* rpc(), then what the command prints on success: print_ok(ok_key,
+ * ok_value) when ok_key is given, else print_result() of the answer.
+ * After a dry run, nothing more: 0. */
+static int rpc_print(cli *c, const char *method, const char *params,
+                     const char *what, nxl_json **root_r, const char *ok_key,
+                     const char *ok_value, nxl_error *err)
+{
+    const nxl_json *res;
+    int rc = rpc(c, method, params, what, root_r, &res, err);
+
+    if (rc == DRY_RUN_DONE)
+        return 0;
+    if (rc)
+        return rc;
+    return ok_key ? print_ok(c, ok_key, ok_value, err)
+                  : print_result(c, res, err);
+}
+
 /* Options of a command: long names, each with has_arg; *vals[i] is set to
  * optarg (or "1" for a flag). --help prints the usage. Returns -1 to go
  * on, else the exit code. getopt's optind is left at the first operand;
@@ -954,14 +972,15 @@ static bool parse_count(const char *s, unsigned long long max,
 /* ---- instance commands ------------------------------------------------------ */
 
 /* Runs method on the one UUID operand with extra params (kv, as for
- * params_instance) and prints {"ok": true, "uuid"} with --json. */
-static int instance_call(cli *c, int argc, char **argv, const char *method,
-                         const char *const *kv, bool long_op)
+ * params_instance) and prints the answer (print_answer), or else
+ * {"ok": true, "uuid"} with --json. */
+static int instance_call_print(cli *c, int argc, char **argv,
+                               const char *method, const char *const *kv,
+                               bool long_op, bool print_answer)
 {
     const cmd_spec *self = c->cmd;
     nxl_error err = NXL_ERROR_INIT;
     nxl_json *root = NULL;
-    const nxl_json *res;
     const char *uuid;
     char *params = NULL, what[128];
     int rc, ret;
@@ -977,19 +996,21 @@ static int instance_call(cli *c, int argc, char **argv, const char *method,
         goto out;
     }
     snprintf(what, sizeof(what), "novaxl: %s %s", self->name, uuid);
-    rc = rpc(c, method, params, long_op ? what : NULL, &root, &res, &err);
-    if (rc == DRY_RUN_DONE) {
-        rc = 0;
-        goto out;
-    }
-    if (rc == 0)
-        rc = print_ok(c, "uuid", uuid, &err);
+    rc = rpc_print(c, method, params, long_op ? what : NULL, &root,
+                   print_answer ? NULL : "uuid", uuid, &err);
 out:
     ret = rc ? report(c, uuid, &err) : EXIT_OK;
     nxl__json_free(root);
     free(params);
     nxl_error_dispose(&err);
     return ret;
+}
+
+/* instance_call_print() of a method that answers null. */
+static int instance_call(cli *c, int argc, char **argv, const char *method,
+                         const char *const *kv, bool long_op)
+{
+    return instance_call_print(c, argc, argv, method, kv, long_op, false);
 }
 
 /* pause, unpause, suspend, resume, power-on/start, soft-delete, restore */
@@ -1060,32 +1081,11 @@ static int cmd_reboot(cli *c, int argc, char **argv)
 
 static int cmd_info(cli *c, int argc, char **argv)
 {
-    nxl_error err = NXL_ERROR_INIT;
-    nxl_json *root = NULL;
-    const nxl_json *res;
-    char *params = NULL;
-    int rc, ret = parse_opts(c->cmd, argc, argv, NULL, 0);
+    int ret = parse_opts(c->cmd, argc, argv, NULL, 0);
 
     if (ret >= 0)
         return ret;
-    if (argc - optind != 1)
-        return usage_error(c->cmd, argc - optind < 1 ? "missing UUID"
-                                                     : "too many arguments");
-    if ((rc = check_uuid(argv[optind], &err)))
-        goto out;
-    if (!(params = params_instance(argv[optind], NULL, NULL))) {
-        rc = nxl_error_set(&err, NXL_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = rpc(c, "get_info", params, NULL, &root, &res, &err)) ||
-        (rc = print_result(c, res, &err)))
-        goto out;
-out:
-    ret = rc ? report(c, argv[optind], &err) : EXIT_OK;
-    nxl__json_free(root);
-    free(params);
-    nxl_error_dispose(&err);
-    return ret;
+    return instance_call_print(c, argc, argv, "get_info", NULL, false, true);
 }
 
 static int cmd_list(cli *c, int argc, char **argv)
@@ -1354,7 +1354,6 @@ static int cmd_metadata(cli *c, int argc, char **argv)
     const opt_spec specs[] = {{"name", true, &name}};
     nxl_error err = NXL_ERROR_INIT;
     nxl_json *root = NULL;
-    const nxl_json *res;
     nxl_jw *w = NULL;
     char *diff = NULL, *params = NULL;
     const char *kv[] = {"diff", NULL, NULL};
@@ -1419,13 +1418,8 @@ static int cmd_metadata(cli *c, int argc, char **argv)
         rc = nxl_error_set(&err, NXL_E_NOMEM, "out of memory");
         goto out;
     }
-    rc = rpc(c, "change_instance_metadata", params, NULL, &root, &res, &err);
-    if (rc == DRY_RUN_DONE) {
-        rc = 0;
-        goto out;
-    }
-    if (rc == 0)
-        rc = print_ok(c, "uuid", uuid, &err);
+    rc = rpc_print(c, "change_instance_metadata", params, NULL, &root, "uuid",
+                   uuid, &err);
 out:
     ret = rc ? report(c, uuid, &err) : EXIT_OK;
     nxl__jw_free(w);
@@ -1445,7 +1439,6 @@ static int cmd_host(cli *c, int argc, char **argv)
                               {"host", true, &host_opt}};
     nxl_error err = NXL_ERROR_INIT;
     nxl_json *root = NULL;
-    const nxl_json *res;
     nxl_jw *w = NULL;
     char *params = NULL, host[256];
     const char *sub, *method = NULL;
@@ -1511,13 +1504,7 @@ static int cmd_host(cli *c, int argc, char **argv)
     nxl__jw_object_close(w);
     if ((rc = nxl__jw_finish(w, &params, &err)))
         goto out;
-    rc = rpc(c, method, params, NULL, &root, &res, &err);
-    if (rc == DRY_RUN_DONE) {
-        rc = 0;
-        goto out;
-    }
-    if (rc == 0)
-        rc = print_result(c, res, &err);
+    rc = rpc_print(c, method, params, NULL, &root, NULL, NULL, &err);
 out:
     ret = rc ? report(c, "host", &err) : EXIT_OK;
     nxl__jw_free(w);
@@ -1538,7 +1525,6 @@ static int cmd_aggregate(cli *c, int argc, char **argv)
                               {"no-set-error", false, &no_set_error}};
     nxl_error err = NXL_ERROR_INIT;
     nxl_json *root = NULL;
-    const nxl_json *res;
     nxl_jw *w = NULL;
     char *params = NULL;
     const char *sub, *op = NULL, *method, *host;
@@ -1599,13 +1585,7 @@ static int cmd_aggregate(cli *c, int argc, char **argv)
                            "aggregate: names must be UTF-8 text");
         goto out;
     }
-    rc = rpc(c, method, params, NULL, &root, &res, &err);
-    if (rc == DRY_RUN_DONE) {
-        rc = 0;
-        goto out;
-    }
-    if (rc == 0)
-        rc = print_ok(c, "host", host, &err);
+    rc = rpc_print(c, method, params, NULL, &root, "host", host, &err);
 out:
     ret = rc ? report(c, "aggregate", &err) : EXIT_OK;
     nxl__jw_free(w);

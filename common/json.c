@@ -649,6 +649,31 @@ static int jcalloc(jctx *c, size_t n, size_t size, void **p_r)
     return 0;
 }
 
+/* Reads the required uuid at obj.key into a fixed buffer, lower-cased. */
+static int juuid(jctx *c, yajl_val obj, const char *key,
+                 char dst[NXL_UUID_STRLEN + 1])
+{
+    char *uuid = NULL;
+    int rc = jstr(c, obj, key, J_REQ | J_UUID, &uuid);
+
+    if (rc == 0)
+        memcpy(dst, uuid, NXL_UUID_STRLEN + 1);
+    free(uuid);
+    return rc;
+}
+
+/* Reads an optional domid; -1 when absent. */
+static int jdomid(jctx *c, yajl_val obj, int *domid)
+{
+    long long val;
+    bool present;
+    int rc = jint(c, obj, "domid", false, -1, 0x7fef, &present, &val);
+
+    if (rc == 0)
+        *domid = present ? (int)val : -1;
+    return rc;
+}
+
 /* ---- string maps -----------------------------------------------------------
  */
 
@@ -879,7 +904,6 @@ static int parse_power_state(jctx *c, yajl_val obj, int *out)
 
 static int parse_instance(jctx *c, yajl_val v, nxl_instance *inst)
 {
-    char *uuid = NULL;
     yajl_val fl;
     yajl_val cd;
     long long val;
@@ -890,10 +914,8 @@ static int parse_instance(jctx *c, yajl_val v, nxl_instance *inst)
     size_t old;
     int rc;
 
-    if ((rc = jstr(c, v, "uuid", J_REQ | J_UUID, &uuid)))
-        goto out;
-    memcpy(inst->uuid, uuid, NXL_UUID_STRLEN + 1);
-    if ((rc = jstr(c, v, "name", J_REQ | J_NAME, &inst->name)) ||
+    if ((rc = juuid(c, v, "uuid", inst->uuid)) ||
+        (rc = jstr(c, v, "name", J_REQ | J_NAME, &inst->name)) ||
         (rc = jstr(c, v, "display_name", 0, &inst->display_name)) ||
         (rc = jstr(c, v, "hostname", J_NAME, &inst->hostname)) ||
         (rc = jstr(c, v, "host", J_NAME, &inst->host)) ||
@@ -983,7 +1005,6 @@ static int parse_instance(jctx *c, yajl_val v, nxl_instance *inst)
         goto out;
     rc = 0;
 out:
-    free(uuid);
     return rc;
 }
 
@@ -1655,6 +1676,17 @@ out:
     return rc;
 }
 
+static int gkv_bool(yajl_gen g, const char *key, bool val, nxl_error *err)
+{
+    int rc;
+
+    GEN(gstring(g, key));
+    GEN(yajl_gen_bool(g, val));
+    rc = 0;
+out:
+    return rc;
+}
+
 static int gkvlist(yajl_gen g, const char *key, const nxl_kvlist *kv,
                    nxl_error *err)
 {
@@ -1887,10 +1919,10 @@ static int gen_bdi(yajl_gen g, const nxl_block_device_info *bdi, nxl_error *err)
         if ((rc = gkv_str(g, "mount_device", m->mount_device, err)) ||
             (rc = gkv_str(g, "device_type", m->device_type, err)) ||
             (rc = gkv_str(g, "disk_bus", m->disk_bus, err)) ||
-            (rc = gkv_int(g, "boot_index", m->boot_index, err)))
+            (rc = gkv_int(g, "boot_index", m->boot_index, err)) ||
+            (rc = gkv_bool(g, "delete_on_termination",
+                           m->delete_on_termination, err)))
             goto out;
-        GEN(gstring(g, "delete_on_termination"));
-        GEN(yajl_gen_bool(g, m->delete_on_termination));
         GEN(gstring(g, "connection_info"));
         GEN(yajl_gen_map_open(g));
         if ((rc = gkv_str(g, "driver_volume_type",
@@ -1978,12 +2010,12 @@ static yajl_gen gen_new(bool beautify)
     return g;
 }
 
-/* libxl's generated *_gen_json() functions write into a yajl generator
- * they are handed; running them through here keeps the generator's
- * allocation, configuration and buffer in this file, so no other file
- * calls yajl. fn's yajl_gen_status comes back as an int (ok is 0). */
-int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque, const char *indent,
-                       char **json_r, nxl_error *err)
+/* Writes one whole document: body(g, arg, err) fills a fresh generator,
+ * indented by indent (NULL: compact), and the text lands in *json_r. */
+typedef int gen_body_fn(yajl_gen g, const void *arg, nxl_error *err);
+
+static int gen_document(const char *indent, gen_body_fn *body,
+                        const void *arg, char **json_r, nxl_error *err)
 {
     yajl_gen g = gen_new(indent != NULL);
     int rc;
@@ -1992,17 +2024,52 @@ int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque, const char *indent,
         return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
     if (indent)
         yajl_gen_config(g, yajl_gen_indent_string, indent);
-    GEN((yajl_gen_status)fn(g, opaque));
-    rc = gen_finish(g, json_r, err);
-out:
+    rc = body(g, arg, err);
+    if (rc == 0)
+        rc = gen_finish(g, json_r, err);
     yajl_gen_free(g);
     return rc;
+}
+
+/* The indent of every document a person may read. */
+#define GEN_INDENT "  "
+
+struct gen_foreign {
+    nxl__json_gen_fn *fn;
+    void *opaque;
+};
+
+static int gen_foreign_body(yajl_gen g, const void *arg, nxl_error *err)
+{
+    const struct gen_foreign *f = arg;
+    int rc;
+
+    GEN((yajl_gen_status)f->fn(g, f->opaque));
+    rc = 0;
+out:
+    return rc;
+}
+
+/* libxl's generated *_gen_json() functions write into a yajl generator
+ * they are handed; running them through here keeps the generator's
+ * allocation, configuration and buffer in this file, so no other file
+ * calls yajl. fn's yajl_gen_status comes back as an int (ok is 0). */
+int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque, const char *indent,
+                       char **json_r, nxl_error *err)
+{
+    struct gen_foreign f = {fn, opaque};
+
+    return gen_document(indent, gen_foreign_body, &f, json_r, err);
+}
+
+static int gen_spawn_req_body(yajl_gen g, const void *arg, nxl_error *err)
+{
+    return gen_spawn_req(g, arg, err);
 }
 
 int nxl__spawn_req_to_json(const nxl_spawn_req *req, char **json_r,
                            nxl_error *err)
 {
-    yajl_gen g = NULL;
     int rc;
 
     if (!req || !json_r)
@@ -2012,28 +2079,14 @@ int nxl__spawn_req_to_json(const nxl_spawn_req *req, char **json_r,
     if ((rc = nxl_uuid_validate(req->instance.uuid, "instance.uuid", err)) ||
         (rc = nxl_name_validate(req->instance.name, "instance.name", err)))
         return rc;
-    g = gen_new(true);
-    if (!g)
-        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
-    if ((rc = gen_spawn_req(g, req, err)) || (rc = gen_finish(g, json_r, err)))
-        goto out;
-    rc = 0;
-out:
-    yajl_gen_free(g);
-    return rc;
+    return gen_document(GEN_INDENT, gen_spawn_req_body, req, json_r, err);
 }
 
-int nxl__instance_info_to_json(const nxl_instance_info *info, char **json_r,
-                               nxl_error *err)
+static int gen_instance_info(yajl_gen g, const void *arg, nxl_error *err)
 {
-    yajl_gen g = NULL;
+    const nxl_instance_info *info = arg;
     int rc;
 
-    if (!info || !json_r)
-        return nxl_error_set(err, NXL_E_INVAL, "instance info: no argument");
-    g = gen_new(true);
-    if (!g)
-        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
     GEN(yajl_gen_map_open(g));
     if ((rc = gkv_str(g, "id", info->id, err)) ||
         (rc = gkv_int(g, "state", info->state, err)) ||
@@ -2046,11 +2099,50 @@ int nxl__instance_info_to_json(const nxl_instance_info *info, char **json_r,
         (rc = gkv_int(g, "domid", info->domid, err)))
         goto out;
     GEN(yajl_gen_map_close(g));
-    if ((rc = gen_finish(g, json_r, err)))
-        goto out;
     rc = 0;
 out:
-    yajl_gen_free(g);
+    return rc;
+}
+
+int nxl__instance_info_to_json(const nxl_instance_info *info, char **json_r,
+                               nxl_error *err)
+{
+    if (!info || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "instance info: no argument");
+    return gen_document(GEN_INDENT, gen_instance_info, info, json_r, err);
+}
+
+struct cpu_info {
+    const char *arch, *model, *vendor;
+    unsigned sockets, cores, threads;
+    const nxl_strv *features;
+};
+
+static int gen_cpu_info(yajl_gen g, const void *arg, nxl_error *err)
+{
+    const struct cpu_info *ci = arg;
+    int rc;
+
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_str(g, "arch", ci->arch, err)) ||
+        (rc = gkv_str(g, "model", ci->model ? ci->model : "", err)) ||
+        (rc = gkv_str(g, "vendor", ci->vendor ? ci->vendor : "", err)))
+        goto out;
+    GEN(gstring(g, "topology"));
+    GEN(yajl_gen_map_open(g));
+    if ((rc = gkv_int(g, "sockets", ci->sockets, err)) ||
+        (rc = gkv_int(g, "cores", ci->cores, err)) ||
+        (rc = gkv_int(g, "threads", ci->threads, err)))
+        goto out;
+    GEN(yajl_gen_map_close(g));
+    GEN(gstring(g, "features"));
+    GEN(yajl_gen_array_open(g));
+    for (size_t i = 0; ci->features && i < ci->features->n; i++)
+        GEN(gstring(g, ci->features->v[i]));
+    GEN(yajl_gen_array_close(g));
+    GEN(yajl_gen_map_close(g));
+    rc = 0;
+out:
     return rc;
 }
 
@@ -2062,38 +2154,12 @@ int nxl__cpu_info_to_json(const char *arch, const char *model,
                           const nxl_strv *features, char **json_r,
                           nxl_error *err)
 {
-    yajl_gen g = NULL;
-    int rc;
+    struct cpu_info ci = {arch,  model,   vendor,  sockets,
+                          cores, threads, features};
 
     if (!arch || !json_r)
         return nxl_error_set(err, NXL_E_INVAL, "cpu_info: no argument");
-    g = gen_new(false);
-    if (!g)
-        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
-    GEN(yajl_gen_map_open(g));
-    if ((rc = gkv_str(g, "arch", arch, err)) ||
-        (rc = gkv_str(g, "model", model ? model : "", err)) ||
-        (rc = gkv_str(g, "vendor", vendor ? vendor : "", err)))
-        goto out;
-    GEN(gstring(g, "topology"));
-    GEN(yajl_gen_map_open(g));
-    if ((rc = gkv_int(g, "sockets", sockets, err)) ||
-        (rc = gkv_int(g, "cores", cores, err)) ||
-        (rc = gkv_int(g, "threads", threads, err)))
-        goto out;
-    GEN(yajl_gen_map_close(g));
-    GEN(gstring(g, "features"));
-    GEN(yajl_gen_array_open(g));
-    for (size_t i = 0; features && i < features->n; i++)
-        GEN(gstring(g, features->v[i]));
-    GEN(yajl_gen_array_close(g));
-    GEN(yajl_gen_map_close(g));
-    if ((rc = gen_finish(g, json_r, err)))
-        goto out;
-    rc = 0;
-out:
-    yajl_gen_free(g);
-    return rc;
+    return gen_document(NULL, gen_cpu_info, &ci, json_r, err);
 }
 
 /* Re-emits a parsed tree; depth is bounded by prescan(). */
@@ -2141,28 +2207,22 @@ out:
     return rc;
 }
 
+static int gen_tree_body(yajl_gen g, const void *arg, nxl_error *err)
+{
+    return gen_tree(g, (yajl_val)arg, err);
+}
+
 int nxl__json_reformat(const char *doc, size_t len, char **json_r,
                        nxl_error *err)
 {
     yajl_val tree = NULL;
-    yajl_gen g = NULL;
     int rc;
 
     if (!json_r)
         return nxl_error_set(err, NXL_E_INVAL, "reformat: no output");
-    if ((rc = parse_doc(doc, len, "document", &tree, err)))
-        goto out;
-    g = gen_new(true);
-    if (!g) {
-        rc = nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
-        goto out;
-    }
-    if ((rc = gen_tree(g, tree, err)) || (rc = gen_finish(g, json_r, err)))
-        goto out;
-    rc = 0;
-out:
-    if (g)
-        yajl_gen_free(g);
+    rc = parse_doc(doc, len, "document", &tree, err);
+    if (rc == 0)
+        rc = gen_document(GEN_INDENT, gen_tree_body, tree, json_r, err);
     yajl_tree_free(tree);
     return rc;
 }
@@ -2229,7 +2289,6 @@ static int parse_store_version(jctx *c, yajl_val v)
 
 static int parse_record(jctx *c, yajl_val v, nxl_record *r)
 {
-    char *uuid = NULL;
     yajl_val sub;
     long long val;
     bool present;
@@ -2237,10 +2296,8 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
     int rc;
 
     if ((rc = parse_store_version(c, v)) ||
-        (rc = jstr(c, v, "uuid", J_REQ | J_UUID, &uuid)))
-        goto out;
-    memcpy(r->uuid, uuid, NXL_UUID_STRLEN + 1);
-    if ((rc = jint(c, v, "state", true, 0, 7, &present, &val)))
+        (rc = juuid(c, v, "uuid", r->uuid)) ||
+        (rc = jint(c, v, "state", true, 0, 7, &present, &val)))
         goto out;
     switch (val) {
     case NXL_POWER_RUNNING:
@@ -2255,10 +2312,8 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
                    val);
         goto out;
     }
-    if ((rc = jint(c, v, "domid", false, -1, 0x7fef, &present, &val)))
-        goto out;
-    r->domid = present ? (int)val : -1;
-    if ((rc = jbool(c, v, "soft_deleted", &r->soft_deleted)) ||
+    if ((rc = jdomid(c, v, &r->domid)) ||
+        (rc = jbool(c, v, "soft_deleted", &r->soft_deleted)) ||
         (rc = jbool(c, v, "unbootable", &r->unbootable)) ||
         (rc = jobject(c, v, "rescue", false, &sub)))
         goto out;
@@ -2287,7 +2342,6 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
     }
     rc = 0;
 out:
-    free(uuid);
     return rc;
 }
 
@@ -2299,30 +2353,33 @@ int nxl__record_from_json(const char *doc, size_t len, nxl_record *r_r,
                    nxl__record_dispose, parse_record, r_r);
 }
 
-int nxl__record_to_json(const nxl_record *r, char **json_r, nxl_error *err)
+/* Opens a store document with the head both kinds share (see
+ * parse_store_version()): its version and uuid. */
+static int gen_store_head(yajl_gen g, const char *uuid, nxl_error *err)
 {
-    yajl_gen g = NULL;
     int rc;
 
-    if (!r || !json_r)
-        return nxl_error_set(err, NXL_E_INVAL, "instance record: no argument");
-    if ((rc = nxl_uuid_validate(r->uuid, "record.uuid", err)) ||
-        (rc = nxl_name_validate(r->req.instance.name, "instance.name", err)))
-        return rc;
-    g = gen_new(true);
-    if (!g)
-        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
     GEN(yajl_gen_map_open(g));
     if ((rc = gkv_int(g, "version", NXL_STORE_VERSION, err)) ||
-        (rc = gkv_str(g, "uuid", r->uuid, err)) ||
+        (rc = gkv_str(g, "uuid", uuid, err)))
+        goto out;
+    rc = 0;
+out:
+    return rc;
+}
+
+static int gen_record(yajl_gen g, const void *arg, nxl_error *err)
+{
+    const nxl_record *r = arg;
+    int rc;
+
+    if ((rc = gen_store_head(g, r->uuid, err)) ||
         (rc = gkv_int(g, "state", r->state, err)) ||
         (rc = gkv_str(g, "state_name", nxl_power_state_name(r->state), err)) ||
-        (rc = gkv_int(g, "domid", r->domid, err)))
+        (rc = gkv_int(g, "domid", r->domid, err)) ||
+        (rc = gkv_bool(g, "soft_deleted", r->soft_deleted, err)) ||
+        (rc = gkv_bool(g, "unbootable", r->unbootable, err)))
         goto out;
-    GEN(gstring(g, "soft_deleted"));
-    GEN(yajl_gen_bool(g, r->soft_deleted));
-    GEN(gstring(g, "unbootable"));
-    GEN(yajl_gen_bool(g, r->unbootable));
     if (r->rescued) {
         GEN(gstring(g, "rescue"));
         GEN(yajl_gen_map_open(g));
@@ -2334,12 +2391,21 @@ int nxl__record_to_json(const nxl_record *r, char **json_r, nxl_error *err)
     if ((rc = gen_spawn_req(g, &r->req, err)))
         goto out;
     GEN(yajl_gen_map_close(g));
-    if ((rc = gen_finish(g, json_r, err)))
-        goto out;
     rc = 0;
 out:
-    yajl_gen_free(g);
     return rc;
+}
+
+int nxl__record_to_json(const nxl_record *r, char **json_r, nxl_error *err)
+{
+    int rc;
+
+    if (!r || !json_r)
+        return nxl_error_set(err, NXL_E_INVAL, "instance record: no argument");
+    if ((rc = nxl_uuid_validate(r->uuid, "record.uuid", err)) ||
+        (rc = nxl_name_validate(r->req.instance.name, "instance.name", err)))
+        return rc;
+    return gen_document(GEN_INDENT, gen_record, r, json_r, err);
 }
 
 /* Operation and step names are short identifiers chosen by the driver. */
@@ -2356,28 +2422,21 @@ static bool ident_valid(const char *s)
 
 static int parse_journal(jctx *c, yajl_val v, nxl_journal *j)
 {
-    char *uuid = NULL;
     char *step = NULL;
     yajl_val arr;
-    long long val;
-    bool present;
     size_t old;
     int rc;
 
     if ((rc = parse_store_version(c, v)) ||
-        (rc = jstr(c, v, "uuid", J_REQ | J_UUID, &uuid)))
-        goto out;
-    memcpy(j->uuid, uuid, NXL_UUID_STRLEN + 1);
-    if ((rc = jstr(c, v, "op", J_REQ, &j->op)))
+        (rc = juuid(c, v, "uuid", j->uuid)) ||
+        (rc = jstr(c, v, "op", J_REQ, &j->op)))
         goto out;
     if (!ident_valid(j->op)) {
         rc = jfail(c, "op", "not an operation name");
         goto out;
     }
-    if ((rc = jint(c, v, "domid", false, -1, 0x7fef, &present, &val)))
-        goto out;
-    j->domid = present ? (int)val : -1;
-    if ((rc = jbool(c, v, "destroy_disks", &j->destroy_disks)) ||
+    if ((rc = jdomid(c, v, &j->domid)) ||
+        (rc = jbool(c, v, "destroy_disks", &j->destroy_disks)) ||
         (rc = jarray(c, v, "steps", true, &arr)))
         goto out;
     for (size_t i = 0; i < arr->u.array.len; i++) {
@@ -2400,7 +2459,6 @@ static int parse_journal(jctx *c, yajl_val v, nxl_journal *j)
     rc = 0;
 out:
     free(step);
-    free(uuid);
     return rc;
 }
 
@@ -2412,29 +2470,16 @@ int nxl__journal_from_json(const char *doc, size_t len, nxl_journal *j_r,
                    nxl__journal_dispose, parse_journal, j_r);
 }
 
-int nxl__journal_to_json(const nxl_journal *j, char **json_r, nxl_error *err)
+static int gen_journal(yajl_gen g, const void *arg, nxl_error *err)
 {
-    yajl_gen g = NULL;
+    const nxl_journal *j = arg;
     int rc;
 
-    if (!j || !json_r || !j->op)
-        return nxl_error_set(err, NXL_E_INVAL, "journal: no argument");
-    if ((rc = nxl_uuid_validate(j->uuid, "journal.uuid", err)))
-        return rc;
-    if (!ident_valid(j->op))
-        return nxl_error_set(err, NXL_E_INVAL, "journal.op: '%s' is not an "
-                             "operation name", j->op);
-    g = gen_new(true);
-    if (!g)
-        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
-    GEN(yajl_gen_map_open(g));
-    if ((rc = gkv_int(g, "version", NXL_STORE_VERSION, err)) ||
-        (rc = gkv_str(g, "uuid", j->uuid, err)) ||
+    if ((rc = gen_store_head(g, j->uuid, err)) ||
         (rc = gkv_str(g, "op", j->op, err)) ||
-        (rc = gkv_int(g, "domid", j->domid, err)))
+        (rc = gkv_int(g, "domid", j->domid, err)) ||
+        (rc = gkv_bool(g, "destroy_disks", j->destroy_disks, err)))
         goto out;
-    GEN(gstring(g, "destroy_disks"));
-    GEN(yajl_gen_bool(g, j->destroy_disks));
     GEN(gstring(g, "steps"));
     GEN(yajl_gen_array_open(g));
     for (size_t i = 0; i < j->steps.n; i++) {
@@ -2447,12 +2492,23 @@ int nxl__journal_to_json(const nxl_journal *j, char **json_r, nxl_error *err)
     }
     GEN(yajl_gen_array_close(g));
     GEN(yajl_gen_map_close(g));
-    if ((rc = gen_finish(g, json_r, err)))
-        goto out;
     rc = 0;
 out:
-    yajl_gen_free(g);
     return rc;
+}
+
+int nxl__journal_to_json(const nxl_journal *j, char **json_r, nxl_error *err)
+{
+    int rc;
+
+    if (!j || !json_r || !j->op)
+        return nxl_error_set(err, NXL_E_INVAL, "journal: no argument");
+    if ((rc = nxl_uuid_validate(j->uuid, "journal.uuid", err)))
+        return rc;
+    if (!ident_valid(j->op))
+        return nxl_error_set(err, NXL_E_INVAL, "journal.op: '%s' is not an "
+                             "operation name", j->op);
+    return gen_document(GEN_INDENT, gen_journal, j, json_r, err);
 }
 
 /* ---- generic documents and a writer (the service's JSON-RPC framing) ---- */
@@ -2613,20 +2669,9 @@ bool nxl__json_bool(const nxl_json *v, bool *out)
 
 int nxl__json_to_text(const nxl_json *v, char **json_r, nxl_error *err)
 {
-    yajl_gen g;
-    int rc;
-
     if (!v || !json_r)
         return nxl_error_set(err, NXL_E_INVAL, "to_text: no argument");
-    g = gen_new(false);
-    if (!g)
-        return nxl_error_set(err, NXL_E_NOMEM, "JSON output: out of memory");
-    if ((rc = gen_tree(g, jv(v), err)) || (rc = gen_finish(g, json_r, err)))
-        goto out;
-    rc = 0;
-out:
-    yajl_gen_free(g);
-    return rc;
+    return gen_document(NULL, gen_tree_body, jv(v), json_r, err);
 }
 
 struct nxl_jw {

@@ -162,29 +162,46 @@ static void write_strv(nxl_jw *w, const nxl_strv *sv)
 
 /* ---- host ----------------------------------------------------------------- */
 
-static int m_list_instances(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+/* The shape of the host methods that take nothing and give a list. */
+typedef int host_strv_fn(nxl_driver *drv, nxl_strv *sv_r, nxl_error *err);
+
+static int on_host_strv(nxl_svc_call *call, nxl_jw *w, host_strv_fn *fn,
+                        nxl_error *err)
 {
     nxl_strv sv;
     int rc;
 
     nxl_strv_init(&sv);
-    if ((rc = nxl_host_list_instances(call->drv, &sv, err)) == 0)
+    if ((rc = fn(call->drv, &sv, err)) == 0)
         write_strv(w, &sv);
     nxl_strv_dispose(&sv);
     return rc;
 }
 
+/* ... and of those that give one malloc'd string. */
+typedef int host_string_fn(nxl_driver *drv, char **s_r, nxl_error *err);
+
+static int on_host_string(nxl_svc_call *call, nxl_jw *w, host_string_fn *fn,
+                          nxl_error *err)
+{
+    char *s = NULL;
+    int rc;
+
+    if ((rc = fn(call->drv, &s, err)) == 0)
+        nxl__jw_string(w, s);
+    free(s);
+    return rc;
+}
+
+static int m_list_instances(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+{
+    return on_host_strv(call, w, nxl_host_list_instances, err);
+}
+
 static int m_list_instance_uuids(nxl_svc_call *call, nxl_jw *w,
                                  nxl_error *err)
 {
-    nxl_strv sv;
-    int rc;
-
-    nxl_strv_init(&sv);
-    if ((rc = nxl_host_list_instance_uuids(call->drv, &sv, err)) == 0)
-        write_strv(w, &sv);
-    nxl_strv_dispose(&sv);
-    return rc;
+    return on_host_strv(call, w, nxl_host_list_instance_uuids, err);
 }
 
 static int m_get_num_instances(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
@@ -288,24 +305,12 @@ static int m_get_host_cpu_stats(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 
 static int m_get_host_ip_addr(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
-    char *ip = NULL;
-    int rc;
-
-    if ((rc = nxl_host_get_ip_addr(call->drv, &ip, err)) == 0)
-        nxl__jw_string(w, ip);
-    free(ip);
-    return rc;
+    return on_host_string(call, w, nxl_host_get_ip_addr, err);
 }
 
 static int m_get_host_uptime(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
-    char *up = NULL;
-    int rc;
-
-    if ((rc = nxl_host_get_uptime(call->drv, &up, err)) == 0)
-        nxl__jw_string(w, up);
-    free(up);
-    return rc;
+    return on_host_string(call, w, nxl_host_get_uptime, err);
 }
 
 static int m_set_host_enabled(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
@@ -441,59 +446,94 @@ static int m_suspend(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
     return on_instance(call, w, nxl_instance_suspend, err);
 }
 
-static int m_resume(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
-{
+/* An instance with nova's optional network_info and block_device_info;
+ * ni and bdi are NULL when the call leaves them out. */
+typedef struct inst_docs {
     nxl_instance inst;
-    nxl_network_info ni;
-    nxl_block_device_info bdi;
+    nxl_network_info ni_buf;
+    nxl_block_device_info bdi_buf;
+    const nxl_network_info *ni;
+    const nxl_block_device_info *bdi;
+} inst_docs;
+
+static void inst_docs_init(inst_docs *d)
+{
+    nxl_instance_init(&d->inst);
+    nxl_network_info_init(&d->ni_buf);
+    nxl_block_device_info_init(&d->bdi_buf);
+    d->ni = NULL;
+    d->bdi = NULL;
+}
+
+static void inst_docs_dispose(inst_docs *d)
+{
+    nxl_block_device_info_dispose(&d->bdi_buf);
+    nxl_network_info_dispose(&d->ni_buf);
+    nxl_instance_dispose(&d->inst);
+}
+
+/* Reads "network_info" and "block_device_info" (the instance is read on
+ * its own, so that a method may read its own parameters in between). */
+static int p_docs(nxl_svc_call *call, inst_docs *d, nxl_error *err)
+{
     bool has_ni = false, has_bdi = false;
     int rc;
 
-    nxl_instance_init(&inst);
-    nxl_network_info_init(&ni);
-    nxl_block_device_info_init(&bdi);
-    if ((rc = p_instance(call, &inst, err)) ||
-        (rc = p_subdoc(call, "network_info", parse_ni, &ni, &has_ni, err)) ||
-        (rc = p_subdoc(call, "block_device_info", parse_bdi, &bdi, &has_bdi,
+    if ((rc = p_subdoc(call, "network_info", parse_ni, &d->ni_buf, &has_ni,
                        err)) ||
-        (rc = nxl_instance_resume(call->drv, &inst, has_ni ? &ni : NULL,
-                                  has_bdi ? &bdi : NULL, err)))
+        (rc = p_subdoc(call, "block_device_info", parse_bdi, &d->bdi_buf,
+                       &has_bdi, err)))
+        return rc;
+    d->ni = has_ni ? &d->ni_buf : NULL;
+    d->bdi = has_bdi ? &d->bdi_buf : NULL;
+    return 0;
+}
+
+/* The shape of resume and power_on: the instance and its documents, one
+ * call, null. */
+typedef int inst_docs_fn(nxl_driver *drv, const nxl_instance *inst,
+                         const nxl_network_info *network_info,
+                         const nxl_block_device_info *bdi, nxl_error *err);
+
+static int on_instance_docs(nxl_svc_call *call, nxl_jw *w, inst_docs_fn *fn,
+                            nxl_error *err)
+{
+    inst_docs d;
+    int rc;
+
+    inst_docs_init(&d);
+    if ((rc = p_instance(call, &d.inst, err)) ||
+        (rc = p_docs(call, &d, err)) ||
+        (rc = fn(call->drv, &d.inst, d.ni, d.bdi, err)))
         goto out;
     nxl__jw_null(w);
 out:
-    nxl_block_device_info_dispose(&bdi);
-    nxl_network_info_dispose(&ni);
-    nxl_instance_dispose(&inst);
+    inst_docs_dispose(&d);
     return rc;
+}
+
+static int m_resume(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+{
+    return on_instance_docs(call, w, nxl_instance_resume, err);
 }
 
 static int m_destroy(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
-    nxl_instance inst;
-    nxl_network_info ni;
-    nxl_block_device_info bdi;
-    bool destroy_disks, has_ni = false, has_bdi = false;
+    inst_docs d;
+    bool destroy_disks;
     int rc;
 
-    nxl_instance_init(&inst);
-    nxl_network_info_init(&ni);
-    nxl_block_device_info_init(&bdi);
-    if ((rc = p_instance(call, &inst, err)) ||
+    inst_docs_init(&d);
+    if ((rc = p_instance(call, &d.inst, err)) ||
         (rc = p_bool(call, "destroy_disks", false, true, &destroy_disks,
                      err)) ||
-        (rc = p_subdoc(call, "network_info", parse_ni, &ni, &has_ni, err)) ||
-        (rc = p_subdoc(call, "block_device_info", parse_bdi, &bdi, &has_bdi,
-                       err)))
-        goto out;
-    if ((rc = nxl_instance_destroy(call->drv, &inst, has_ni ? &ni : NULL,
-                                   has_bdi ? &bdi : NULL, destroy_disks, NULL,
-                                   err)))
+        (rc = p_docs(call, &d, err)) ||
+        (rc = nxl_instance_destroy(call->drv, &d.inst, d.ni, d.bdi,
+                                   destroy_disks, NULL, err)))
         goto out;
     nxl__jw_null(w);
 out:
-    nxl_block_device_info_dispose(&bdi);
-    nxl_network_info_dispose(&ni);
-    nxl_instance_dispose(&inst);
+    inst_docs_dispose(&d);
     return rc;
 }
 
@@ -552,28 +592,7 @@ out:
 
 static int m_power_on(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
-    nxl_instance inst;
-    nxl_network_info ni;
-    nxl_block_device_info bdi;
-    bool has_ni = false, has_bdi = false;
-    int rc;
-
-    nxl_instance_init(&inst);
-    nxl_network_info_init(&ni);
-    nxl_block_device_info_init(&bdi);
-    if ((rc = p_instance(call, &inst, err)) ||
-        (rc = p_subdoc(call, "network_info", parse_ni, &ni, &has_ni, err)) ||
-        (rc = p_subdoc(call, "block_device_info", parse_bdi, &bdi, &has_bdi,
-                       err)) ||
-        (rc = nxl_instance_power_on(call->drv, &inst, has_ni ? &ni : NULL,
-                                    has_bdi ? &bdi : NULL, err)))
-        goto out;
-    nxl__jw_null(w);
-out:
-    nxl_block_device_info_dispose(&bdi);
-    nxl_network_info_dispose(&ni);
-    nxl_instance_dispose(&inst);
-    return rc;
+    return on_instance_docs(call, w, nxl_instance_power_on, err);
 }
 
 static int m_reboot(nxl_svc_call *call, nxl_jw *w, nxl_error *err)

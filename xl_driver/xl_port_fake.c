@@ -449,6 +449,43 @@ static int lookup(fake_port *fp, uint32_t domid, fake_dom **d_r, nxl_error *err)
     return 0;
 }
 
+/* Takes the lock and logs the call, for the ops that an injected fault
+ * fails before they do anything. The caller unlocks, failure or not. */
+static int begin(fake_port *fp, enum fake_op op, int domid, nxl_error *err)
+{
+    bool after;
+    int fault;
+
+    pthread_mutex_lock(&fp->lock);
+    fault = enter(fp, op, &after);
+    return fault ? injected(err, op, fault, domid) : 0;
+}
+
+/* begin(), then the domain the op is about. */
+static int begin_dom(fake_port *fp, enum fake_op op, uint32_t domid,
+                     fake_dom **d_r, nxl_error *err)
+{
+    int rc = begin(fp, op, (int)domid, err);
+
+    return rc ? rc : lookup(fp, domid, d_r, err);
+}
+
+/* For the ops that a fault may fail after they have done their work:
+ * takes the lock, logs the call and finds the domain. A fault "before"
+ * fails here; one "after" is left in *fault_r for the caller to report
+ * once the op is done. The caller unlocks, failure or not. */
+static int begin_dom_after(fake_port *fp, enum fake_op op, uint32_t domid,
+                           int *fault_r, fake_dom **d_r, nxl_error *err)
+{
+    bool after;
+
+    pthread_mutex_lock(&fp->lock);
+    *fault_r = enter(fp, op, &after);
+    if (*fault_r && !after)
+        return injected(err, op, *fault_r, (int)domid);
+    return lookup(fp, domid, d_r, err);
+}
+
 /* ---- ops ---------------------------------------------------------------- */
 
 static void fake_free(nxl_port *port)
@@ -498,48 +535,21 @@ out:
     return rc;
 }
 
-static int fake_destroy(nxl_port *port, uint32_t domid, nxl_error *err)
-{
-    fake_port *fp = (fake_port *)port;
-    fake_dom *d;
-    bool after;
-    int rc, fault;
-
-    pthread_mutex_lock(&fp->lock);
-    fault = enter(fp, OP_DESTROY, &after);
-    if (fault && !after) {
-        rc = injected(err, OP_DESTROY, fault, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
-    if (rc)
-        goto out;
-    dom_remove(fp, d);
-    rc = fault ? injected(err, OP_DESTROY, fault, (int)domid) : 0;
-out:
-    pthread_mutex_unlock(&fp->lock);
-    return rc;
-}
-
-/* pause, unpause, shutdown, reboot, send_nmi: one shape. */
+/* destroy, pause, unpause, shutdown, reboot, send_nmi: one shape. */
 static int simple_op(nxl_port *port, enum fake_op op, uint32_t domid,
                      nxl_error *err)
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc, fault;
 
-    pthread_mutex_lock(&fp->lock);
-    fault = enter(fp, op, &after);
-    if (fault && !after) {
-        rc = injected(err, op, fault, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom_after(fp, op, domid, &fault, &d, err);
     if (rc)
         goto out;
     switch (op) {
+    case OP_DESTROY:
+        dom_remove(fp, d);
+        break;
     case OP_PAUSE:
         /* Xen counts pauses; libxl callers treat pause as a flag. */
         dom_stop_clock(d);
@@ -571,6 +581,11 @@ static int simple_op(nxl_port *port, enum fake_op op, uint32_t domid,
 out:
     pthread_mutex_unlock(&fp->lock);
     return rc;
+}
+
+static int fake_destroy(nxl_port *port, uint32_t domid, nxl_error *err)
+{
+    return simple_op(port, OP_DESTROY, domid, err);
 }
 
 static int fake_pause(nxl_port *port, uint32_t domid, nxl_error *err)
@@ -633,15 +648,11 @@ static int fake_domain_info(nxl_port *port, uint32_t domid, nxl_port_dominfo *r,
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_DOMAIN_INFO, &after);
-    if (rc) {
-        rc = injected(err, OP_DOMAIN_INFO, rc, (int)domid);
+    rc = begin(fp, OP_DOMAIN_INFO, (int)domid, err);
+    if (rc)
         goto out;
-    }
     if (domid == 0) {
         dom0_info(fp, r);
         goto out;
@@ -663,15 +674,11 @@ static int fake_list(nxl_port *port, nxl_port_dominfo **list_r, size_t *n_r,
 {
     fake_port *fp = (fake_port *)port;
     nxl_port_dominfo *v = NULL;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_LIST, &after);
-    if (rc) {
-        rc = injected(err, OP_LIST, rc, -1);
+    rc = begin(fp, OP_LIST, -1, err);
+    if (rc)
         goto out;
-    }
     v = calloc(fp->n_doms + 1, sizeof(*v));
     if (!v) {
         rc = nxl_error_set(err, NXL_E_NOMEM, "fake: out of memory");
@@ -701,15 +708,11 @@ static int fake_name_to_domid(nxl_port *port, const char *name,
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_NAME_TO_DOMID, &after);
-    if (rc) {
-        rc = injected(err, OP_NAME_TO_DOMID, rc, -1);
+    rc = begin(fp, OP_NAME_TO_DOMID, -1, err);
+    if (rc)
         goto out;
-    }
     if (strcmp(name, "Domain-0") == 0) {
         *domid_r = 0;
         goto out;
@@ -800,16 +803,9 @@ static int fake_save(nxl_port *port, uint32_t domid, int fd, nxl_error *err)
     fake_dom *d;
     size_t json_len;
     uint32_t h;
-    bool after;
     int rc, fault, r;
 
-    pthread_mutex_lock(&fp->lock);
-    fault = enter(fp, OP_SAVE, &after);
-    if (fault && !after) {
-        rc = injected(err, OP_SAVE, fault, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom_after(fp, OP_SAVE, domid, &fault, &d, err);
     if (rc)
         goto out;
     if (d->shutdown || d->hung) {
@@ -943,16 +939,9 @@ static int fake_retrieve_config(nxl_port *port, uint32_t domid, char **json_r,
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
     char *copy = NULL;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_RETRIEVE_CONFIG, &after);
-    if (rc) {
-        rc = injected(err, OP_RETRIEVE_CONFIG, rc, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom(fp, OP_RETRIEVE_CONFIG, domid, &d, err);
     if (rc)
         goto out;
     rc = nxl__strdup(&copy, d->config_json, err);
@@ -996,16 +985,9 @@ static int fake_userdata_store(nxl_port *port, uint32_t domid,
     fake_userdata **pp, *u = NULL;
     uint8_t *copy = NULL;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_USERDATA_STORE, &after);
-    if (rc) {
-        rc = injected(err, OP_USERDATA_STORE, rc, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom(fp, OP_USERDATA_STORE, domid, &d, err);
     if (rc)
         goto out;
     pp = userdata_slot(d, userid);
@@ -1050,16 +1032,9 @@ static int fake_userdata_retrieve(nxl_port *port, uint32_t domid,
     fake_userdata *u;
     uint8_t *copy = NULL;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_USERDATA_RETRIEVE, &after);
-    if (rc) {
-        rc = injected(err, OP_USERDATA_RETRIEVE, rc, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom(fp, OP_USERDATA_RETRIEVE, domid, &d, err);
     if (rc)
         goto out;
     u = *userdata_slot(d, userid);
@@ -1083,16 +1058,9 @@ static int fake_userdata_remove(nxl_port *port, uint32_t domid,
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_USERDATA_REMOVE, &after);
-    if (rc) {
-        rc = injected(err, OP_USERDATA_REMOVE, rc, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom(fp, OP_USERDATA_REMOVE, domid, &d, err);
     if (rc)
         goto out;
     userdata_drop(userdata_slot(d, userid));
@@ -1104,15 +1072,11 @@ out:
 static int fake_host_info(nxl_port *port, nxl_port_hostinfo *r, nxl_error *err)
 {
     fake_port *fp = (fake_port *)port;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_HOST_INFO, &after);
-    if (rc) {
-        rc = injected(err, OP_HOST_INFO, rc, -1);
+    rc = begin(fp, OP_HOST_INFO, -1, err);
+    if (rc)
         goto out;
-    }
     memset(r, 0, sizeof(*r));
     r->nr_cpus = fp->nr_cpus;
     r->threads_per_core = 1;
@@ -1139,15 +1103,11 @@ static int fake_watch_domain(nxl_port *port, uint32_t domid, nxl_error *err)
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_WATCH_DOMAIN, &after);
-    if (rc) {
-        rc = injected(err, OP_WATCH_DOMAIN, rc, (int)domid);
+    rc = begin(fp, OP_WATCH_DOMAIN, (int)domid, err);
+    if (rc)
         goto out;
-    }
     d = find_dom(fp, domid);
     if (!d) {
         /* libxl's first look at the domain finds it gone. */
@@ -1172,15 +1132,11 @@ static int fake_unwatch_domain(nxl_port *port, uint32_t domid, nxl_error *err)
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_UNWATCH_DOMAIN, &after);
-    if (rc) {
-        rc = injected(err, OP_UNWATCH_DOMAIN, rc, (int)domid);
+    rc = begin(fp, OP_UNWATCH_DOMAIN, (int)domid, err);
+    if (rc)
         goto out;
-    }
     d = find_dom(fp, domid);
     if (d)
         d->armed = false;
@@ -1194,7 +1150,6 @@ static int fake_wait_event(nxl_port *port, int timeout_ms, nxl_port_event *ev_r,
 {
     fake_port *fp = (fake_port *)port;
     struct timespec deadline;
-    bool after;
     int rc;
 
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -1206,12 +1161,9 @@ static int fake_wait_event(nxl_port *port, int timeout_ms, nxl_port_event *ev_r,
             deadline.tv_nsec -= 1000000000L;
         }
     }
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_WAIT_EVENT, &after);
-    if (rc) {
-        rc = injected(err, OP_WAIT_EVENT, rc, -1);
+    rc = begin(fp, OP_WAIT_EVENT, -1, err);
+    if (rc)
         goto out;
-    }
     while (fp->n_events == 0) {
         int r;
 
@@ -1248,16 +1200,9 @@ static int fake_vcpu_list(nxl_port *port, uint32_t domid,
     nxl_port_vcpu *v = NULL;
     fake_dom *d;
     uint64_t total;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_VCPU_LIST, &after);
-    if (rc) {
-        rc = injected(err, OP_VCPU_LIST, rc, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom(fp, OP_VCPU_LIST, domid, &d, err);
     if (rc)
         goto out;
     v = calloc(d->vcpus, sizeof(*v));
@@ -1285,16 +1230,9 @@ static int fake_start_time(nxl_port *port, uint32_t domid, uint64_t *secs_r,
 {
     fake_port *fp = (fake_port *)port;
     fake_dom *d;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_START_TIME, &after);
-    if (rc) {
-        rc = injected(err, OP_START_TIME, rc, (int)domid);
-        goto out;
-    }
-    rc = lookup(fp, domid, &d, err);
+    rc = begin_dom(fp, OP_START_TIME, domid, &d, err);
     if (rc)
         goto out;
     *secs_r = d->start_s;
@@ -1316,15 +1254,11 @@ static int fake_need_memory(nxl_port *port, const libxl_domain_config *cfg,
     fake_port *fp = (fake_port *)port;
     const libxl_domain_build_info *b = &cfg->b_info;
     uint64_t max_kb, need;
-    bool after;
     int rc;
 
-    pthread_mutex_lock(&fp->lock);
-    rc = enter(fp, OP_NEED_MEMORY, &after);
-    if (rc) {
-        rc = injected(err, OP_NEED_MEMORY, rc, -1);
+    rc = begin(fp, OP_NEED_MEMORY, -1, err);
+    if (rc)
         goto out;
-    }
     if (b->max_memkb == LIBXL_MEMKB_DEFAULT || b->max_memkb == 0) {
         /* libxl's setdefault would pick 32 MiB; the driver always sets
          * it, so a config without it is a bug worth hearing about. */

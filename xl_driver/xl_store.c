@@ -305,10 +305,9 @@ out:
     return rc;
 }
 
-int nxl__xl_record_save(const nxl_xl_store *s, const nxl_record *rec,
-                        nxl_error *err)
+/* Writes rec to path (NULL: out of memory), which it frees. */
+static int record_write(char *path, const nxl_record *rec, nxl_error *err)
 {
-    char *path = record_path(s, rec->uuid);
     char *doc = NULL;
     int rc;
 
@@ -321,21 +320,18 @@ int nxl__xl_record_save(const nxl_xl_store *s, const nxl_record *rec,
     return rc;
 }
 
+int nxl__xl_record_save(const nxl_xl_store *s, const nxl_record *rec,
+                        nxl_error *err)
+{
+    return record_write(record_path(s, rec->uuid), rec, err);
+}
+
 int nxl__xl_record_save_pending(const nxl_xl_store *s, const nxl_record *rec,
                                 nxl_error *err)
 {
-    char *path = nxl__xl_store_instance_file(s, rec->uuid,
-                                             NXL_XL_RECORD_PENDING);
-    char *doc = NULL;
-    int rc;
-
-    if (!path)
-        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
-    if ((rc = nxl__record_to_json(rec, &doc, err)) == 0)
-        rc = write_atomic(path, doc, err);
-    free(doc);
-    free(path);
-    return rc;
+    return record_write(nxl__xl_store_instance_file(s, rec->uuid,
+                                                    NXL_XL_RECORD_PENDING),
+                        rec, err);
 }
 
 int nxl__xl_record_commit_pending(const nxl_xl_store *s, const char *uuid,
@@ -357,10 +353,9 @@ int nxl__xl_record_commit_pending(const nxl_xl_store *s, const char *uuid,
     return rc;
 }
 
-int nxl__xl_record_remove(const nxl_xl_store *s, const char *uuid,
-                          nxl_error *err)
+/* remove_durably() of path (NULL: out of memory), which it frees. */
+static int remove_path(char *path, nxl_error *err)
 {
-    char *path = record_path(s, uuid);
     int rc;
 
     if (!path)
@@ -368,6 +363,12 @@ int nxl__xl_record_remove(const nxl_xl_store *s, const char *uuid,
     rc = remove_durably(path, err);
     free(path);
     return rc;
+}
+
+int nxl__xl_record_remove(const nxl_xl_store *s, const char *uuid,
+                          nxl_error *err)
+{
+    return remove_path(record_path(s, uuid), err);
 }
 
 static bool file_exists(char *path)
@@ -439,14 +440,7 @@ int nxl__xl_journal_save(const nxl_xl_store *s, const nxl_journal *j,
 int nxl__xl_journal_remove(const nxl_xl_store *s, const char *uuid,
                            nxl_error *err)
 {
-    char *path = journal_path(s, uuid);
-    int rc;
-
-    if (!path)
-        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
-    rc = remove_durably(path, err);
-    free(path);
-    return rc;
+    return remove_path(journal_path(s, uuid), err);
 }
 
 void nxl__xl_store_remove_temps(const nxl_xl_store *s, const char *uuid)
