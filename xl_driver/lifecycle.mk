@@ -25,3 +25,9 @@ endif
 noinst_PROGRAMS += tests/lab/t20-driver-lifecycle
 tests_lab_t20_driver_lifecycle_SOURCES = tests/lab/src/t20-driver-lifecycle.c
 tests_lab_t20_driver_lifecycle_LDADD = libnovaxl-internal.la
+
+# More of it on real Xen: suspend/resume, out-of-band pause and destroy
+# seen by the event listener, soft_delete/restore, rebuild, rescue, PVH.
+noinst_PROGRAMS += tests/lab/t22-driver-more
+tests_lab_t22_driver_more_SOURCES = tests/lab/src/t22-driver-more.c
+tests_lab_t22_driver_more_LDADD = libnovaxl-internal.la -lpthread

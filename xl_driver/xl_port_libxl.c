@@ -301,6 +301,11 @@ static int lx_restore(nxl_port *port, const libxl_domain_config *cfg, int fd,
     libxl_domain_config_init(&copy);
     libxl_domain_restore_params_init(&params);
     libxl_domain_config_copy(lp->ctx, &copy, cfg);
+    /* lx_save's libxl_domain_suspend writes a libxl (v2) stream. The
+     * default, 1 (xl's pre-4.6 format), makes libxl run its python
+     * legacy converter on it, which fails (in Debian's dom0 it cannot
+     * even import its module) and the restore with it. */
+    params.stream_version = 2;
     nxl__xl_logger_clear(&lp->lg);
     r = libxl_domain_create_restore(lp->ctx, &copy, &domid, fd, -1, &params,
                                     NULL, NULL);
