@@ -417,18 +417,18 @@ static int nxl_xl_quiesce(nxl_driver *drv, const nxl_instance *inst,
                           const nxl_image_meta *image_meta, nxl_error *err)
 {
     return NXL_UNSUPPORTED_AS(err, NXL_E_QUIESCE_UNSUPP, "quiesce",
-                              "no guest agent channel on Xen that can "
-                              "freeze filesystems: the libxl driver gives "
-                              "guests no agent to ask");
+                              "Xen cannot freeze a guest's filesystems "
+                              "from outside, and the guest agent protocol "
+                              "(docs/guest-agent.md) has no freeze request: "
+                              "snapshots are taken unquiesced, as nova does "
+                              "for images without an agent");
 }
 
 static int nxl_xl_unquiesce(nxl_driver *drv, const nxl_instance *inst,
                             const nxl_image_meta *image_meta, nxl_error *err)
 {
     return NXL_UNSUPPORTED_AS(err, NXL_E_QUIESCE_UNSUPP, "unquiesce",
-                              "no guest agent channel on Xen that can "
-                              "thaw filesystems: the libxl driver gives guests "
-                              "no agent to ask");
+                              "nothing was frozen: see quiesce");
 }
 
 static int nxl_xl_swap_volume(nxl_driver *drv, const nxl_instance *inst,
