@@ -32,6 +32,7 @@
 
 #include "common/internal.h"
 #include "common/json.h"
+#include "common/xml.h"
 #include "novaxl/nxl.h"
 #include "service/svc.h"
 #include "xl_driver/xl_config.h"
@@ -86,6 +87,7 @@ struct cmd_spec {
 
 static int cmd_dry_run(cli *c, int argc, char **argv);
 static int cmd_spawn(cli *c, int argc, char **argv);
+static int cmd_dumpxml(cli *c, int argc, char **argv);
 static int cmd_help(cli *c, int argc, char **argv);
 static int cmd_list(cli *c, int argc, char **argv);
 static int cmd_info(cli *c, int argc, char **argv);
@@ -98,13 +100,21 @@ static int cmd_metadata(cli *c, int argc, char **argv);
 static int cmd_host(cli *c, int argc, char **argv);
 static int cmd_aggregate(cli *c, int argc, char **argv);
 static int cmd_events(cli *c, int argc, char **argv);
+static int cmd_rescue(cli *c, int argc, char **argv);
+static int cmd_rebuild(cli *c, int argc, char **argv);
+static int cmd_set_bootable(cli *c, int argc, char **argv);
+static int cmd_diagnostics(cli *c, int argc, char **argv);
+static int cmd_disk_info(cli *c, int argc, char **argv);
 
 static const cmd_spec cmd_table[] = {
     {"dry-run", cmd_dry_run, false,
-     "Print the libxl domain configuration for a spawn request", "FILE",
-     NULL},
+     "Print the libxl domain configuration for a spawn request",
+     "[--xml] FILE", NULL},
     {"spawn", cmd_spawn, true, "Create an instance from a spawn request",
-     "[-N|--dry-run] FILE", NULL},
+     "[-N|--dry-run] [--xml] FILE", NULL},
+    {"dumpxml", cmd_dumpxml, false,
+     "Print an instance's spawn request as libvirt domain XML", "UUID",
+     NULL},
     {"list", cmd_list, false, "List this host's instances", "", NULL},
     {"info", cmd_info, false, "Show an instance's power state", "UUID",
      NULL},
@@ -132,6 +142,24 @@ static const cmd_spec cmd_table[] = {
      "Power an instance off and keep it for restore", "UUID", "soft_delete"},
     {"restore", cmd_simple, true, "Boot a soft-deleted instance again",
      "UUID", "restore"},
+    {"rescue", cmd_rescue, true,
+     "Boot an instance from a rescue image, its disks attached",
+     "UUID IMAGE_ID [--password PW] [--disk-format FMT]", NULL},
+    {"unrescue", cmd_simple, true, "Boot a rescued instance from its disks",
+     "UUID", "unrescue"},
+    {"rebuild", cmd_rebuild, true,
+     "Re-create an instance from a spawn request",
+     "FILE [--preserve-ephemeral] [--recreate]", NULL},
+    {"set-bootable", cmd_set_bootable, true,
+     "Allow or refuse powering an instance on", "UUID yes|no", NULL},
+    {"crash-dump", cmd_simple, true,
+     "Send an NMI to an instance (trigger_crash_dump)", "UUID",
+     "trigger_crash_dump"},
+    {"diagnostics", cmd_diagnostics, false,
+     "Show an instance's diagnostics (CPU, NICs, disks, memory)",
+     "UUID [--legacy]", NULL},
+    {"disk-info", cmd_disk_info, false, "Show an instance's local disks",
+     "UUID", NULL},
     {"console", cmd_console, false,
      "Show an instance's console log tail and VNC details",
      "UUID --name NAME [--log|--vnc]", NULL},
@@ -140,12 +168,14 @@ static const cmd_spec cmd_table[] = {
      "set UUID KEY=VALUE... | unset UUID KEY... [--name NAME]", NULL},
     {"host", cmd_host, false, "Host resources, statistics and state",
      "resources [--node NODE] | cpu-stats | uptime | ip | connector | "
-     "capabilities | enable | disable | maintenance on|off [--host NAME]",
+     "capabilities | enable | disable | maintenance on|off [--host NAME] | "
+     "power-action reboot|shutdown|startup --yes",
      NULL},
     {"aggregate", cmd_aggregate, true,
      "Join or leave an aggregate, or undo a failed change",
      "add|remove HOST --id N --name NAME [--zone AZ] | "
-     "undo add|remove HOST --id N --name NAME [--zone AZ] [--no-set-error]",
+     "undo add|remove HOST --id N --name NAME [--zone AZ] [--no-set-error] | "
+     "show --id N",
      NULL},
     {"events", cmd_events, false, "Follow novaxld's event stream",
      "[--since ID] [--count N] [--no-follow]", NULL},
@@ -189,7 +219,7 @@ static void usage(FILE *f)
             "Commands:\n",
             DEFAULT_CONFIG);
     for (size_t i = 0; i < NXL_ARRAY_SIZE(cmd_table); i++)
-        fprintf(f, "  %-11s %s\n", cmd_table[i].name, cmd_table[i].help);
+        fprintf(f, "  %-12s %s\n", cmd_table[i].name, cmd_table[i].help);
     fprintf(f, "\n%s", exit_codes_help);
 }
 
@@ -272,10 +302,65 @@ static int show_usage(const cmd_spec *cmd)
     return EXIT_OK;
 }
 
+/* ---- requests: JSON, or libvirt XML with --xml ----------------------------- */
+
+/* The layout libvirt XML's <kernel> paths are read against: --image-cache,
+ * else novaxld's configured image_cache_dir, else the default. */
+static int xml_layout(const cli *c, nxl_host_layout *l, nxl_error *err)
+{
+    nxl_svc_config cfg;
+    const char *dir = c->image_cache_dir;
+    int rc;
+
+    if (nxl_host_layout_default(l))
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    if (nxl_svc_config_init(&cfg))
+        return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+    if (!dir && access(DEFAULT_CONFIG, R_OK) == 0) {
+        nxl_error e = NXL_ERROR_INIT;
+        if (nxl_svc_config_load(&cfg, DEFAULT_CONFIG, &e) == 0)
+            dir = cfg.image_cache_dir;
+        nxl_error_dispose(&e);
+    }
+    rc = 0;
+    if (dir) {
+        char *copy = strdup(dir);
+        if (!copy) {
+            rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory");
+        } else {
+            free(l->image_cache_dir);
+            l->image_cache_dir = copy;
+        }
+    }
+    nxl_svc_config_dispose(&cfg);
+    return rc;
+}
+
+/* A spawn request file; with xml, a libvirt <domain type='xen'>. On
+ * success *doc_r holds the file (free()). */
+static int read_request(const cli *c, const char *path, bool xml,
+                        nxl_spawn_req *req, char **doc_r, size_t *len_r,
+                        nxl_error *err)
+{
+    nxl_host_layout layout;
+    int rc;
+
+    nxl_host_layout_init(&layout);
+    if ((rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, doc_r,
+                                    len_r, err)))
+        return rc;
+    if (!xml)
+        return nxl__spawn_req_from_json(*doc_r, *len_r, req, err);
+    if ((rc = xml_layout(c, &layout, err)) == 0)
+        rc = nxl__spawn_req_from_xml(*doc_r, *len_r, &layout, req, err);
+    nxl_host_layout_dispose(&layout);
+    return rc;
+}
+
 /* ---- dry-run: the config builder, always in-process ------------------------ */
 
 /* Spawn request file -> libxl_domain_config JSON on stdout. */
-static int print_config(const cli *c, const char *path)
+static int print_config(const cli *c, const char *path, bool xml)
 {
     nxl_error err = NXL_ERROR_INIT;
     nxl_spawn_req req;
@@ -288,10 +373,7 @@ static int print_config(const cli *c, const char *path)
 
     nxl_spawn_req_init(&req);
     nxl_host_layout_init(&layout);
-    rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, &doc, &len, &err);
-    if (rc)
-        goto out;
-    rc = nxl__spawn_req_from_json(doc, len, &req, &err);
+    rc = read_request(c, path, xml, &req, &doc, &len, &err);
     if (rc)
         goto out;
     rc = nxl_host_layout_default(&layout);
@@ -448,20 +530,27 @@ static void close_backend(cli *c)
     c->opened = false;
 }
 
-/* Shows elapsed time on a terminal while a long call runs. */
+/* Shows a spinner and the elapsed time on a terminal while a long call
+ * runs, and clears the line at the end; never with --json or when
+ * stderr is not a terminal (logs, pipes, tests). */
 static void progress(const cli *c, const char *what, time_t start, bool done)
 {
+    static const char spin[] = "|/-\\";
+    static unsigned tick;
+
     if (c->json || !isatty(STDERR_FILENO))
         return;
     if (done)
         fputs("\r\033[K", stderr);
     else
-        fprintf(stderr, "\r%s: %lds ...", what, (long)(time(NULL) - start));
+        fprintf(stderr, "\r%c %s: %lds", spin[tick++ % 4], what,
+                (long)(time(NULL) - start));
     fflush(stderr);
 }
 
 /* Reads one line from novaxld (without its newline; NUL-terminated in
- * c->rbuf, *len_r bytes). Shows progress every second when what is set. */
+ * c->rbuf, *len_r bytes). Shows progress four times a second when what
+ * is set. */
 static int read_line(cli *c, const char *what, size_t *len_r, nxl_error *err)
 {
     time_t start = time(NULL);
@@ -491,7 +580,7 @@ static int read_line(cli *c, const char *what, size_t *len_r, nxl_error *err)
             c->rbuf = b;
             c->rcap = cap;
         }
-        r = poll(&pfd, 1, what ? 1000 : -1);
+        r = poll(&pfd, 1, what ? 250 : -1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -1013,7 +1102,8 @@ static int instance_call(cli *c, int argc, char **argv, const char *method,
     return instance_call_print(c, argc, argv, method, kv, long_op, false);
 }
 
-/* pause, unpause, suspend, resume, power-on/start, soft-delete, restore */
+/* pause, unpause, suspend, resume, power-on/start, soft-delete, restore,
+ * unrescue, crash-dump */
 static int cmd_simple(cli *c, int argc, char **argv)
 {
     int ret = parse_opts(c->cmd, argc, argv, NULL, 0);
@@ -1025,7 +1115,8 @@ static int cmd_simple(cli *c, int argc, char **argv)
                          strcmp(m, "suspend") == 0 ||
                              strcmp(m, "resume") == 0 ||
                              strcmp(m, "power_on") == 0 ||
-                             strcmp(m, "restore") == 0);
+                             strcmp(m, "restore") == 0 ||
+                             strcmp(m, "unrescue") == 0);
 }
 
 static int cmd_destroy(cli *c, int argc, char **argv)
@@ -1154,7 +1245,7 @@ out:
 
 /* ---- spawn --------------------------------------------------------------------- */
 
-static int spawn_file(cli *c, const char *path)
+static int spawn_file(cli *c, const char *path, bool xml)
 {
     nxl_error err = NXL_ERROR_INIT;
     nxl_spawn_req req;
@@ -1168,11 +1259,12 @@ static int spawn_file(cli *c, const char *path)
     /* Read and checked here, so a bad file is the same exit 2 with or
      * without novaxld and nothing reaches the host. The request goes as
      * compact JSON: one line, comments dropped. */
-    if ((rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, &doc, &len,
-                                    &err)) ||
-        (rc = nxl__spawn_req_from_json(doc, len, &req, &err)) ||
-        (rc = nxl__json_parse(doc, len, 0, &doc_root, &err)) ||
-        (rc = nxl__json_to_text(doc_root, &params, &err)))
+    if ((rc = read_request(c, path, xml, &req, &doc, &len, &err)))
+        goto out;
+    /* From XML, the request as the JSON door would have read it. */
+    if (xml ? (rc = nxl__spawn_req_to_json(&req, &params, &err))
+            : ((rc = nxl__json_parse(doc, len, 0, &doc_root, &err)) ||
+               (rc = nxl__json_to_text(doc_root, &params, &err))))
         goto out;
     rc = rpc(c, "spawn", params, "novaxl: spawn", &root, &res, &err);
     if (rc == DRY_RUN_DONE) {
@@ -1201,20 +1293,85 @@ out:
 
 static int cmd_dry_run(cli *c, int argc, char **argv)
 {
-    if (argc != 2)
-        return usage_error(c->cmd,
-                           argc < 2 ? "missing FILE" : "too many arguments");
-    return print_config(c, argv[1]);
+    const char *xml = NULL;
+    const opt_spec specs[] = {{"xml", false, &xml}};
+    int ret = parse_opts(c->cmd, argc, argv, specs, NXL_ARRAY_SIZE(specs));
+
+    if (ret >= 0)
+        return ret;
+    if (argc - optind != 1)
+        return usage_error(c->cmd, argc - optind < 1 ? "missing FILE"
+                                                     : "too many arguments");
+    return print_config(c, argv[optind], xml != NULL);
+}
+
+/* The stored request of an instance as libvirt XML; with --json,
+ * {"uuid", "name", "xml"}. */
+static int cmd_dumpxml(cli *c, int argc, char **argv)
+{
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_spawn_req req;
+    nxl_host_layout layout;
+    nxl_json *root = NULL;
+    const nxl_json *res;
+    char *params = NULL, *json = NULL, *xml = NULL;
+    const char *uuid;
+    int rc, ret = parse_opts(c->cmd, argc, argv, NULL, 0);
+
+    if (ret >= 0)
+        return ret;
+    if (argc - optind != 1)
+        return usage_error(c->cmd, argc - optind < 1 ? "missing UUID"
+                                                     : "too many arguments");
+    uuid = argv[optind];
+    nxl_spawn_req_init(&req);
+    nxl_host_layout_init(&layout);
+    if ((rc = check_uuid(uuid, &err)))
+        goto out;
+    if (!(params = params_instance(uuid, NULL, NULL))) {
+        rc = nxl_error_set(&err, NXL_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = rpc(c, "instance_request", params, NULL, &root, &res, &err)) ||
+        (rc = nxl__json_to_text(res, &json, &err)) ||
+        (rc = nxl__spawn_req_from_json(json, strlen(json), &req, &err)) ||
+        (rc = xml_layout(c, &layout, &err)) ||
+        (rc = nxl__spawn_req_to_xml(&req, &layout, &xml, &err)))
+        goto out;
+    if (c->json) {
+        nxl_jw *w = nxl__jw_new();
+        nxl__jw_object_open(w);
+        nxl__jw_kv_string(w, "uuid", req.instance.uuid);
+        nxl__jw_kv_string(w, "name", req.instance.name);
+        nxl__jw_kv_string(w, "xml", xml);
+        nxl__jw_object_close(w);
+        rc = put_doc(w, &err);
+        nxl__jw_free(w);
+    } else if (fputs(xml, stdout) == EOF || fflush(stdout) != 0) {
+        rc = nxl_error_set_errno(&err, NXL_E_IO, errno, "writing stdout");
+    }
+out:
+    ret = rc ? report(c, uuid, &err) : EXIT_OK;
+    nxl__json_free(root);
+    nxl_host_layout_dispose(&layout);
+    nxl_spawn_req_dispose(&req);
+    free(params);
+    free(json);
+    free(xml);
+    nxl_error_dispose(&err);
+    return ret;
 }
 
 static int cmd_spawn(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"dry-run", no_argument, NULL, 'N'},
+        {"xml", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bool dry_run = c->dry_run;
+    bool xml = false;
     int opt;
 
     optind = 1;
@@ -1222,6 +1379,9 @@ static int cmd_spawn(cli *c, int argc, char **argv)
         switch (opt) {
         case 'N':
             dry_run = true;
+            break;
+        case 'x':
+            xml = true;
             break;
         case 'h':
             return show_usage(c->cmd);
@@ -1234,11 +1394,210 @@ static int cmd_spawn(cli *c, int argc, char **argv)
                                                      : "too many arguments");
     /* As xl -N create: the libxl configuration it would build. */
     if (dry_run)
-        return print_config(c, argv[optind]);
-    return spawn_file(c, argv[optind]);
+        return print_config(c, argv[optind], xml);
+    return spawn_file(c, argv[optind], xml);
 }
 
-/* ---- console --------------------------------------------------------------------- */
+/* ---- rescue, rebuild, set-bootable, diagnostics, disk-info --------------- */
+
+/* rescue UUID IMAGE_ID: nova's rescue image is an image_meta; the image
+ * itself must be in the image cache under IMAGE_ID. */
+static int cmd_rescue(cli *c, int argc, char **argv)
+{
+    const char *pw = NULL, *fmt = NULL;
+    const opt_spec specs[] = {{"password", true, &pw},
+                              {"disk-format", true, &fmt}};
+    nxl_jw *w;
+    char *im = NULL, *pws = NULL;
+    int ret = parse_opts(c->cmd, argc, argv, specs, NXL_ARRAY_SIZE(specs));
+
+    if (ret >= 0)
+        return ret;
+    if (argc - optind != 2)
+        return usage_error(c->cmd, argc - optind < 2 ? "missing IMAGE_ID"
+                                                     : "too many arguments");
+    w = nxl__jw_new();
+    nxl__jw_object_open(w);
+    nxl__jw_kv_string(w, "id", argv[optind + 1]);
+    nxl__jw_kv_string(w, "disk_format", fmt ? fmt : "raw");
+    nxl__jw_object_close(w);
+    if (nxl__jw_finish(w, &im, NULL))
+        im = NULL;
+    nxl__jw_free(w);
+    if (pw) {
+        w = nxl__jw_new();
+        nxl__jw_string(w, pw);
+        if (nxl__jw_finish(w, &pws, NULL))
+            pws = NULL;
+        nxl__jw_free(w);
+    }
+    if (!im || (pw && !pws)) {
+        free(im);
+        free(pws);
+        return usage_error(c->cmd, "IMAGE_ID and the password must be "
+                                   "UTF-8 text");
+    }
+    {
+        const char *kv[] = {"image_meta", im, pws ? "rescue_password" : NULL,
+                            pws, NULL};
+        /* The image id is the last operand: the UUID is the one left. */
+        ret = instance_call(c, argc - 1, argv, "rescue", kv, true);
+    }
+    free(im);
+    free(pws);
+    return ret;
+}
+
+/* rebuild FILE: the spawn request of the instance to re-create, plus
+ * nova's recreate and preserve_ephemeral flags. */
+static int cmd_rebuild(cli *c, int argc, char **argv)
+{
+    const char *preserve = NULL, *recreate = NULL;
+    const opt_spec specs[] = {{"preserve-ephemeral", false, &preserve},
+                              {"recreate", false, &recreate}};
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_spawn_req req;
+    nxl_json *doc_root = NULL, *root = NULL;
+    const nxl_json *res;
+    char *doc = NULL, *text = NULL, *params = NULL;
+    const char *path = NULL;
+    size_t len;
+    int rc, ret = parse_opts(c->cmd, argc, argv, specs, NXL_ARRAY_SIZE(specs));
+
+    if (ret >= 0)
+        return ret;
+    if (argc - optind != 1)
+        return usage_error(c->cmd, argc - optind < 1 ? "missing FILE"
+                                                     : "too many arguments");
+    path = argv[optind];
+    nxl_spawn_req_init(&req);
+    /* Checked here like spawn's, so a bad file changes nothing. */
+    if ((rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, &doc, &len,
+                                    &err)) ||
+        (rc = nxl__spawn_req_from_json(doc, len, &req, &err)) ||
+        (rc = nxl__json_parse(doc, len, 0, &doc_root, &err)) ||
+        (rc = nxl__json_to_text(doc_root, &text, &err)))
+        goto out;
+    /* text is a compact, non-empty object: add the two flags to it. */
+    if (asprintf(&params, "%.*s,\"recreate\":%s,\"preserve_ephemeral\":%s}",
+                 (int)strlen(text) - 1, text, recreate ? "true" : "false",
+                 preserve ? "true" : "false") < 0) {
+        params = NULL;
+        rc = nxl_error_set(&err, NXL_E_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = rpc(c, "rebuild", params, "novaxl: rebuild", &root, &res, &err);
+    if (rc == DRY_RUN_DONE) {
+        rc = 0;
+        goto out;
+    }
+    if (rc == 0)
+        rc = print_ok(c, "uuid", req.instance.uuid, &err);
+out:
+    ret = rc ? report(c, path, &err) : EXIT_OK;
+    nxl__json_free(root);
+    nxl__json_free(doc_root);
+    nxl_spawn_req_dispose(&req);
+    free(params);
+    free(text);
+    free(doc);
+    nxl_error_dispose(&err);
+    return ret;
+}
+
+static int cmd_set_bootable(cli *c, int argc, char **argv)
+{
+    int ret = parse_opts(c->cmd, argc, argv, NULL, 0);
+    const char *word;
+
+    if (ret >= 0)
+        return ret;
+    if (argc - optind != 2)
+        return usage_error(c->cmd, argc - optind < 2 ? "missing yes or no"
+                                                     : "too many arguments");
+    word = argv[optind + 1];
+    if (strcmp(word, "yes") != 0 && strcmp(word, "no") != 0)
+        return usage_error(c->cmd, "the second operand is yes or no");
+    const char *kv[] = {"is_bootable",
+                        strcmp(word, "yes") == 0 ? "true" : "false", NULL};
+
+    return instance_call(c, argc - 1, argv, "set_bootable", kv, false);
+}
+
+static int cmd_diagnostics(cli *c, int argc, char **argv)
+{
+    const char *legacy = NULL;
+    const opt_spec specs[] = {{"legacy", false, &legacy}};
+    int ret = parse_opts(c->cmd, argc, argv, specs, NXL_ARRAY_SIZE(specs));
+
+    if (ret >= 0)
+        return ret;
+    return instance_call_print(
+        c, argc, argv, legacy ? "get_diagnostics" : "get_instance_diagnostics",
+        NULL, false, true);
+}
+
+/* An integer member, or -1 when missing. */
+static long long int_or(const nxl_json *v)
+{
+    long long n = -1;
+
+    nxl__json_integer(v, &n);
+    return n;
+}
+
+static int cmd_disk_info(cli *c, int argc, char **argv)
+{
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_json *root = NULL;
+    const nxl_json *res;
+    const char *uuid;
+    char *params = NULL;
+    int rc, ret = parse_opts(c->cmd, argc, argv, NULL, 0);
+
+    if (ret >= 0)
+        return ret;
+    if (argc - optind != 1)
+        return usage_error(c->cmd, argc - optind < 1 ? "missing UUID"
+                                                     : "too many arguments");
+    uuid = argv[optind];
+    if ((rc = check_uuid(uuid, &err)))
+        goto out;
+    if (!(params = params_instance(uuid, NULL, NULL))) {
+        rc = nxl_error_set(&err, NXL_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc =
+             rpc(c, "get_instance_disk_info", params, NULL, &root, &res, &err)))
+        goto out;
+    if (c->json) {
+        rc = print_json(res, &err);
+        goto out;
+    }
+    printf("%-6s %12s %12s %s\n", "TYPE", "VIRT_SIZE", "DISK_SIZE", "PATH");
+    for (size_t i = 0; i < nxl__json_len(res); i++) {
+        const nxl_json *d = nxl__json_at(res, i);
+
+        printf("%-6s ", nxl__json_string(nxl__json_get(d, "type"))
+                            ? nxl__json_string(nxl__json_get(d, "type"))
+                            : "-");
+        printf("%12lld %12lld ", int_or(nxl__json_get(d, "virt_disk_size")),
+               int_or(nxl__json_get(d, "disk_size")));
+        print_value(nxl__json_get(d, "path"));
+        putchar('\n');
+    }
+    if (fflush(stdout) != 0)
+        rc = nxl_error_set_errno(&err, NXL_E_IO, errno, "writing stdout");
+out:
+    ret = rc ? report(c, uuid, &err) : EXIT_OK;
+    nxl__json_free(root);
+    free(params);
+    nxl_error_dispose(&err);
+    return ret;
+}
+
+/* ---- console
+ * --------------------------------------------------------------------- */
 
 static int cmd_console(cli *c, int argc, char **argv)
 {
@@ -1434,9 +1793,10 @@ out:
 
 static int cmd_host(cli *c, int argc, char **argv)
 {
-    const char *node = NULL, *host_opt = NULL;
+    const char *node = NULL, *host_opt = NULL, *yes = NULL;
     const opt_spec specs[] = {{"node", true, &node},
-                              {"host", true, &host_opt}};
+                              {"host", true, &host_opt},
+                              {"yes", false, &yes}};
     nxl_error err = NXL_ERROR_INIT;
     nxl_json *root = NULL;
     nxl_jw *w = NULL;
@@ -1487,9 +1847,27 @@ static int cmd_host(cli *c, int argc, char **argv)
         }
         nxl__jw_kv_string(w, "host", host_opt);
         nxl__jw_kv_bool(w, "mode", strcmp(argv[optind + 1], "on") == 0);
+    } else if (strcmp(sub, "power-action") == 0) {
+        want_args = 1;
+        method = "host_power_action";
+        if (argc - optind < 2) {
+            nxl__jw_free(w);
+            return usage_error(c->cmd, "power-action wants an action");
+        }
+        /* It reboots or stops dom0 and every guest with it. */
+        if (!yes && !c->dry_run) {
+            nxl__jw_free(w);
+            return usage_error(c->cmd, "power-action acts on the whole "
+                                       "host: confirm with --yes");
+        }
+        nxl__jw_kv_string(w, "action", argv[optind + 1]);
     } else {
         nxl__jw_free(w);
         return usage_error(c->cmd, "unknown subcommand");
+    }
+    if (yes && strcmp(sub, "power-action") != 0) {
+        nxl__jw_free(w);
+        return usage_error(c->cmd, "--yes is for power-action only");
     }
     if (argc - optind != 1 + want_args) {
         nxl__jw_free(w);
@@ -1516,6 +1894,92 @@ out:
 
 /* ---- aggregates ---------------------------------------------------------------- */
 
+/* aggregate show --id N: this host's record of the aggregate's state
+ * machine (state, hosts, metadata, the transitions with their reasons). */
+static int aggregate_show(cli *c, int argc, char **argv, const char *id,
+                          bool other_opts)
+{
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_json *root = NULL;
+    const nxl_json *res, *v;
+    unsigned long long agg_id;
+    char params[64];
+    int rc, ret;
+
+    if (argc - optind != 1)
+        return usage_error(c->cmd, "show takes no operand");
+    if (other_opts)
+        return usage_error(c->cmd, "show takes --id only");
+    if (!id)
+        return usage_error(c->cmd, "--id is required");
+    if (!parse_count(id, INT64_MAX, &agg_id))
+        return usage_error(c->cmd, "--id wants a whole number");
+    snprintf(params, sizeof(params), "{\"id\": %llu}", agg_id);
+    if ((rc = rpc(c, "aggregate_record", params, NULL, &root, &res, &err)))
+        goto out;
+    if (c->json) {
+        rc = print_json(res, &err);
+        goto out;
+    }
+    printf("aggregate %llu: ", agg_id);
+    print_value(nxl__json_get(res, "name"));
+    printf("\nstate       ");
+    print_value(nxl__json_get(res, "state"));
+    if (nxl__json_string(nxl__json_get(res, "op"))) {
+        printf(" (");
+        print_value(nxl__json_get(res, "op"));
+        printf(" of ");
+        print_value(nxl__json_get(res, "op_host"));
+        putchar(')');
+    }
+    printf("\nzone        ");
+    print_value(nxl__json_get(res, "availability_zone"));
+    printf("\nhosts      ");
+    v = nxl__json_get(res, "hosts");
+    for (size_t i = 0; i < nxl__json_len(v); i++) {
+        putchar(' ');
+        print_value(nxl__json_at(v, i));
+    }
+    printf("\nmetadata   ");
+    v = nxl__json_get(res, "metadata");
+    for (size_t i = 0; i < nxl__json_len(v); i++) {
+        printf(" %s=", nxl__json_key_at(v, i));
+        print_value(nxl__json_at(v, i));
+    }
+    printf("\n%-5s %-20s %-9s    %-9s %s\n", "SEQ", "TIME", "FROM", "TO",
+           "REASON");
+    v = nxl__json_get(res, "transitions");
+    for (size_t i = 0; i < nxl__json_len(v); i++) {
+        const nxl_json *t = nxl__json_at(v, i);
+        long long seq = 0, when = 0;
+        char stamp[32] = "-";
+        time_t tt;
+        struct tm tm;
+
+        nxl__json_integer(nxl__json_get(t, "seq"), &seq);
+        nxl__json_integer(nxl__json_get(t, "time"), &when);
+        tt = (time_t)when;
+        if (gmtime_r(&tt, &tm))
+            strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("%-5lld %-20s %-9s -> %-9s ", seq, stamp,
+               nxl__json_string(nxl__json_get(t, "from"))
+                   ? nxl__json_string(nxl__json_get(t, "from"))
+                   : "-",
+               nxl__json_string(nxl__json_get(t, "to"))
+                   ? nxl__json_string(nxl__json_get(t, "to"))
+                   : "-");
+        print_value(nxl__json_get(t, "reason"));
+        putchar('\n');
+    }
+    if (fflush(stdout) != 0)
+        rc = nxl_error_set_errno(&err, NXL_E_IO, errno, "writing stdout");
+out:
+    ret = rc ? report(c, "aggregate", &err) : EXIT_OK;
+    nxl__json_free(root);
+    nxl_error_dispose(&err);
+    return ret;
+}
+
 static int cmd_aggregate(cli *c, int argc, char **argv)
 {
     const char *id = NULL, *name = NULL, *zone = NULL, *no_set_error = NULL;
@@ -1535,8 +1999,10 @@ static int cmd_aggregate(cli *c, int argc, char **argv)
     if (ret >= 0)
         return ret;
     if (argc - optind < 1)
-        return usage_error(c->cmd, "missing add, remove or undo");
+        return usage_error(c->cmd, "missing add, remove, undo or show");
     sub = argv[optind];
+    if (strcmp(sub, "show") == 0)
+        return aggregate_show(c, argc, argv, id, name || zone || no_set_error);
     undo = strcmp(sub, "undo") == 0;
     if (undo) {
         if (argc - optind < 2)
@@ -1635,6 +2101,15 @@ static void print_event(const nxl_json *ev)
             fputs(": ", stdout);
             print_value(nxl__json_get(e, "message"));
         }
+    } else if (type && strcmp(type, "aggregate") == 0) {
+        putchar(' ');
+        print_value(nxl__json_get(ev, "aggregate_name"));
+        putchar(' ');
+        print_value(nxl__json_get(ev, "from"));
+        fputs(" -> ", stdout);
+        print_value(nxl__json_get(ev, "to"));
+        fputs(": ", stdout);
+        print_value(nxl__json_get(ev, "reason"));
     } else if (type && strcmp(type, "gap") == 0) {
         fputs(" missed ", stdout);
         print_value(nxl__json_get(ev, "missed"));

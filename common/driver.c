@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
@@ -84,6 +85,59 @@ static int copy_or_keep(char **dst, const char *src, nxl_error *err)
     return 0;
 }
 
+/* nova's [serial_console] port_range: "min:max", 1 <= min <= max <= 65535. */
+static int parse_port_range(const char *s, unsigned *min_r, unsigned *max_r,
+                            nxl_error *err)
+{
+    unsigned long a, b;
+    char *end = NULL;
+
+    errno = 0;
+    a = *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
+    if (!end || *end != ':' || end[1] < '0' || end[1] > '9' || errno)
+        goto bad;
+    b = strtoul(end + 1, &end, 10);
+    if (*end || errno || a < 1 || b > 65535 || a > b)
+        goto bad;
+    *min_r = (unsigned)a;
+    *max_r = (unsigned)b;
+    return 0;
+bad:
+    return nxl_error_set(err, NXL_E_INVAL,
+                         "load_compute_driver: config.serial_port_range "
+                         "'%.32s' is not min:max with 1 <= min <= max <= "
+                         "65535",
+                         s);
+}
+
+static int open_console_config(nxl_driver *drv, const nxl_driver_config *cfg,
+                               nxl_error *err)
+{
+    struct in6_addr a;
+    const char *listen = cfg && cfg->serial_listen ? cfg->serial_listen
+                                                   : "127.0.0.1";
+    int rc;
+
+    drv->console.serial_port_min = 10000;
+    drv->console.serial_port_max = 20000;
+    drv->console.log_cap = cfg && cfg->console_log_cap ? cfg->console_log_cap
+                                                       : 1024 * 1024;
+    drv->console.log_interval_s =
+        cfg && cfg->console_log_interval ? cfg->console_log_interval : 60;
+    if (cfg && cfg->serial_port_range &&
+        (rc = parse_port_range(cfg->serial_port_range,
+                               &drv->console.serial_port_min,
+                               &drv->console.serial_port_max, err)) < 0)
+        return rc;
+    if (inet_pton(AF_INET, listen, &a) != 1 &&
+        inet_pton(AF_INET6, listen, &a) != 1)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "load_compute_driver: config.serial_listen "
+                             "'%.64s' is not a numeric IPv4 or IPv6 address",
+                             listen);
+    return nxl__strdup(&drv->console.serial_listen, listen, err);
+}
+
 int nxl__driver_open_ops(const nxl_driver_ops *ops,
                          const nxl_driver_config *cfg, nxl_driver **drv_r,
                          nxl_error *err)
@@ -150,6 +204,8 @@ int nxl__driver_open_ops(const nxl_driver_ops *ops,
                                cfg->console_log_dir, err)) < 0)
             goto out;
     }
+    if ((rc = open_console_config(drv, cfg, err)) < 0)
+        goto out;
 
     if (ops->open && (rc = ops->open(drv, err)) < 0)
         goto out;
@@ -162,6 +218,7 @@ out:
         if (lock_ready)
             pthread_mutex_destroy(&drv->listener_lock);
         nxl_host_layout_dispose(&drv->layout);
+        free(drv->console.serial_listen);
         free(drv->host);
         free(drv);
     }
@@ -193,6 +250,7 @@ void nxl_driver_close(nxl_driver *drv)
         drv->ops->close(drv);
     pthread_mutex_destroy(&drv->listener_lock);
     nxl_host_layout_dispose(&drv->layout);
+    free(drv->console.serial_listen);
     free(drv->host);
     free(drv);
 }
@@ -233,6 +291,9 @@ int nxl__driver_emit_event(nxl_driver *drv, const nxl_event *ev,
     pthread_mutex_lock(&drv->listener_lock);
     cb = drv->listener;
     opaque = drv->listener_opaque;
+    if (ev->transition == NXL_EVENT_AGGREGATE &&
+        !(drv->listener_kinds & NXL_EVENT_KIND_AGGREGATE))
+        cb = NULL; /* a lifecycle-only listener: not for it */
     pthread_mutex_unlock(&drv->listener_lock);
     /* Called unlocked, so that a listener may re-register; with none,
      * the event is dropped as nova's emit_event drops it. */
@@ -308,6 +369,23 @@ int nxl_driver_register_event_listener(nxl_driver *drv, nxl_event_fn *cb, void *
     return drv->ops->register_event_listener(drv, cb, opaque, err);
 }
 
+int nxl_driver_set_event_kinds(nxl_driver *drv, unsigned kinds, nxl_error *err)
+{
+    unsigned unknown =
+        kinds & ~(NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE);
+
+    if (!drv)
+        return null_arg(err, "set_event_kinds", "drv");
+    if (unknown)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "set_event_kinds: unknown kind bits 0x%x",
+                             unknown);
+    pthread_mutex_lock(&drv->listener_lock);
+    drv->listener_kinds = kinds;
+    pthread_mutex_unlock(&drv->listener_lock);
+    return 0;
+}
+
 /* contract: emit_event */
 int nxl_driver_emit_event(nxl_driver *drv, const nxl_event *ev, nxl_error *err)
 {
@@ -319,7 +397,10 @@ int nxl_driver_emit_event(nxl_driver *drv, const nxl_event *ev, nxl_error *err)
         return null_arg(err, "emit_event", "ev");
     if ((rc = nxl_uuid_validate(ev->uuid, "emit_event: event.uuid", err)) < 0)
         return rc;
-    if (!strcmp(nxl_event_transition_name(ev->transition), "unknown"))
+    /* Aggregate events come from the driver's own state machine only: an
+     * nxl_event from a caller has nothing behind its base. */
+    if (ev->transition == NXL_EVENT_AGGREGATE ||
+        !strcmp(nxl_event_transition_name(ev->transition), "unknown"))
         return nxl_error_set(err, NXL_E_INVAL,
                              "emit_event: unknown transition %d",
                              ev->transition);
@@ -691,6 +772,39 @@ int nxl_aggregate_undo_operation(nxl_driver *drv, const char *op, const nxl_aggr
     if (!drv->ops->undo_aggregate_operation)
         return not_implemented(drv, "undo_aggregate_operation", err);
     return drv->ops->undo_aggregate_operation(drv, op, agg, host, set_error, err);
+}
+
+int nxl_aggregate_get_record(nxl_driver *drv, int64_t id, char **json_r,
+                             nxl_error *err)
+{
+    if (!drv)
+        return null_arg(err, "aggregate_record", "drv");
+    if (!json_r)
+        return null_arg(err, "aggregate_record", "json_r");
+    if (id < 0)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "aggregate_record: id %lld is negative",
+                             (long long)id);
+    if (!drv->ops->aggregate_record)
+        return not_implemented(drv, "aggregate_record", err);
+    return drv->ops->aggregate_record(drv, id, json_r, err);
+}
+
+int nxl_instance_get_request(nxl_driver *drv, const nxl_instance *inst,
+                             char **json_r, nxl_error *err)
+{
+    int rc;
+
+    if (!drv)
+        return null_arg(err, "instance_request", "drv");
+    if ((rc = check_instance(inst, "instance_request", err)) < 0)
+        return rc;
+    if (!json_r)
+        return null_arg(err, "instance_request", "json_r");
+    *json_r = NULL;
+    if (!drv->ops->instance_request)
+        return not_implemented(drv, "instance_request", err);
+    return drv->ops->instance_request(drv, inst, json_r, err);
 }
 
 /* contract: spawn */

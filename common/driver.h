@@ -35,6 +35,14 @@ typedef struct nxl_driver_ops {
      * may be NULL for a backend without state. */
     int (*open)(nxl_driver *drv, nxl_error *err);
     void (*close)(nxl_driver *drv);
+    /* Not a contract method either: nxl_aggregate_get_record(), the
+     * operator's view of an aggregate's state machine. May be NULL. */
+    int (*aggregate_record)(nxl_driver *drv, int64_t id, char **json_r,
+                            nxl_error *err);
+    /* Nor this: nxl_instance_get_request(), the stored spawn request.
+     * May be NULL. */
+    int (*instance_request)(nxl_driver *drv, const nxl_instance *inst,
+                            char **json_r, nxl_error *err);
 
     /* nova's `capabilities` attribute: constant data, never NULL in a
      * real backend (the dispatcher reports NOT_IMPLEMENTED otherwise). */
@@ -276,6 +284,13 @@ struct nxl_driver {
     void *priv;    /* backend state, owned by ops->close */
     char *host;    /* this compute host's name (config, else gethostname) */
     nxl_host_layout layout;
+    /* Console settings (nxl_driver_config), validated at open. */
+    struct {
+        char *serial_listen;
+        unsigned serial_port_min, serial_port_max;
+        uint64_t log_cap;
+        unsigned log_interval_s;
+    } console;
 
     /* The one event listener (register_event_listener). Guarded because
      * events are emitted from the driver's event thread while the
@@ -283,6 +298,7 @@ struct nxl_driver {
     pthread_mutex_t listener_lock;
     nxl_event_fn *listener;
     void *listener_opaque;
+    unsigned listener_kinds; /* NXL_EVENT_KIND_*; 0 means lifecycle only */
 
     /* Seam for the lifecycle work: a per-instance lock map goes here, and
      * each dispatcher that calls check_instance() takes inst->uuid's lock

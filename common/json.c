@@ -1227,6 +1227,19 @@ static int parse_ephemeral(jctx *c, yajl_val v, nxl_ephemeral_bdm *e)
     return 0;
 }
 
+static int parse_connection_info(jctx *c, yajl_val ci, nxl_connection_info *o)
+{
+    int rc;
+
+    if ((rc = jcheck_object(c, ci, NULL)) ||
+        (rc = jstr(c, ci, "driver_volume_type", J_REQ,
+                   &o->driver_volume_type)) ||
+        (rc = jstr(c, ci, "serial", 0, &o->serial)) ||
+        (rc = jkvlist(c, ci, "data", false, false, &o->data)))
+        return rc;
+    return 0;
+}
+
 static int parse_volume(jctx *c, yajl_val v, nxl_volume_bdm *m)
 {
     yajl_val ci;
@@ -1247,10 +1260,44 @@ static int parse_volume(jctx *c, yajl_val v, nxl_volume_bdm *m)
     if (present)
         m->boot_index = (int)val;
     old = jp_key(c, "connection_info");
-    if ((rc = jstr(c, ci, "driver_volume_type", J_REQ,
-                   &m->connection_info.driver_volume_type)) ||
-        (rc = jstr(c, ci, "serial", 0, &m->connection_info.serial)) ||
-        (rc = jkvlist(c, ci, "data", false, false, &m->connection_info.data)))
+    if ((rc = parse_connection_info(c, ci, &m->connection_info)))
+        return rc;
+    jp_pop(c, old);
+    return 0;
+}
+
+/* nova's BlockDeviceMapping (new format), as the module helpers and
+ * default_root_device_name take it. */
+static int parse_bdm(jctx *c, yajl_val v, nxl_bdm *b)
+{
+    yajl_val ci;
+    long long val;
+    bool present;
+    size_t old;
+    int rc;
+
+    if ((rc = jcheck_object(c, v, NULL)) ||
+        (rc = jstr(c, v, "source_type", 0, &b->source_type)) ||
+        (rc = jstr(c, v, "destination_type", 0, &b->destination_type)) ||
+        (rc = jstr(c, v, "guest_format", 0, &b->guest_format)) ||
+        (rc = jstr(c, v, "device_name", J_DEV, &b->device_name)) ||
+        (rc = jstr(c, v, "device_type", 0, &b->device_type)) ||
+        (rc = jstr(c, v, "disk_bus", 0, &b->disk_bus)) ||
+        (rc = jstr(c, v, "volume_id", 0, &b->volume_id)) ||
+        (rc = jint(c, v, "boot_index", false, -1, INT16_MAX, &present, &val)) ||
+        (rc = ju64(c, v, "volume_size", false, 0, NXL_JSON_MAX_DISK_GB * 1024,
+                   &b->volume_size)) ||
+        (rc =
+             jbool(c, v, "delete_on_termination", &b->delete_on_termination)) ||
+        (rc = jbool(c, v, "no_device", &b->no_device)) ||
+        (rc = jobject(c, v, "connection_info", false, &ci)))
+        return rc;
+    if (present)
+        b->boot_index = (int)val;
+    if (!ci)
+        return 0;
+    old = jp_key(c, "connection_info");
+    if ((rc = parse_connection_info(c, ci, &b->connection_info)))
         return rc;
     jp_pop(c, old);
     return 0;
@@ -1619,6 +1666,39 @@ int nxl__migration_from_json(const char *doc, size_t len, nxl_migration *m_r,
     nxl_migration tmp;
     NXL_JSON_ENTRY("migration", "migration", true, tmp, nxl_migration_init,
                    nxl_migration_dispose, parse_migration, m_r);
+}
+
+int nxl__vif_from_json(const char *doc, size_t len, nxl_vif *vif_r,
+                       nxl_error *err)
+{
+    nxl_vif tmp;
+    NXL_JSON_ENTRY("vif", "vif", true, tmp, nxl_vif_init, nxl_vif_dispose,
+                   parse_vif, vif_r);
+}
+
+int nxl__connection_info_from_json(const char *doc, size_t len,
+                                   nxl_connection_info *ci_r, nxl_error *err)
+{
+    nxl_connection_info tmp;
+    NXL_JSON_ENTRY("connection_info", "connection_info", true, tmp,
+                   nxl_connection_info_init, nxl_connection_info_dispose,
+                   parse_connection_info, ci_r);
+}
+
+int nxl__flavor_from_json(const char *doc, size_t len, nxl_flavor *f_r,
+                          nxl_error *err)
+{
+    nxl_flavor tmp;
+    NXL_JSON_ENTRY("flavor", "flavor", true, tmp, nxl_flavor_init,
+                   nxl_flavor_dispose, parse_flavor, f_r);
+}
+
+int nxl__bdm_from_json(const char *doc, size_t len, nxl_bdm *bdm_r,
+                       nxl_error *err)
+{
+    nxl_bdm tmp;
+    NXL_JSON_ENTRY("bdm", "bdm", true, tmp, nxl_bdm_init, nxl_bdm_dispose,
+                   parse_bdm, bdm_r);
 }
 
 /* ---- generation

@@ -48,6 +48,7 @@
 #include <stddef.h>
 
 #include "common/internal.h"
+#include "novaxl/nxl-results.h"
 #include "novaxl/nxl-types.h"
 
 #define NXL_JSON_MAX_DEPTH 32
@@ -73,6 +74,15 @@ NXL_HIDDEN int nxl__aggregate_from_json(const char *doc, size_t len,
                                         nxl_aggregate *agg_r, nxl_error *err);
 NXL_HIDDEN int nxl__migration_from_json(const char *doc, size_t len,
                                         nxl_migration *m_r, nxl_error *err);
+NXL_HIDDEN int nxl__vif_from_json(const char *doc, size_t len,
+                                  nxl_vif *vif_r, nxl_error *err);
+NXL_HIDDEN int nxl__connection_info_from_json(const char *doc, size_t len,
+                                              nxl_connection_info *ci_r,
+                                              nxl_error *err);
+NXL_HIDDEN int nxl__flavor_from_json(const char *doc, size_t len,
+                                     nxl_flavor *f_r, nxl_error *err);
+NXL_HIDDEN int nxl__bdm_from_json(const char *doc, size_t len, nxl_bdm *bdm_r,
+                                  nxl_error *err);
 
 /* Serialisers: *json_r is malloc'd, NUL-terminated; free() it. */
 NXL_HIDDEN int nxl__spawn_req_to_json(const nxl_spawn_req *req, char **json_r,

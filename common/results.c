@@ -250,9 +250,19 @@ const char *nxl_event_transition_name(int transition)
         return "suspended";
     case NXL_EVENT_CRASHED:
         return "crashed";
+    case NXL_EVENT_AGGREGATE:
+        return "aggregate";
     default:
         return "unknown";
     }
+}
+
+const nxl_aggregate_event *nxl_event_aggregate(const nxl_event *ev)
+{
+    /* base is the first member, so the cast is the containing struct. */
+    if (!ev || ev->transition != NXL_EVENT_AGGREGATE)
+        return NULL;
+    return (const nxl_aggregate_event *)ev;
 }
 
 void nxl_bdm_init(nxl_bdm *bdm)

@@ -17,6 +17,7 @@
 #include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 
 #include "common/json.h"
+#include "console/bridge.h"
 #include "console/con.h"
 
 /* Test seam: called on the open log between fstat and the read, so a test
@@ -193,6 +194,9 @@ out:
     return rc;
 }
 
+static int find_xenconsoled(const char *proc, char **cmd_r, size_t *len_r,
+                            long *pid_r, nxl_error *err);
+
 int nxl_con_reopen_xenconsoled(void *opaque, nxl_error *err)
 {
     const char *pidfile = opaque ? opaque : NXL_CON_XENCONSOLED_PIDFILE;
@@ -201,8 +205,35 @@ int nxl_con_reopen_xenconsoled(void *opaque, nxl_error *err)
     long pid;
     int rc;
 
-    if ((rc = nxl__read_file_capped(pidfile, 32, &data, &len, err)) < 0)
+    if (!opaque) {
+        nxl_error e = NXL_ERROR_INIT;
+        char *cmd = NULL;
+
+        /* Not every init system writes the pid file (Debian's xencommons
+         * passes --pid-file, a hand-started daemon has none): fall back
+         * to the running process of that name. */
+        rc = nxl__read_file_capped(pidfile, 32, &data, &len, &e);
+        if (rc == NXL_E_NOT_FOUND &&
+            find_xenconsoled("/proc", &cmd, &len, &pid, NULL) == 0) {
+            free(cmd);
+            nxl_error_dispose(&e);
+            if (kill((pid_t)pid, SIGHUP) < 0)
+                return nxl_error_set_errno(err, NXL_E_IO, errno,
+                                           "cannot signal xenconsoled (pid "
+                                           "%ld)",
+                                           pid);
+            return 0;
+        }
+        if (rc < 0) {
+            nxl_error_set(err, rc, "%s", nxl_error_message(&e));
+            nxl_error_dispose(&e);
+            return rc;
+        }
+        nxl_error_dispose(&e);
+    } else if ((rc = nxl__read_file_capped(pidfile, 32, &data, &len, err)) <
+               0) {
         return rc;
+    }
     errno = 0;
     pid = strtol(data, &end, 10);
     while (end && (*end == '\n' || *end == ' '))
@@ -291,6 +322,157 @@ int nxl_con_rotate(const char *dir, uint64_t cap, nxl_con_reopen_fn *reopen,
 out:
     closedir(d);
     return rc;
+}
+
+int nxl_con_delete_logs(const char *dir, const char *name, size_t *n_r,
+                        nxl_error *err)
+{
+    static const char *const sfx[] = {"", ".1"};
+    char *path = NULL;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = nxl_con_log_path(dir, name, &path, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(sfx); i++) {
+        char p[PATH_MAX];
+        struct stat st;
+
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", path, sfx[i]) >=
+            sizeof(p)) {
+            rc = nxl_error_set(err, NXL_E_INVAL, "%s: path too long", path);
+            goto out;
+        }
+        /* Only the regular files xenconsoled writes: a link or anything
+         * else someone put under that name is not ours to delete. */
+        if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (unlink(p) < 0 && errno != ENOENT) {
+            rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot delete %s",
+                                     p);
+            goto out;
+        }
+        n++;
+    }
+    rc = 0;
+out:
+    if (n_r)
+        *n_r = n;
+    free(path);
+    return rc;
+}
+
+/* The command line of the first process named xenconsoled under proc,
+ * NUL-separated, NUL-terminated. NXL_E_NOT_FOUND when none runs. */
+static int find_xenconsoled(const char *proc, char **cmd_r, size_t *len_r,
+                            long *pid_r, nxl_error *err)
+{
+    DIR *d = opendir(proc);
+    struct dirent *de;
+    int rc = NXL_E_NOT_FOUND;
+
+    if (!d)
+        return nxl_error_set_errno(err, NXL_E_IO, errno, "cannot open %s",
+                                   proc);
+    while ((de = readdir(d))) {
+        char p[PATH_MAX], *comm = NULL;
+        size_t len = 0;
+        bool match;
+
+        if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+            strspn(de->d_name, "0123456789") != strlen(de->d_name))
+            continue;
+        snprintf(p, sizeof(p), "%s/%s/comm", proc, de->d_name);
+        if (nxl__read_file_capped(p, 64, &comm, &len, NULL) < 0)
+            continue;
+        match = strcmp(comm, "xenconsoled\n") == 0 ||
+                strcmp(comm, "xenconsoled") == 0;
+        free(comm);
+        if (!match)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s/cmdline", proc, de->d_name);
+        if (nxl__read_file_capped(p, 4096, cmd_r, len_r, NULL) < 0)
+            continue;
+        *pid_r = strtol(de->d_name, NULL, 10);
+        rc = 0;
+        break;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* The value of --opt=V or --opt V in argv; NULL when absent. */
+static const char *arg_value(char **argv, size_t argc, const char *opt)
+{
+    size_t n = strlen(opt);
+    const char *v = NULL;
+
+    for (size_t i = 1; i < argc; i++) {
+        if (strncmp(argv[i], opt, n) != 0)
+            continue;
+        if (argv[i][n] == '=')
+            v = argv[i] + n + 1;
+        else if (argv[i][n] == '\0' && i + 1 < argc)
+            v = argv[++i];
+    }
+    return v;
+}
+
+int nxl_con_xenconsoled_check(const char *proc, const char *dir,
+                              char **warning_r, nxl_error *err)
+{
+    char *cmd = NULL, *argv[64], *msg = NULL;
+    char real_want[PATH_MAX], real_have[PATH_MAX];
+    const char *mode, *logdir;
+    size_t len = 0, argc = 0;
+    long pid = 0;
+    int rc;
+
+    *warning_r = NULL;
+    rc = find_xenconsoled(proc ? proc : "/proc", &cmd, &len, &pid, err);
+    if (rc == NXL_E_NOT_FOUND) {
+        rc = asprintf(&msg, "xenconsoled is not running: guest consoles are "
+                            "neither logged nor reachable (start xencommons)");
+        goto out;
+    }
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < len && argc < NXL_ARRAY_SIZE(argv);) {
+        argv[argc++] = cmd + i;
+        i += strlen(cmd + i) + 1;
+    }
+    mode = arg_value(argv, argc, "--log");
+    logdir = arg_value(argv, argc, "--log-dir");
+    if (!logdir)
+        logdir = "/var/log/xen/console"; /* xenconsoled's built-in default */
+    if (!mode || (strcmp(mode, "guest") != 0 && strcmp(mode, "all") != 0)) {
+        rc = asprintf(&msg,
+                      "xenconsoled (pid %ld) does not log guest consoles "
+                      "(--log=%s): get_console_output will stay empty; set "
+                      "XENCONSOLED_TRACE=guest in /etc/default/xencommons "
+                      "and restart xencommons",
+                      pid, mode ? mode : "none");
+        goto out;
+    }
+    /* Compare the directories themselves: /var/log/xen/console/ and a
+     * symlinked path are the same place. */
+    if (!realpath(dir, real_want) || !realpath(logdir, real_have) ||
+        strcmp(real_want, real_have) != 0) {
+        rc = asprintf(&msg,
+                      "xenconsoled (pid %ld) logs guest consoles to %s, not "
+                      "to console_log_dir %s: set one to the other "
+                      "(XENCONSOLED_ARGS=\"--log-dir=%s\" in "
+                      "/etc/default/xencommons, or console_log_dir)",
+                      pid, logdir, dir, dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(cmd);
+    if (rc < 0)
+        return nxl_error_set(err, NXL_E_NOMEM, "xenconsoled check: no memory");
+    *warning_r = msg;
+    return 0;
 }
 
 /* ---- connection details -------------------------------------------------- */
@@ -386,18 +568,6 @@ out:
     return rc;
 }
 
-static bool pty_ok(const char *s)
-{
-    const char *p;
-
-    if (strncmp(s, "/dev/pts/", 9) != 0 || !s[9])
-        return false;
-    for (p = s + 9; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    return p - (s + 9) <= 9;
-}
-
 int nxl_con_serial_tty(nxl_xs *xs, uint32_t domid, char **tty_r,
                        nxl_error *err)
 {
@@ -425,7 +595,7 @@ int nxl_con_serial_tty(nxl_xs *xs, uint32_t domid, char **tty_r,
         return rc;
     }
     nxl_error_dispose(&e);
-    if (!pty_ok(tty)) {
+    if (!nxl_con_pty_path_ok(tty)) {
         char q[80];
 
         rc = nxl_error_set(err, NXL_E_INVAL, "%s: %s is not a pty", path,

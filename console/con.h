@@ -66,7 +66,8 @@ NXL_HIDDEN int nxl_con_tail(const char *path, size_t max, nxl_buf *out,
 typedef int nxl_con_reopen_fn(void *opaque, nxl_error *err);
 
 /* SIGHUP to the pid in the pid file opaque (a const char *; NULL: the
- * Debian default). NXL_E_NOT_FOUND when the file is missing or names no
+ * Debian default, and when that file is missing the running process
+ * named xenconsoled). NXL_E_NOT_FOUND when the file is missing or names no
  * running process. */
 NXL_HIDDEN int nxl_con_reopen_xenconsoled(void *opaque, nxl_error *err);
 
@@ -78,6 +79,23 @@ NXL_HIDDEN int nxl_con_reopen_xenconsoled(void *opaque, nxl_error *err);
 NXL_HIDDEN int nxl_con_rotate(const char *dir, uint64_t cap,
                               nxl_con_reopen_fn *reopen, void *opaque,
                               size_t *n_r, nxl_error *err);
+
+/* Deletes <dir>/guest-<name>.log and its rotated .1, when they are
+ * regular files (nothing else under those names, and nothing else in
+ * dir, is touched). *n_r (may be NULL): how many were deleted. Call only
+ * once no domain of that name exists, or xenconsoled keeps writing to
+ * the deleted file. */
+NXL_HIDDEN int nxl_con_delete_logs(const char *dir, const char *name,
+                                   size_t *n_r, nxl_error *err);
+
+/* Whether xenconsoled runs (found by name under proc, NULL: /proc) and
+ * logs guest consoles (--log=guest or all) into dir (--log-dir, by
+ * default /var/log/xen/console; compared after resolving both). On
+ * success *warning_r is NULL when it does, else a malloc'd message saying
+ * what is wrong and how to fix it on Debian. Errors: NXL_E_IO when proc
+ * cannot be read, NXL_E_NOMEM. */
+NXL_HIDDEN int nxl_con_xenconsoled_check(const char *proc, const char *dir,
+                                         char **warning_r, nxl_error *err);
 
 /* ---- connection details ---------------------------------------------- */
 

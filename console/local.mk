@@ -2,6 +2,8 @@
 # Console log tails, the log size policy and console connection details;
 # tests with real files and a private real xenstored (tests/xsd).
 libnovaxl_internal_la_SOURCES += \
+	console/bridge.c \
+	console/bridge.h \
 	console/con.c \
 	console/con.h
 

@@ -13,8 +13,8 @@
 #
 # Environment (defaults):
 #   NXL_LAB_OUT=$PWD/lab-out      serial log (lab-serial.log), payload image
-#   NXL_LAB_TIMEOUT=2400          bound of the whole QEMU run, seconds
-#   NXL_LAB_TEST_TIMEOUT=240      bound of one test in dom0, seconds
+#   NXL_LAB_TIMEOUT=3600          bound of the whole QEMU run, seconds
+#   NXL_LAB_TEST_TIMEOUT=480      bound of one test in dom0, seconds
 #   NXL_LAB_MEM=2048 NXL_LAB_SMP=2 NXL_LAB_DOM0_MEM=1024M
 #   NXL_LAB_CACHE=/var/cache/novaxl-lab   (see lab/build-image.sh)
 set -euo pipefail
@@ -32,8 +32,8 @@ staging=$2
 [ -d "$staging/lab" ] || { echo "run.sh: $staging is not staged (lab/stage.sh)" >&2; exit 2; }
 
 out=${NXL_LAB_OUT:-$PWD/lab-out}
-bound=${NXL_LAB_TIMEOUT:-2400}
-test_bound=${NXL_LAB_TEST_TIMEOUT:-240}
+bound=${NXL_LAB_TIMEOUT:-3600}
+test_bound=${NXL_LAB_TEST_TIMEOUT:-480}
 mem=${NXL_LAB_MEM:-2048}
 smp=${NXL_LAB_SMP:-2}
 dom0_mem=${NXL_LAB_DOM0_MEM:-1024M}

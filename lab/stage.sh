@@ -2,7 +2,8 @@
 # Fills a staging directory that lab/run.sh turns into the payload disk
 # (mounted at /novaxl in dom0):
 #   lab/            dom0-main.sh run-tests.sh demo.sh lab.env
-#   lab/bin/        lab/helpers/*.c compiled on the host (nxl-lab-create)
+#   lab/bin/        lab/helpers/*.c compiled on the host (nxl-lab-create),
+#                   lab/guest/*.c compiled static (nxl-xsprobe, for guests)
 #   tests/lab/      the lab tests, run in name order by run-tests.sh:
 #                     tests/lab/[0-9]*.sh   copied, suffix dropped
 #                     tests/lab/[0-9]*.c    compiled here against libxenlight
@@ -56,6 +57,14 @@ for src in "$here"/helpers/*.c; do
     name=$(basename "$src" .c)
     cc_xen "$staging/lab/bin/$name" "$src"
 done
+# Programs for inside the lab guest, whose initramfs has only a static
+# busybox: static, no Xen libraries (lab tests add them to a guest
+# initramfs of their own).
+for src in "$here"/guest/*.c; do
+    [ -f "$src" ] || continue
+    "$CC" -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+        -o "$staging/lab/bin/$(basename "$src" .c)" "$src"
+done
 
 shopt -s nullglob
 install -m 644 "$top/tests/lab/lib.sh" "$staging/tests/lab/lib.sh"
@@ -85,10 +94,13 @@ for src in "$top"/tests/lab/src/t*.c; do
     lib="$build/.libs/libnovaxl-internal.a"
     [ -f "$lib" ] || { echo "stage.sh: $name: no $lib (build first)" >&2; exit 1; }
     echo "stage.sh: $name: no make rule, compiling against $lib"
+    # With the lab tests' shared helpers (tests/lab/src/labutil.c), which a
+    # test that does not use them never notices.
     # shellcheck disable=SC2046  # word splitting of pkg-config output
     "$CC" -std=gnu11 -O2 -g -Wall -Wextra -Werror \
         -I"$top/include" -I"$top" -I"$build" \
-        -o "$staging/tests/lab/$name" "$src" "$lib" \
+        -o "$staging/tests/lab/$name" "$src" "$top/tests/lab/src/labutil.c" \
+        "$lib" \
         $(pkg-config --cflags --libs xenlight xentoollog xenstore xencontrol \
             yajl libxml-2.0) -lpthread
 done

@@ -33,6 +33,10 @@ static const struct key {
     {"instances_dir", K_PATH, OFF(instances_dir), 0, 0},
     {"image_cache_dir", K_PATH, OFF(image_cache_dir), 0, 0},
     {"console_log_dir", K_PATH, OFF(console_log_dir), 0, 0},
+    {"console_log_cap", K_UINT, OFF(console_log_cap), 4096, 1u << 30},
+    {"console_log_interval", K_UINT, OFF(console_log_interval), 1, 86400},
+    {"serial_listen", K_STR, OFF(serial_listen), 0, 0},
+    {"serial_port_range", K_STR, OFF(serial_port_range), 0, 0},
     {"log_level", K_LEVEL, OFF(log_level), 0, 0},
     {"idle_timeout", K_UINT, OFF(idle_timeout), 0, 86400},
     {"max_connections", K_UINT, OFF(max_connections), 1, 4096},
@@ -58,11 +62,15 @@ int nxl_svc_config_init(nxl_svc_config *cfg)
     cfg->workers = 8;
     cfg->event_backlog = 1024;
     cfg->write_timeout = 10;
+    cfg->console_log_cap = 1024 * 1024;
+    cfg->console_log_interval = 60;
     if (!(cfg->socket_path = strdup("/run/novaxl/novaxld.sock")) ||
         !(cfg->ro_socket_path = strdup("/run/novaxl/novaxld-ro.sock")) ||
         !(cfg->instances_dir = strdup("/var/lib/novaxl/instances")) ||
         !(cfg->image_cache_dir = strdup("/var/lib/novaxl/images")) ||
-        !(cfg->console_log_dir = strdup("/var/log/xen/console"))) {
+        !(cfg->console_log_dir = strdup("/var/log/xen/console")) ||
+        !(cfg->serial_listen = strdup("127.0.0.1")) ||
+        !(cfg->serial_port_range = strdup("10000:20000"))) {
         nxl_svc_config_dispose(cfg);
         return NXL_E_NOMEM;
     }

@@ -5,9 +5,11 @@
  * the ring reaches gets a "gap" event naming the ids it lost, never a
  * silent hole. Publishers never wait for a subscriber.
  *
- * Sources: the driver's lifecycle events (register_event_listener), and
- * the mutating calls the daemon completed ("operation" events, with their
- * outcome). */
+ * Sources: the driver's lifecycle events (register_event_listener), its
+ * aggregate transitions ("aggregate" events: every step of an aggregate's
+ * state machine on this host, with its reason), and the mutating calls
+ * the daemon completed ("operation" events, with their outcome; host
+ * enable/disable and maintenance are among them). */
 #include "config.h"
 
 #include <errno.h>
@@ -114,9 +116,35 @@ static void fill_lifecycle(nxl_jw *w, const void *arg)
     nxl__jw_kv_int(w, "transition_code", ev->transition);
 }
 
+static void fill_aggregate(nxl_jw *w, const void *arg)
+{
+    const nxl_aggregate_event *ae = arg;
+
+    nxl__jw_kv_int(w, "timestamp_us",
+                   ae->base.timestamp_us ? ae->base.timestamp_us : now_us());
+    nxl__jw_kv_string(w, "type", "aggregate");
+    nxl__jw_kv_int(w, "aggregate_id", ae->aggregate_id);
+    nxl__jw_kv_string(w, "aggregate_name", ae->aggregate_name);
+    nxl__jw_kv_string(w, "from", ae->from_state);
+    nxl__jw_kv_string(w, "to", ae->to_state);
+    nxl__jw_kv_string(w, "op", ae->op);
+    nxl__jw_kv_string(w, "host", ae->host);
+    nxl__jw_kv_string(w, "reason", ae->reason);
+    nxl__jw_kv_uint(w, "seq", ae->seq);
+}
+
 void nxl_svc_bus_lifecycle(void *opaque, const nxl_event *ev)
 {
     nxl_svc_bus *bus = opaque;
+    const nxl_aggregate_event *ae = nxl_event_aggregate(ev);
+
+    if (ae) {
+        nxl_svc_log(LOG_INFO, NULL, "event: aggregate %lld %s -> %s: %s",
+                    (long long)ae->aggregate_id, ae->from_state, ae->to_state,
+                    ae->reason);
+        publish(bus, fill_aggregate, ae);
+        return;
+    }
 
     nxl_svc_log(LOG_INFO, ev->uuid, "event: %s",
                 nxl_event_transition_name(ev->transition));

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "service/svc.h"
+#include "xl_driver/xl_console.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
 
@@ -237,6 +238,10 @@ int main(int argc, char **argv)
     dcfg.instances_dir = d.cfg.instances_dir;
     dcfg.image_cache_dir = d.cfg.image_cache_dir;
     dcfg.console_log_dir = d.cfg.console_log_dir;
+    dcfg.console_log_cap = d.cfg.console_log_cap;
+    dcfg.console_log_interval = d.cfg.console_log_interval;
+    dcfg.serial_listen = d.cfg.serial_listen;
+    dcfg.serial_port_range = d.cfg.serial_port_range;
     if (nxl_driver_open("libxl", &dcfg, &drv, &err))
         goto fail;
     if (fake) {
@@ -256,11 +261,20 @@ int main(int argc, char **argv)
         goto fail;
     /* Before init_host, so that events of the reconciliation are seen. */
     if (nxl_driver_register_event_listener(drv, nxl_svc_bus_lifecycle, bus,
-                                           &err))
+                                           &err) ||
+        nxl_driver_set_event_kinds(
+            drv, NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE, &err))
         goto fail;
     if (nxl_host_init(drv, host, &err))
         goto fail;
     host_up = true;
+    {
+        char *w = nxl__xl_console_warning(drv);
+
+        if (w)
+            nxl_svc_log(LOG_WARNING, NULL, "consoles: %s", w);
+        free(w);
+    }
     if (nxl_svc_server_new(&d.cfg, drv, bus, &srv, &err))
         goto fail;
     nxl_svc_log(LOG_INFO, NULL,

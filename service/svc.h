@@ -53,6 +53,10 @@ typedef struct nxl_svc_config {
     char *instances_dir;
     char *image_cache_dir;
     char *console_log_dir;
+    unsigned console_log_cap;      /* bytes */
+    unsigned console_log_interval; /* s */
+    char *serial_listen;
+    char *serial_port_range;       /* "min:max" */
     int log_level;              /* reloadable */
     unsigned idle_timeout;      /* s; 0: none. Reloadable */
     unsigned max_connections;   /* reloadable */
@@ -81,7 +85,8 @@ typedef struct nxl_svc_bus nxl_svc_bus;
 
 int nxl_svc_bus_new(size_t backlog, nxl_svc_bus **bus_r, nxl_error *err);
 void nxl_svc_bus_free(nxl_svc_bus *bus);
-/* The driver's lifecycle events (nxl_event_fn; opaque is the bus). */
+/* The driver's lifecycle and aggregate events (nxl_event_fn; opaque is
+ * the bus). */
 void nxl_svc_bus_lifecycle(void *bus, const nxl_event *ev);
 /* A mutating call the daemon completed: method, the instance (may be
  * NULL), the outcome (err NULL or code 0: success) and, for host calls,

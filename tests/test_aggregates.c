@@ -2,7 +2,9 @@
  * libxl driver's aggregate methods, against the real xenstored run in
  * userspace by tests/xsd: every transition, error and undo, conflicting
  * concurrent operations, hostile keys, a process killed between two
- * transitions, and the dom0-only ACL enforced on a guest domain. */
+ * transitions, and the dom0-only ACL enforced on a guest domain; then
+ * the driver's cpupool mapping on the fake port (create, release, a busy
+ * pool's error and its undo, placement) and its aggregate events. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +24,10 @@
 #include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
+#include "xl_driver/xl_config.h"
+#include "xl_driver/xl_host.h"
+#include "xl_driver/xl_lifecycle.h"
+#include "xl_driver/xl_port.h"
 
 #define ROOT "/local/domain/0/novaxl/aggregates"
 
@@ -734,6 +740,361 @@ static void test_driver_methods(void)
     nxl_driver_close(drv);
 }
 
+/* ---- cpupools and events through the driver --------------------------- */
+
+#define HOST "compute-1"
+
+typedef struct ev_log {
+    char lines[32][160];
+    int n;
+    int lifecycle; /* non-aggregate events seen */
+} ev_log;
+
+static void ev_collect(void *opaque, const nxl_event *ev)
+{
+    ev_log *l = opaque;
+    const nxl_aggregate_event *ae = nxl_event_aggregate(ev);
+
+    if (!ae) {
+        l->lifecycle++;
+        return;
+    }
+    if (l->n < 32)
+        snprintf(l->lines[l->n++], sizeof(l->lines[0]), "%lld %s %s->%s %s|%s",
+                 (long long)ae->aggregate_id, ae->aggregate_name,
+                 ae->from_state, ae->to_state, ae->op, ae->reason);
+}
+
+static bool ev_has(const ev_log *l, const char *what)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strstr(l->lines[i], what))
+            return true;
+    return false;
+}
+
+/* A driver for HOST on a fake 4-CPU host, its events going to log. */
+static nxl_driver *pool_driver(nxl_port **port_r, ev_log *log)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_driver *drv = NULL;
+    nxl_port *port = NULL;
+
+    cfg.host = HOST;
+    CU_ASSERT_FATAL(nxl_driver_open("libxl", &cfg, &drv, NULL) == 0);
+    CU_ASSERT_FATAL(nxl__port_fake_new(&port) == 0);
+    CU_ASSERT_FATAL(nxl__xl_driver_use_port(drv, port, false, NULL) == 0);
+    if (log) {
+        memset(log, 0, sizeof(*log));
+        CU_ASSERT_EQUAL(
+            nxl_driver_register_event_listener(drv, ev_collect, log, NULL), 0);
+        CU_ASSERT_EQUAL(
+            nxl_driver_set_event_kinds(
+                drv, NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE, NULL),
+            0);
+    }
+    *port_r = port;
+    return drv;
+}
+
+/* The pool named name: its id and CPUs as a bit mask; -1 when absent. */
+static int pool_get(nxl_port *port, const char *name, uint32_t *cpus_r,
+                    uint32_t *ndom_r)
+{
+    nxl_port_cpupool *pools = NULL;
+    size_t n = 0;
+    int id = -1;
+
+    CU_ASSERT_FATAL(port->ops->cpupool_list(port, &pools, &n, NULL) == 0);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(pools[i].name, name) != 0)
+            continue;
+        id = (int)pools[i].poolid;
+        if (cpus_r)
+            *cpus_r = pools[i].cpumap[0];
+        if (ndom_r)
+            *ndom_r = pools[i].n_domains;
+    }
+    free(pools);
+    return id;
+}
+
+static void pool_agg(nxl_aggregate *a, int64_t id, const char *name,
+                     const char *pool, const char *cpus)
+{
+    agg_make(a, id, name);
+    nxl_kvlist_set(&a->metadata, "tier", name);
+    if (pool)
+        nxl_kvlist_set(&a->metadata, NXL_XL_AGG_POOL_KEY, pool);
+    if (cpus)
+        nxl_kvlist_set(&a->metadata, NXL_XL_AGG_POOL_CPUS_KEY, cpus);
+}
+
+static void test_pool_create_release_events(void)
+{
+    nxl_port *port = NULL;
+    ev_log log;
+    nxl_driver *drv = pool_driver(&port, &log);
+    nxl_aggregate a;
+    uint32_t cpus = 0;
+    char path[256];
+
+    pool_agg(&a, 80, "gold", "gold", "2-3");
+    CHECK_OK(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_));
+    CU_ASSERT_EQUAL(state_of(80), NXL_AGG_ACTIVE);
+    CU_ASSERT_TRUE(pool_get(port, "gold", &cpus, NULL) > 0);
+    CU_ASSERT_EQUAL(cpus, 0xc);
+    CU_ASSERT_EQUAL(pool_get(port, "Pool-0", &cpus, NULL), 0);
+    CU_ASSERT_EQUAL(cpus, 0x3);
+    snprintf(path, sizeof(path), "%s/gold", NXL_XL_POOL_XS_ROOT);
+    CU_ASSERT_TRUE(node_exists(path));
+    /* Every transition, in order, with its reason. */
+    CU_ASSERT_EQUAL(log.n, 3);
+    CU_ASSERT_TRUE(strstr(log.lines[0], "80 gold none->created "
+                                        "add_to_aggregate|") != NULL);
+    CU_ASSERT_TRUE(strstr(log.lines[1], "created->changing") != NULL);
+    CU_ASSERT_TRUE(strstr(log.lines[2], "changing->active") != NULL);
+    CU_ASSERT_TRUE(ev_has(&log, "done (1 host)"));
+
+    /* A second join of the same host: refused, nothing changes. */
+    CHECK_FAIL(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_), NXL_E_INVAL,
+               "already in");
+
+    log.n = 0;
+    CHECK_OK(nxl_aggregate_remove_host(drv, &a, HOST, NULL, &e_));
+    CU_ASSERT_EQUAL(state_of(80), NXL_AGG_DISMISSED);
+    CU_ASSERT_EQUAL(pool_get(port, "gold", NULL, NULL), -1);
+    CU_ASSERT_EQUAL(pool_get(port, "Pool-0", &cpus, NULL), 0);
+    CU_ASSERT_EQUAL(cpus, 0xf);
+    CU_ASSERT_FALSE(node_exists(path));
+    CU_ASSERT_EQUAL(log.n, 2);
+    CU_ASSERT_TRUE(ev_has(&log, "active->changing remove_from_aggregate"));
+    CU_ASSERT_TRUE(ev_has(&log, "changing->dismissed"));
+
+    /* A listener that did not ask for aggregate events gets none. */
+    CU_ASSERT_EQUAL(
+        nxl_driver_set_event_kinds(drv, NXL_EVENT_KIND_LIFECYCLE, NULL), 0);
+    log.n = 0;
+    CHECK_OK(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_));
+    CU_ASSERT_EQUAL(log.n, 0);
+    CU_ASSERT_EQUAL(log.lifecycle, 0);
+    CHECK_OK(nxl_aggregate_remove_host(drv, &a, HOST, NULL, &e_));
+    CU_ASSERT_EQUAL(nxl_driver_set_event_kinds(drv, 0x80, NULL), NXL_E_INVAL);
+    nxl_aggregate_dispose(&a);
+    nxl_driver_close(drv);
+}
+
+/* A domain in the pool keeps it: error with the reason, undo settles. */
+static void test_pool_busy_error_undo(void)
+{
+    nxl_port *port = NULL;
+    ev_log log;
+    nxl_driver *drv = pool_driver(&port, &log);
+    nxl_aggregate a;
+    libxl_domain_config cfg;
+    nxl_agg_record r;
+    uint32_t domid = 0, ndom = 0;
+    int poolid;
+
+    pool_agg(&a, 81, "busy", "busy", "3");
+    CHECK_OK(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_));
+    poolid = pool_get(port, "busy", NULL, NULL);
+    CU_ASSERT_FATAL(poolid > 0);
+    libxl_domain_config_init(&cfg);
+    cfg.c_info.type = LIBXL_DOMAIN_TYPE_PV;
+    libxl_domain_build_info_init_type(&cfg.b_info, LIBXL_DOMAIN_TYPE_PV);
+    cfg.c_info.name = strdup("in-pool");
+    cfg.b_info.kernel = strdup("/boot/k");
+    cfg.c_info.poolid = (uint32_t)poolid;
+    CU_ASSERT_FATAL(port->ops->create(port, &cfg, &domid, NULL) == 0);
+    libxl_domain_config_dispose(&cfg);
+    pool_get(port, "busy", NULL, &ndom);
+    CU_ASSERT_EQUAL(ndom, 1);
+
+    log.n = 0;
+    CHECK_FAIL(nxl_aggregate_remove_host(drv, &a, HOST, NULL, &e_),
+               NXL_E_DENIED, "still runs 1 domain");
+    CU_ASSERT_EQUAL(state_of(81), NXL_AGG_ERROR);
+    CU_ASSERT_TRUE(pool_get(port, "busy", NULL, NULL) == poolid);
+    CU_ASSERT_TRUE(ev_has(&log, "changing->error remove_from_aggregate|"
+                                "remove_from_aggregate of host 'compute-1' "
+                                "failed: cpupool 'busy' still runs"));
+    /* Error is left by undo: the host stays a member, the pool stays. */
+    log.n = 0;
+    CHECK_OK(nxl_aggregate_undo_operation(drv, "remove_from_aggregate", &a,
+                                          HOST, false, &e_));
+    CU_ASSERT_EQUAL(state_of(81), NXL_AGG_ACTIVE);
+    CU_ASSERT_TRUE(ev_has(&log, "error->active"));
+    nxl_agg_record_init(&r);
+    CHECK_OK(nxl_agg_get(xs, ROOT, 81, &r, &e_));
+    CU_ASSERT_TRUE(rec_has_host(&r, HOST));
+    nxl_agg_record_dispose(&r);
+    CU_ASSERT_TRUE(pool_get(port, "busy", NULL, NULL) == poolid);
+
+    /* Once the domain is gone the host leaves and the pool with it. */
+    CU_ASSERT_EQUAL(port->ops->destroy(port, domid, NULL), 0);
+    CHECK_OK(nxl_aggregate_remove_host(drv, &a, HOST, NULL, &e_));
+    CU_ASSERT_EQUAL(state_of(81), NXL_AGG_DISMISSED);
+    CU_ASSERT_EQUAL(pool_get(port, "busy", NULL, NULL), -1);
+    nxl_aggregate_dispose(&a);
+    nxl_driver_close(drv);
+}
+
+/* An operator's pool is used, never destroyed; another host's join and
+ * a failed create touch no pool of this host. */
+static void test_pool_operator_and_failures(void)
+{
+    nxl_port *port = NULL;
+    nxl_driver *drv = pool_driver(&port, NULL);
+    nxl_aggregate a, b, c;
+    uint8_t map[NXL_PORT_MAX_CPUS / 8] = {0};
+    uint32_t poolid = 0, cpus = 0;
+    char *calls;
+
+    CU_ASSERT_EQUAL(port->ops->cpupool_cpu_remove(port, 0, 1, NULL), 0);
+    nxl__port_cpumap_set(map, 1);
+    CU_ASSERT_EQUAL(port->ops->cpupool_create(port, "ops", map, &poolid, NULL),
+                    0);
+    pool_agg(&a, 82, "ops", "ops", NULL);
+    CHECK_OK(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_));
+    CHECK_OK(nxl_aggregate_remove_host(drv, &a, HOST, NULL, &e_));
+    CU_ASSERT_EQUAL(pool_get(port, "ops", &cpus, NULL), (int)poolid);
+    CU_ASSERT_EQUAL(cpus, 0x2);
+    /* ... whose CPUs must match when the metadata names them. */
+    nxl_kvlist_set(&a.metadata, NXL_XL_AGG_POOL_CPUS_KEY, "2");
+    CHECK_FAIL(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_), NXL_E_CONFLICT,
+               "other CPUs");
+    CU_ASSERT_EQUAL(state_of(82), NXL_AGG_ERROR);
+    CHECK_OK(nxl_aggregate_undo_operation(drv, "add_to_aggregate", &a, HOST,
+                                          false, &e_));
+    CU_ASSERT_EQUAL(state_of(82), NXL_AGG_DISMISSED);
+
+    /* Another host's join is that host's business. */
+    pool_agg(&b, 83, "other", "other", "2");
+    nxl__port_fake_calls_reset(port);
+    CHECK_OK(nxl_aggregate_add_host(drv, &b, "compute-2", NULL, &e_));
+    calls = nxl__port_fake_calls(port);
+    CU_ASSERT_FALSE(nxl_test_has(calls, "cpupool"));
+    free(calls);
+    CU_ASSERT_EQUAL(pool_get(port, "other", NULL, NULL), -1);
+
+    /* libxl refuses the pool: error, CPUs back in Pool-0, undo settles. */
+    pool_agg(&c, 84, "flaky", "flaky", "2-3");
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_fail(port, "cpupool_create", 1, NXL_E_HYPERVISOR), 0);
+    CHECK_FAIL(nxl_aggregate_add_host(drv, &c, HOST, NULL, &e_),
+               NXL_E_HYPERVISOR, "cpupool_create");
+    CU_ASSERT_EQUAL(state_of(84), NXL_AGG_ERROR);
+    CU_ASSERT_EQUAL(pool_get(port, "Pool-0", &cpus, NULL), 0);
+    CU_ASSERT_EQUAL(cpus, 0xd); /* 0, 2, 3: CPU 1 is the operator's */
+    CHECK_OK(nxl_aggregate_undo_operation(drv, "add_to_aggregate", &c, HOST,
+                                          false, &e_));
+    CU_ASSERT_EQUAL(state_of(84), NXL_AGG_CREATED);
+    CHECK_OK(nxl_aggregate_add_host(drv, &c, HOST, NULL, &e_));
+    CU_ASSERT_TRUE(pool_get(port, "flaky", &cpus, NULL) > 0);
+    CU_ASSERT_EQUAL(cpus, 0xc);
+    CHECK_OK(nxl_aggregate_remove_host(drv, &c, HOST, NULL, &e_));
+    nxl_aggregate_dispose(&a);
+    nxl_aggregate_dispose(&b);
+    nxl_aggregate_dispose(&c);
+    nxl_driver_close(drv);
+}
+
+/* Bad pool metadata is refused before any record exists. */
+static void test_pool_bad_metadata(void)
+{
+    static const struct {
+        const char *pool, *cpus, *what;
+    } bad[] = {
+        {"Pool-0", NULL, "not a cpupool name"},
+        {"a/b", "1", "not a cpupool name"},
+        {"", "1", "not a cpupool name"},
+        {NULL, "1", "without xen_cpupool"},
+        {"p", "1-", "not a CPU list"},
+        {"p", "3-1", "not a CPU list"},
+        {"p", "1,,2", "not a CPU list"},
+        {"p", "9", "not on this host"},
+        {"p", "0-3", "every CPU of Pool-0"},
+        {"p", NULL, "say which CPUs"},
+    };
+    nxl_port *port = NULL;
+    nxl_driver *drv = pool_driver(&port, NULL);
+
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(bad); i++) {
+        nxl_aggregate a;
+
+        pool_agg(&a, 90 + (int64_t)i, "bad", bad[i].pool, bad[i].cpus);
+        CHECK_FAIL(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_),
+                   NXL_E_INVAL, bad[i].what);
+        CU_ASSERT_EQUAL(state_of(90 + (int64_t)i), NXL_AGG_NONE);
+        nxl_aggregate_dispose(&a);
+    }
+    CU_ASSERT_EQUAL(pool_get(port, "p", NULL, NULL), -1);
+    nxl_driver_close(drv);
+}
+
+static void place_req(nxl_spawn_req *req, const char *tier)
+{
+    nxl_spawn_req_init(req);
+    snprintf(req->instance.uuid, sizeof(req->instance.uuid), "%s",
+             "00000001-8a7b-4c6d-9e0f-1a2b3c4d5e6f");
+    if (tier)
+        nxl_kvlist_set(&req->instance.flavor.extra_specs,
+                       NXL_XL_AGG_SPEC_PREFIX "tier", tier);
+    nxl_kvlist_set(&req->instance.flavor.extra_specs, "quota:cpu_shares",
+                   "512");
+}
+
+/* New instances of a pooled aggregate land in its pool. */
+static void test_pool_placement(void)
+{
+    nxl_port *port = NULL;
+    nxl_driver *drv = pool_driver(&port, NULL);
+    nxl_aggregate a, b;
+    nxl_spawn_req req;
+    libxl_domain_config cfg;
+    int gold;
+
+    pool_agg(&a, 100, "gold", "gold", "3");
+    nxl_kvlist_set(&a.metadata, "tier", "gold, platinum");
+    CHECK_OK(nxl_aggregate_add_host(drv, &a, HOST, NULL, &e_));
+    gold = pool_get(port, "gold", NULL, NULL);
+    CU_ASSERT_FATAL(gold > 0);
+
+    for (int i = 0; i < 4; i++) {
+        static const char *const tiers[] = {"gold", "platinum", "silver", NULL};
+
+        place_req(&req, tiers[i]);
+        libxl_domain_config_init(&cfg);
+        CHECK_OK(nxl__xl_aggregate_place(drv, &req, &cfg, &e_));
+        CU_ASSERT_EQUAL(cfg.c_info.poolid, i < 2 ? (uint32_t)gold : 0);
+        CU_ASSERT_STRING_EQUAL(cfg.c_info.pool_name ?: "-",
+                               i < 2 ? "gold" : "-");
+        libxl_domain_config_dispose(&cfg);
+        nxl_spawn_req_dispose(&req);
+    }
+
+    /* Two matching aggregates on two pools: which one is ambiguous. */
+    pool_agg(&b, 101, "gold2", "gold2", "2");
+    nxl_kvlist_set(&b.metadata, "tier", "gold");
+    CHECK_OK(nxl_aggregate_add_host(drv, &b, HOST, NULL, &e_));
+    place_req(&req, "gold");
+    libxl_domain_config_init(&cfg);
+    CHECK_FAIL(nxl__xl_aggregate_place(drv, &req, &cfg, &e_), NXL_E_INVAL,
+               "a domain runs in one pool");
+    CU_ASSERT_EQUAL(cfg.c_info.poolid, 0);
+    CHECK_OK(nxl_aggregate_remove_host(drv, &b, HOST, NULL, &e_));
+    /* A member whose pool vanished behind our back: refused, not Pool-0. */
+    CU_ASSERT_EQUAL(port->ops->cpupool_destroy(port, (uint32_t)gold, NULL), 0);
+    CHECK_FAIL(nxl__xl_aggregate_place(drv, &req, &cfg, &e_), NXL_E_FAILED,
+               "does not exist on this host");
+    libxl_domain_config_dispose(&cfg);
+    nxl_spawn_req_dispose(&req);
+    nxl_aggregate_dispose(&a);
+    nxl_aggregate_dispose(&b);
+    nxl_driver_close(drv);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int add_suite(const char *name, const nxl_test_def *tests, size_t n)
@@ -769,6 +1130,15 @@ int main(void)
     static const nxl_test_def drv[] = {
         {"driver methods", test_driver_methods},
     };
+    static const nxl_test_def pools[] = {
+        {"cpupool created and released, events",
+         test_pool_create_release_events},
+        {"busy cpupool: error, undo", test_pool_busy_error_undo},
+        {"operator's pool, other host, failed create",
+         test_pool_operator_and_failures},
+        {"bad pool metadata writes nothing", test_pool_bad_metadata},
+        {"placement in the pool", test_pool_placement},
+    };
 
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -777,7 +1147,8 @@ int main(void)
         add_suite("agg concurrency", conc, NXL_ARRAY_SIZE(conc)) ||
         add_suite("agg input", input, NXL_ARRAY_SIZE(input)) ||
         add_suite("agg crash and acl", crash, NXL_ARRAY_SIZE(crash)) ||
-        add_suite("agg driver", drv, NXL_ARRAY_SIZE(drv))) {
+        add_suite("agg driver", drv, NXL_ARRAY_SIZE(drv)) ||
+        add_suite("agg cpupools", pools, NXL_ARRAY_SIZE(pools))) {
         CU_cleanup_registry();
         return 1;
     }

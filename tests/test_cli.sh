@@ -10,11 +10,14 @@
 #  - spawn -N / --dry-run / global -N equal dry-run; usage errors; --json;
 #  - the instance commands (spawn, list, info, destroy, pause, unpause,
 #    suspend, resume, power-off/shutdown, power-on/start, reboot,
-#    soft-delete, restore, console, metadata): usage errors, bad UUIDs,
+#    soft-delete, restore, rescue, unrescue, rebuild, set-bootable,
+#    crash-dump, diagnostics, disk-info, console, metadata): usage errors,
+#    bad UUIDs,
 #    and off dom0 --local exits 4 without creating anything (the lab
 #    drives them on real Xen; tests/test_service.c drives them through a
 #    real novaxld);
-#  - host, aggregate and events usage; -N prints the call it would make
+#  - host (power-action wants --yes), aggregate (show too) and events
+#    usage; -N prints the call it would make
 #    (parsed with tests/nxl-jsonget); --socket to nowhere is exit 4.
 # Ends with "N passed, N failed".
 set -u
@@ -139,7 +142,7 @@ else
         "reboot $uuid --hard" "suspend $uuid" "resume $uuid" \
         "shutdown $uuid" "start $uuid" "soft-delete $uuid" "restore $uuid" \
         "console $uuid --name instance-1" "host resources" "host uptime" \
-        "metadata set $uuid a=b"; do
+        "metadata set $uuid a=b" "dumpxml $uuid"; do
         # shellcheck disable=SC2086  # the command's words are wanted
         run "$cmd" 4 --instances-dir "$inst" $cmd &&
             one_line_err "$cmd" "novaxl: " "dom0" && [ ! -e "$inst" ] &&
@@ -300,6 +303,34 @@ run "-N aggregate add" 0 --json -N aggregate add h1 --id 4 --name p4 --zone z &&
 run "-N aggregate undo" 0 --json -N aggregate undo remove h1 --id 4 --name p4 &&
     json_is "-N aggregate undo" params.op remove_from_aggregate &&
     json_is "-N aggregate undo" params.set_error true && ok "-N aggregate undo"
+run "-N rescue" 0 --json -N rescue "$uuid" rescue-img --password pw &&
+    json_is "-N rescue" method rescue &&
+    json_is "-N rescue" params.uuid "$uuid" &&
+    json_is "-N rescue" params.image_meta.id rescue-img &&
+    json_is "-N rescue" params.image_meta.disk_format raw &&
+    json_is "-N rescue" params.rescue_password pw && ok "-N rescue: the call"
+run "-N unrescue" 0 --json -N unrescue "$uuid" &&
+    json_is "-N unrescue" method unrescue && ok "-N unrescue"
+run "-N set-bootable" 0 --json -N set-bootable "$uuid" no &&
+    json_is "-N set-bootable" method set_bootable &&
+    json_is "-N set-bootable" params.is_bootable false && ok "-N set-bootable no"
+run "-N crash-dump" 0 --json -N crash-dump "$uuid" &&
+    json_is "-N crash-dump" method trigger_crash_dump && ok "-N crash-dump"
+run "-N rebuild" 0 --json -N rebuild "$srcdir/examples/pv-direct-kernel.json" \
+    --preserve-ephemeral &&
+    json_is "-N rebuild" method rebuild &&
+    json_is "-N rebuild" params.preserve_ephemeral true &&
+    json_is "-N rebuild" params.recreate false && ok "-N rebuild: the call"
+run "-N host power-action" 0 --json -N host power-action reboot &&
+    json_is "-N host power-action" method host_power_action &&
+    json_is "-N host power-action" params.action reboot &&
+    ok "-N host power-action: the call, no --yes needed"
+echo '{"instance": {}}' >"$tmp/bad-req.json"
+run "rebuild bad file" 2 --json rebuild "$tmp/bad-req.json" &&
+    json_is "rebuild bad file" error.code NXL_E_INVAL &&
+    ok "rebuild of a bad request: exit 2, nothing sent"
+run "diagnostics bad uuid" 2 --json diagnostics not-a-uuid &&
+    ok "diagnostics with a bad UUID: exit 2"
 run "-N human" 0 -N pause "$uuid" &&
     grep -q "^novaxl: dry run: would call pause " "$tmp/out" &&
     ok "-N without --json: one line"
@@ -311,7 +342,13 @@ for args in "host" "host frobnicate" "host maintenance" \
     "metadata" "metadata set" "metadata set $uuid" "metadata set $uuid a" \
     "metadata unset $uuid a=b" "console $uuid" \
     "console $uuid --name n --log --vnc" "events extra" "events --since x" \
-    "events --count 0" "events --no-follow"; do
+    "events --count 0" "events --no-follow" \
+    "rescue" "rescue $uuid" "rescue $uuid img extra" "unrescue" \
+    "rebuild" "rebuild a b" "set-bootable $uuid" "set-bootable $uuid maybe" \
+    "crash-dump" "diagnostics" "diagnostics $uuid extra" "disk-info" \
+    "host power-action" "host power-action reboot" "host uptime --yes" \
+    "aggregate show" "aggregate show --id x" "aggregate show extra --id 1" \
+    "aggregate show --id 1 --name p"; do
     # shellcheck disable=SC2086
     run "$args" 1 $args && [ ! -s "$tmp/out" ] && ok "$args: usage, exit 1"
 done
@@ -331,6 +368,66 @@ run "events --local" 6 --json --local events &&
 if [ ! -e /run/novaxl/novaxld.sock ]; then
     run "default" 2 info not-a-uuid && ok "no daemon: in-process"
 fi
+
+# ---- libvirt XML: dry-run --xml, spawn --xml, dumpxml ------------------------
+# Each example's golden XML (tests/golden/xml, checked by tests/test_xml)
+# builds the very libxl config, or the very refusal, of its JSON.
+for ex in "$srcdir"/examples/*.json; do
+    name=$(basename "$ex" .json)
+    xml=$srcdir/tests/golden/xml/$name.xml
+    "$novaxl" dry-run "$ex" >"$tmp/json.out" 2>"$tmp/json.err"
+    want=$?
+    if ! run "dry-run --xml $name" "$want" dry-run --xml "$xml"; then
+        continue
+    fi
+    if cmp -s "$tmp/out" "$tmp/json.out" &&
+        [ "$(sed "s|$xml|F|" "$tmp/err")" = "$(sed "s|$ex|F|" "$tmp/json.err")" ]; then
+        ok "dry-run --xml $name: the same result as its JSON (exit $want)"
+    else
+        fail "dry-run --xml $name differs from dry-run of the JSON"
+    fi
+    run "spawn -N --xml $name" "$want" spawn -N --xml "$xml" &&
+        cmp -s "$tmp/out" "$tmp/json.out" &&
+        ok "spawn -N --xml $name: the same as dry-run"
+done
+cat >"$tmp/xxe.xml" <<'EOF_XML'
+<?xml version="1.0"?>
+<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<domain type='xen'><name>&x;</name></domain>
+EOF_XML
+run "dry-run --xml XXE" 2 --json dry-run --xml "$tmp/xxe.xml" &&
+    json_is "XXE" error.code NXL_E_INVAL &&
+    "$jsonget" "$tmp/out" error.message | grep -qF "DOCTYPE is not allowed" &&
+    ! grep -q "root:" "$tmp/out" "$tmp/err" &&
+    ok "dry-run --xml of an XXE document: exit 2, nothing read"
+run "spawn --xml XXE" 2 --instances-dir "$tmp/inst-xxe" spawn --xml \
+    "$tmp/xxe.xml" &&
+    one_line_err "spawn --xml XXE" "novaxl: $tmp/xxe.xml: " "DOCTYPE" &&
+    [ ! -e "$tmp/inst-xxe" ] && ok "spawn --xml XXE: exit 2, nothing created"
+printf "<domain type='xen'><name>x</domain>" >"$tmp/bad.xml"
+run "dry-run --xml malformed" 2 dry-run --xml "$tmp/bad.xml" &&
+    one_line_err "malformed xml" "novaxl: $tmp/bad.xml: " "not well-formed" &&
+    [ ! -s "$tmp/out" ] && ok "dry-run --xml of malformed XML: exit 2, one line"
+run "dry-run --xml of JSON" 2 dry-run --xml "$srcdir/examples/pv-direct-kernel.json" &&
+    grep -q "not well-formed" "$tmp/err" && ok "dry-run --xml of a JSON file: exit 2"
+sed "s|<on_crash>preserve|<on_crash>destroy|" \
+    "$srcdir/tests/golden/xml/pv-direct-kernel.xml" >"$tmp/crash.xml"
+run "on_crash destroy" 2 --json dry-run --xml "$tmp/crash.xml" &&
+    "$jsonget" "$tmp/out" error.message | grep -qF "on_crash: 'destroy' cannot be honoured" &&
+    ok "dry-run --xml with an action novaxl cannot honour: exit 2"
+run "dry-run --xml without file" 1 dry-run --xml &&
+    grep -q "missing FILE" "$tmp/err" && ok "dry-run --xml without FILE: exit 1"
+run "dumpxml without UUID" 1 dumpxml && grep -q "missing UUID" "$tmp/err" &&
+    ok "dumpxml without UUID: exit 1"
+run "dumpxml bad UUID" 2 dumpxml not-a-uuid &&
+    one_line_err "dumpxml bad uuid" "novaxl: not-a-uuid: " "canonical UUID" &&
+    ok "dumpxml with a bad UUID: exit 2"
+run "dumpxml two UUIDs" 1 dumpxml "$uuid" "$uuid" && ok "dumpxml with two UUIDs: exit 1"
+run "dumpxml --socket nowhere" 4 --json --socket "$tmp/none.sock" dumpxml "$uuid" &&
+    json_is "dumpxml --socket nowhere" error.code NXL_E_HYPERVISOR &&
+    ok "dumpxml through an absent novaxld: exit 4"
+run "help dumpxml" 0 help dumpxml && grep -q "libvirt" "$tmp/out" &&
+    ok "help dumpxml"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

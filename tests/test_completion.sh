@@ -43,18 +43,35 @@ expect() {
 }
 
 expect "suspend " su
-expect "shutdown soft-delete spawn start suspend " s
+expect "set-bootable shutdown soft-delete spawn start suspend " s
 expect "--json " --js
 expect "list " --local li
 expect "maintenance " host ma
 expect "off on " host maintenance ""
-expect "add remove undo " aggregate ""
+expect "add remove show undo " aggregate ""
+expect "no yes " set-bootable x ""
+expect "reboot shutdown startup " host power-action ""
+expect "--disk-format --help --password " rescue x --
+expect "--help --preserve-ephemeral --recreate " rebuild --
 expect "add remove " aggregate undo ""
 expect "--no-follow " events --no
 expect "--hard --help " reboot x --h
 expect "--keep-disks " destroy x --k
 expect "--help --log --name --vnc " console x --
 expect "set unset " metadata ""
+expect "dumpxml " du
+expect "--dry-run --help --xml " spawn --
+expect "--help --xml " dry-run --
+# FILE: a JSON request, or with --xml a libvirt domain document
+cdir=$(mktemp -d "${TMPDIR:-/tmp}/nxl-comp.XXXXXX") && {
+    touch "$cdir/req.json" "$cdir/dom.xml"
+    cd "$cdir" || exit 1
+    expect "req.json " spawn ""
+    expect "dom.xml " spawn --xml ""
+    expect "dom.xml " dry-run --xml ""
+    cd - >/dev/null || exit 1
+    rm -rf "$cdir"
+}
 
 # Every command novaxl --help lists is offered.
 missing=""

@@ -4,13 +4,17 @@
  * and a private real xenstored for the VNC and serial details. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,11 +23,13 @@
 #include <CUnit/Basic.h>
 
 #include "common/driver.h"
+#include "console/bridge.h"
 #include "console/con.h"
 #include "novaxl/nxl.h"
 #include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
+#include "xl_driver/xl_console.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
 
@@ -647,6 +653,301 @@ static void test_driver_console_members(void)
     nxl_driver_close(drv);
 }
 
+/* ---- serial bridges -------------------------------------------------- */
+
+static int pty_pair(char *slave, size_t size)
+{
+    int m = nxl_test_pty(slave, size);
+
+    CU_ASSERT_FATAL(m >= 0);
+    return m;
+}
+
+static void test_bridge_relay(void)
+{
+    nxl_con_bridges *set = NULL;
+    char tty[64], tty2[64], buf[64];
+    unsigned port = 0, port2 = 0;
+    int m, m2, c, c2;
+
+    CHECK_FAIL(nxl_con_bridges_new("localhost", 1, 2, &set, &e_),
+               NXL_E_INVAL, "serial_listen");
+    CHECK_FAIL(nxl_con_bridges_new("127.0.0.1", 9, 2, &set, &e_),
+               NXL_E_INVAL, "serial_port_range");
+    CHECK_OK(nxl_con_bridges_new("127.0.0.1", 30000 + getpid() % 20000,
+                                 65535, &set, &e_));
+    m = pty_pair(tty, sizeof(tty));
+    CHECK_FAIL(nxl_con_bridge_start(set, "a", "/dev/pts/../tty", 0, &port,
+                                    &e_),
+               NXL_E_INVAL, "not /dev/pts/<n>");
+    CHECK_OK(nxl_con_bridge_start(set, "a", tty, 0, &port, &e_));
+    CU_ASSERT(port >= 30000);
+    CU_ASSERT_EQUAL(nxl_con_bridge_port(set, "a", buf, sizeof(buf)), port);
+    CU_ASSERT_STRING_EQUAL(buf, tty);
+
+    c = nxl_test_tcp_connect((int)port);
+    CU_ASSERT_FATAL(c >= 0);
+    usleep(100000);
+    CU_ASSERT(write(m, "hello\r\n", 7) == 7);
+    CU_ASSERT(nxl_test_read_until(c, "hello", 5));
+    CU_ASSERT(send(c, "ls\r", 3, 0) == 3);
+    CU_ASSERT(nxl_test_read_until(m, "ls\r", 5));
+    /* A second client is closed at once; the first one keeps going. */
+    c2 = nxl_test_tcp_connect((int)port);
+    CU_ASSERT(c2 < 0 || nxl_test_eof_within(c2, 5000));
+    if (c2 >= 0)
+        close(c2);
+    CU_ASSERT(write(m, "again\r\n", 7) == 7);
+    CU_ASSERT(nxl_test_read_until(c, "again", 5));
+    /* The client leaves; the next one is served. */
+    close(c);
+    usleep(100000);
+    c = nxl_test_tcp_connect((int)port);
+    CU_ASSERT_FATAL(c >= 0);
+    usleep(100000);
+    CU_ASSERT(write(m, "third\r\n", 7) == 7);
+    CU_ASSERT(nxl_test_read_until(c, "third", 5));
+
+    /* The domain's pty goes away (it died): the client is dropped. */
+    close(m);
+    CU_ASSERT(nxl_test_eof_within(c, 5000));
+    close(c);
+
+    /* A new pty for the same key (a rebuilt domain) keeps the port; the
+     * same port asked for another key is not given twice. */
+    m = pty_pair(tty, sizeof(tty));
+    CHECK_OK(nxl_con_bridge_start(set, "a", tty, 0, &port2, &e_));
+    CU_ASSERT_EQUAL(port2, port);
+    m2 = pty_pair(tty2, sizeof(tty2));
+    CHECK_OK(nxl_con_bridge_start(set, "b", tty2, port, &port2, &e_));
+    CU_ASSERT_NOT_EQUAL(port2, port);
+    c = nxl_test_tcp_connect((int)port);
+    CU_ASSERT_FATAL(c >= 0);
+    usleep(100000);
+    CU_ASSERT(write(m, "new pty\r\n", 9) == 9);
+    CU_ASSERT(nxl_test_read_until(c, "new pty", 5));
+    close(c);
+    CU_ASSERT(nxl_con_bridge_stop(set, "a"));
+    CU_ASSERT(!nxl_con_bridge_stop(set, "a"));
+    CU_ASSERT(nxl_test_tcp_connect((int)port) < 0);
+    CU_ASSERT_EQUAL(nxl_con_bridge_port(set, "a", NULL, 0), 0u);
+    nxl_con_bridges_free(set);
+    CU_ASSERT(nxl_test_tcp_connect((int)port2) < 0);
+    close(m);
+    close(m2);
+}
+
+/* A client that never reads: the bridge stops reading the pty once its
+ * one buffer is full (the pty then fills and the writer blocks), and
+ * everything arrives, in order, once the client reads. */
+static void test_bridge_back_pressure(void)
+{
+    nxl_con_bridges *set = NULL;
+    char tty[64];
+    static char chunk[1024];
+    size_t sent = 0, recvd = 0;
+    unsigned port = 0;
+    int m, c, fl;
+    time_t end;
+
+    CHECK_OK(nxl_con_bridges_new("127.0.0.1", 30000 + getpid() % 20000,
+                                 65535, &set, &e_));
+    m = pty_pair(tty, sizeof(tty));
+    CHECK_OK(nxl_con_bridge_start(set, "bp", tty, 0, &port, &e_));
+    c = nxl_test_tcp_connect((int)port);
+    CU_ASSERT_FATAL(c >= 0);
+    usleep(100000);
+    fl = fcntl(m, F_GETFL);
+    fcntl(m, F_SETFL, fl | O_NONBLOCK);
+    for (size_t i = 0; i < sizeof(chunk); i++)
+        chunk[i] = (char)('a' + i % 26);
+    /* Write until the path pty -> bridge -> socket is full. */
+    end = time(NULL) + 10;
+    while (time(NULL) < end) {
+        ssize_t r = write(m, chunk, sizeof(chunk));
+
+        if (r > 0) {
+            sent += (size_t)r;
+            continue;
+        }
+        if (errno != EAGAIN)
+            break;
+        usleep(50000);
+        if (write(m, chunk, 1) < 0 && errno == EAGAIN)
+            break;
+        sent++;
+    }
+    CU_ASSERT(time(NULL) < end); /* it did fill up */
+    /* What is in flight is bounded by the socket buffers (the bridge's
+     * send buffer is capped), the pty's and the bridge's one buffer. */
+    CU_ASSERT(sent > 0 && sent < 8 * 1024 * 1024);
+    /* Drain: every byte arrives. */
+    end = time(NULL) + 10;
+    while (recvd < sent && time(NULL) < end) {
+        char buf[8192];
+        struct pollfd p = {.fd = c, .events = POLLIN};
+        ssize_t r;
+
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        r = read(c, buf, sizeof(buf));
+        if (r <= 0)
+            break;
+        recvd += (size_t)r;
+    }
+    CU_ASSERT_EQUAL(recvd, sent);
+    if (recvd != sent)
+        fprintf(stderr, "back pressure: sent %zu, received %zu\n", sent,
+                recvd);
+    close(c);
+    close(m);
+    nxl_con_bridges_free(set);
+}
+
+static void test_pty_paths(void)
+{
+    static const char *const good[] = {"/dev/pts/0", "/dev/pts/123456789"};
+    static const char *const bad[] = {
+        "", "/dev/pts/", "/dev/pts/1234567890", "/dev/pts/1/", "/dev/pts/-1",
+        "/dev/pts/../1", "/dev/ptmx", "/dev/tty1", "dev/pts/1",
+        "/dev/pts/1 ", "/dev/pts//1",
+    };
+
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(good); i++)
+        CU_ASSERT(nxl_con_pty_path_ok(good[i]));
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(bad); i++)
+        CU_ASSERT(!nxl_con_pty_path_ok(bad[i]));
+    CU_ASSERT(!nxl_con_pty_path_ok(NULL));
+}
+
+/* ---- xenconsoled's logging, found through a /proc tree ----------------- */
+
+static void fake_proc(const char *proc, const char *pid, const char *comm,
+                      const char *cmdline, size_t len)
+{
+    char p[PATH_MAX];
+
+    snprintf(p, sizeof(p), "%s/%s", proc, pid);
+    mkdir(proc, 0700);
+    CU_ASSERT_EQUAL(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/%s/comm", proc, pid);
+    write_file(p, comm, strlen(comm));
+    snprintf(p, sizeof(p), "%s/%s/cmdline", proc, pid);
+    write_file(p, cmdline, len);
+}
+
+#define ARGV(s) s, sizeof(s)
+
+static void test_xenconsoled_check(void)
+{
+    char proc[PATH_MAX], logs[PATH_MAX], cmd[1024], *w = NULL;
+    int n;
+
+    snprintf(proc, sizeof(proc), "%s/proc1", dir);
+    snprintf(logs, sizeof(logs), "%s/xclogs", dir);
+    mkdir(logs, 0700);
+    /* Nothing named xenconsoled. */
+    fake_proc(proc, "7", "bash\n", ARGV("bash\0--log=guest"));
+    CHECK_OK(nxl_con_xenconsoled_check(proc, logs, &w, &e_));
+    CU_ASSERT(w && strstr(w, "not running"));
+    free(w);
+    /* Running, logging nothing (Debian's default). */
+    fake_proc(proc, "42", "xenconsoled\n",
+              ARGV("/usr/sbin/xenconsoled\0--pid-file=/run/xenconsoled.pid"));
+    CHECK_OK(nxl_con_xenconsoled_check(proc, logs, &w, &e_));
+    CU_ASSERT(w && strstr(w, "XENCONSOLED_TRACE=guest") &&
+              strstr(w, "--log=none"));
+    free(w);
+
+    /* Logging guests, to the default directory, not ours. */
+    snprintf(proc, sizeof(proc), "%s/proc2", dir);
+    fake_proc(proc, "42", "xenconsoled\n",
+              ARGV("/usr/sbin/xenconsoled\0--log=guest"));
+    CHECK_OK(nxl_con_xenconsoled_check(proc, logs, &w, &e_));
+    CU_ASSERT(w && strstr(w, "not to console_log_dir"));
+    free(w);
+
+    /* Logging guests into ours ("--log-dir DIR" and "all"): fine. */
+    snprintf(proc, sizeof(proc), "%s/proc3", dir);
+    n = snprintf(cmd, sizeof(cmd), "xenconsoled%c--log%call%c--log-dir%c%s/",
+                 0, 0, 0, 0, logs);
+    fake_proc(proc, "42", "xenconsoled\n", cmd, (size_t)n + 1);
+    CHECK_OK(nxl_con_xenconsoled_check(proc, logs, &w, &e_));
+    CU_ASSERT_PTR_NULL(w);
+    free(w);
+    snprintf(proc, sizeof(proc), "%s/proc4", dir);
+    n = snprintf(cmd, sizeof(cmd), "xenconsoled%c--log=guest%c--log-dir=%s", 0,
+                 0, logs);
+    fake_proc(proc, "42", "xenconsoled\n", cmd, (size_t)n + 1);
+    CHECK_OK(nxl_con_xenconsoled_check(proc, logs, &w, &e_));
+    CU_ASSERT_PTR_NULL(w);
+    free(w);
+    CHECK_FAIL(nxl_con_xenconsoled_check("/nonexistent/proc", logs, &w, &e_),
+               NXL_E_IO, "/nonexistent/proc");
+}
+
+/* ---- the driver's log upkeep ------------------------------------------ */
+
+static int reopens;
+
+static int count_reopen(void *opaque, nxl_error *err)
+{
+    (void)opaque;
+    (void)err;
+    reopens++;
+    return 0;
+}
+
+static void test_driver_log_rotation(void)
+{
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_driver *drv = NULL;
+    nxl_port *port = NULL;
+    char logs[PATH_MAX], inst[PATH_MAX], p[PATH_MAX], proc[PATH_MAX];
+    char *big = pattern(5000), *w;
+    struct stat st;
+
+    snprintf(logs, sizeof(logs), "%s/rot-logs", dir);
+    snprintf(inst, sizeof(inst), "%s/rot-inst", dir);
+    snprintf(proc, sizeof(proc), "%s/rot-proc", dir);
+    mkdir(logs, 0700);
+    fake_proc(proc, "1", "init\n", ARGV("/sbin/init"));
+    cfg.console_log_dir = logs;
+    cfg.instances_dir = inst;
+    cfg.console_log_cap = 4096;
+    cfg.console_log_interval = 3600;
+    CU_ASSERT_FATAL(nxl_driver_open("libxl", &cfg, &drv, NULL) == 0);
+    CU_ASSERT_FATAL(nxl__port_fake_new(&port) == 0);
+    CU_ASSERT_FATAL(nxl__xl_driver_use_port(drv, port, false, NULL) == 0);
+    nxl__xl_driver_set_event_poll(drv, 0);
+    nxl__xl_console_set_reopen(drv, count_reopen, NULL);
+    nxl__xl_console_set_proc(drv, proc);
+    path_of(p, "rot-logs/guest-instance-0001.log");
+    write_file(p, big, 5000);
+    reopens = 0;
+    /* init_host checks xenconsoled and runs the first upkeep at once. */
+    CHECK_OK(nxl_host_init(drv, "h", &e_));
+    w = nxl__xl_console_warning(drv);
+    CU_ASSERT(w && strstr(w, "not running"));
+    free(w);
+    CU_ASSERT_EQUAL(reopens, 1);
+    CU_ASSERT(stat(p, &st) < 0);
+    path_of(p, "rot-logs/guest-instance-0001.log.1");
+    CU_ASSERT(stat(p, &st) == 0 && st.st_size == 5000);
+    /* Over the cap again, but not due: nothing happens until it is. */
+    path_of(p, "rot-logs/guest-instance-0001.log");
+    write_file(p, big, 5000);
+    nxl__xl_console_tick(drv);
+    CU_ASSERT_EQUAL(reopens, 1);
+    CU_ASSERT(stat(p, &st) == 0);
+    nxl__xl_console_logs_due(drv);
+    nxl__xl_console_tick(drv);
+    CU_ASSERT_EQUAL(reopens, 2);
+    CU_ASSERT(stat(p, &st) < 0);
+    nxl_driver_close(drv);
+    free(big);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 int main(void)
@@ -669,6 +970,13 @@ int main(void)
         {"vnc value written by the guest", test_vnc_guest_written},
         {"serial pty", test_serial_tty},
         {"driver members", test_driver_console_members},
+        {"driver rotates on schedule", test_driver_log_rotation},
+    };
+    static const nxl_test_def bridges[] = {
+        {"pty paths", test_pty_paths},
+        {"bridge relays, one client", test_bridge_relay},
+        {"bridge back pressure", test_bridge_back_pressure},
+        {"xenconsoled logging check", test_xenconsoled_check},
     };
 
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -678,7 +986,9 @@ int main(void)
         nxl_test_add_suite("console log policy", files_init, files_cleanup,
                            policy, NXL_ARRAY_SIZE(policy)) ||
         nxl_test_add_suite("console details", xsd_init, xsd_cleanup, details,
-                           NXL_ARRAY_SIZE(details))) {
+                           NXL_ARRAY_SIZE(details)) ||
+        nxl_test_add_suite("serial bridges and log upkeep", files_init,
+                           files_cleanup, bridges, NXL_ARRAY_SIZE(bridges))) {
         CU_cleanup_registry();
         return 1;
     }

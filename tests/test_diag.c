@@ -28,6 +28,7 @@
 #include "novaxl/nxl.h"
 #include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
+#include "xl_driver/xl_config.h"
 #include "xl_driver/xl_diag.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
@@ -595,6 +596,99 @@ static void test_host_wide(void)
     fx_teardown(&fx);
 }
 
+/* An HVM guest's NICs: the PV vif and the emulated NIC's tap (name +
+ * "-emu") both count, under the names nxl__xl_vif_ifname gives for the
+ * request's devname: nova's 14-byte tap5d3a9e0c-7b, too long for its
+ * "-emu" twin, is tap5d3a9e0c on the host. */
+static void test_hvm_nic_names(void)
+{
+    fixture fx;
+    char doc[2048], pv0[32], pv1[32], emu[48], tun[PATH_MAX];
+    nxl_spawn_req req;
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_instance inst;
+    nxl_instance_info info;
+    nxl_bw_counter_list bw;
+    nxl_diagnostics d;
+
+    fx_setup(&fx);
+    nxl_instance_info_init(&info);
+    snprintf(
+        doc, sizeof(doc),
+        "{\"instance\": {\"uuid\": \"" UUID_A "\", \"name\": \"hvm-a\","
+        " \"memory_mb\": 128, \"vcpus\": 1, \"root_gb\": 0,"
+        " \"kernel_id\": \"kernel-1\", \"ramdisk_id\": \"initrd-1\"},"
+        " \"image_meta\": {\"id\": \"kernel-1\", \"disk_format\": \"aki\","
+        " \"properties\": {\"vm_mode\": \"hvm\"}},"
+        " \"network_info\": ["
+        "{\"address\": \"" MAC_A "\", \"type\": \"bridge\","
+        " \"devname\": \"tap5d3a9e0c-7b\", \"network\": {\"bridge\": "
+        "\"xenbr0\"}},"
+        "{\"address\": \"fa:16:3e:00:00:0b\", \"type\": \"bridge\","
+        " \"devname\": \"tapa1b2c3d4\", \"network\": {\"bridge\": \"xenbr0\"}}"
+        "]}");
+    nxl_spawn_req_init(&req);
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__spawn_req_from_json(doc, strlen(doc), &req, &err), 0);
+    make_inst(&inst, UUID_A);
+    /* Without the tun device the device model could not open the taps:
+     * refused with a message, before anything exists. */
+    snprintf(tun, sizeof(tun), "%s/no-tun", fx.root);
+    nxl__xl_driver_set_tun_path(fx.drv, tun);
+    CU_ASSERT_EQUAL(nxl_instance_spawn(fx.drv, &req, &err), NXL_E_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "network_info[0]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), tun));
+    CU_ASSERT_EQUAL(nxl_instance_get_info(fx.drv, &inst, &info, NULL),
+                    NXL_E_NOT_FOUND);
+    nxl_error_dispose(&err);
+    write_at(fx.root, "tun", "");
+    snprintf(tun, sizeof(tun), "%s/tun", fx.root);
+    if (nxl_instance_spawn(fx.drv, &req, &err))
+        fprintf(stderr, "spawn: %s\n", nxl_error_message(&err));
+    CU_ASSERT_EQUAL_FATAL(err.code, NXL_OK);
+    CU_ASSERT_EQUAL_FATAL(nxl_instance_get_info(fx.drv, &inst, &info, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_vif_ifname(req.network_info.vifs[0].devname,
+                                             true, (uint32_t)info.domid, 0, pv0,
+                                             sizeof(pv0)),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_vif_ifname(req.network_info.vifs[1].devname,
+                                             true, (uint32_t)info.domid, 1, pv1,
+                                             sizeof(pv1)),
+                          0);
+    CU_ASSERT_STRING_EQUAL(pv0, "tap5d3a9e0c");
+    CU_ASSERT_STRING_EQUAL(pv1, "tapa1b2c3d4");
+    sysfs_vif(&fx, pv0, "1000\n", "5000\n");
+    snprintf(emu, sizeof(emu), "%s-emu", pv0);
+    sysfs_vif(&fx, emu, "1\n", "2\n");
+    sysfs_vif(&fx, pv1, "300\n", "400\n");
+    snprintf(emu, sizeof(emu), "%s-emu", pv1);
+    sysfs_vif(&fx, emu, "30\n", "40\n");
+    /* The unusable devname itself never counts, should it exist. */
+    sysfs_vif(&fx, "tap5d3a9e0c-7b", "900000\n", "900000\n");
+
+    nxl_bw_counter_list_init(&bw);
+    CU_ASSERT_EQUAL(nxl_host_get_all_bw_counters(fx.drv, &inst, 1, &bw, &err),
+                    0);
+    CU_ASSERT_EQUAL_FATAL(bw.n, 2);
+    CU_ASSERT_STRING_EQUAL(bw.items[0].mac_address, MAC_A);
+    CU_ASSERT_EQUAL(bw.items[0].bw_in, 5002);
+    CU_ASSERT_EQUAL(bw.items[0].bw_out, 1001);
+    CU_ASSERT_STRING_EQUAL(bw.items[1].mac_address, "fa:16:3e:00:00:0b");
+    CU_ASSERT_EQUAL(bw.items[1].bw_in, 440);
+    CU_ASSERT_EQUAL(bw.items[1].bw_out, 330);
+    nxl_bw_counter_list_dispose(&bw);
+    nxl_diagnostics_init(&d);
+    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics(fx.drv, &inst, &d, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(d.n_nic_details, 2);
+    CU_ASSERT_EQUAL(d.nic_details[0].rx_octets, 5002);
+    CU_ASSERT_EQUAL(d.nic_details[1].tx_octets, 330);
+    nxl_diagnostics_dispose(&d);
+    nxl_instance_dispose(&inst);
+    nxl_spawn_req_dispose(&req);
+    nxl_error_dispose(&err);
+    fx_teardown(&fx);
+}
+
 static void test_volume_usage(void)
 {
     fixture fx;
@@ -748,6 +842,7 @@ int main(void)
         !CU_add_test(s, "not found and foreign",
                      test_not_found_and_foreign) ||
         !CU_add_test(s, "host-wide usage", test_host_wide) ||
+        !CU_add_test(s, "HVM NIC names", test_hvm_nic_names) ||
         !CU_add_test(s, "volume usage", test_volume_usage) ||
         !CU_add_test(s, "disk info, powered off",
                      test_disk_info_and_powered_off)) {

@@ -1454,6 +1454,22 @@ static void test_events(void)
     CU_ASSERT_TRUE(starts_with(err.message, "emit_event: unknown transition"));
     CU_ASSERT_EQUAL(events_seen, 2);
     nxl_error_dispose(&err);
+    /* So is an aggregate one: a caller's nxl_event has nothing behind its
+     * base, even from a listener that asked for aggregate events. */
+    CU_ASSERT_EQUAL(
+        nxl_driver_set_event_kinds(
+            drv, NXL_EVENT_KIND_AGGREGATE | NXL_EVENT_KIND_LIFECYCLE, &err),
+        0);
+    ev.transition = NXL_EVENT_AGGREGATE;
+    CU_ASSERT_EQUAL(nxl_driver_emit_event(drv, &ev, &err), NXL_E_INVAL);
+    CU_ASSERT_EQUAL(events_seen, 2);
+    CU_ASSERT_PTR_EQUAL((const void *)nxl_event_aggregate(&ev),
+                        (const void *)&ev);
+    ev.transition = NXL_EVENT_STARTED;
+    CU_ASSERT_PTR_NULL(nxl_event_aggregate(&ev));
+    CU_ASSERT_STRING_EQUAL(nxl_event_transition_name(NXL_EVENT_AGGREGATE),
+                           "aggregate");
+    nxl_error_dispose(&err);
 
     /* NULL unregisters. */
     CU_ASSERT_EQUAL(nxl_driver_register_event_listener(drv, NULL, &mine, &err),

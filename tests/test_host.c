@@ -16,6 +16,7 @@
 #include <CUnit/Basic.h>
 
 #include "common/driver.h"
+#include "common/json.h"
 #include "novaxl/nxl.h"
 #include "tests/testutil.h"
 #include "tests/xsd/xsd-harness.h"
@@ -209,24 +210,164 @@ static void test_available_resource(void)
     nxl_driver_close(drv);
 }
 
+/* Whole-host figures: idle is Xen's per-pCPU idle summed; busy = dom0's
+ * uptime * online pCPUs - idle, split by dom0's kernel:user ratio. */
 static void test_cpu_stats(void)
 {
     nxl_port *port = NULL;
     nxl_driver *drv = open_driver(&port);
     nxl_host_cpu_stats st;
     uint64_t ns = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+    /* uptime fixture 93784.12 s on 8 pCPUs */
+    uint64_t total = 93784120000000ULL * 8, idle = 0, busy;
 
+    for (uint32_t cpu = 0; cpu < 8; cpu++) {
+        uint64_t v = (40000ULL + cpu * 1000) * 1000000000ULL;
+
+        CU_ASSERT_EQUAL(nxl__port_fake_set_pcpu_idle(port, cpu, v), 0);
+        idle += v;
+    }
+    CU_ASSERT_EQUAL(nxl__port_fake_set_pcpu_idle(port, 8, 1), NXL_E_INVAL);
+    busy = total - idle;
     memset(&st, 0, sizeof(st));
     CHECK_OK(nxl_host_get_cpu_stats(drv, &st, &e_));
-    CU_ASSERT_EQUAL(st.user, (100 + 20) * ns);
-    CU_ASSERT_EQUAL(st.kernel, (30 + 6 + 4) * ns);
-    CU_ASSERT_EQUAL(st.idle, 400 * ns);
+    CU_ASSERT_EQUAL(st.idle, idle);
+    /* dom0's stat fixture: kernel 30+6+4 = 40 ticks, user 100+20 = 120 */
+    CU_ASSERT_EQUAL(st.kernel, busy / 4);
+    CU_ASSERT_EQUAL(st.user, busy - busy / 4);
+    CU_ASSERT_EQUAL(st.kernel + st.user + st.idle, total);
     CU_ASSERT_EQUAL(st.iowait, 50 * ns);
     CU_ASSERT_EQUAL(st.frequency, 2000); /* the fake's 2 GHz */
+
+    /* Idle grows on one pCPU: only idle and busy move. */
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_set_pcpu_idle(port, 3, 43001ULL * 1000000000ULL), 0);
+    CHECK_OK(nxl_host_get_cpu_stats(drv, &st, &e_));
+    CU_ASSERT_EQUAL(st.idle, idle + 1000000000ULL);
+    CU_ASSERT_EQUAL(st.kernel + st.user, busy - 1000000000ULL);
+
     put_fixture("stat", "intr 1 2 3\n");
     CHECK_FAIL(nxl_host_get_cpu_stats(drv, &st, &e_), NXL_E_IO, "cpu line");
     put_fixture("stat", "cpu  100 20 30 400 50 6 4 0 0 0\n");
+    put_fixture("uptime", "soon\n");
+    CHECK_FAIL(nxl_host_get_cpu_stats(drv, &st, &e_), NXL_E_IO, "uptime");
+    put_fixture("uptime", "93784.12 180000.00\n");
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(port, "pcpu_list", 1, NXL_E_HYPERVISOR),
+                    0);
+    CHECK_FAIL(nxl_host_get_cpu_stats(drv, &st, &e_), NXL_E_HYPERVISOR,
+               "pcpu_list");
     nxl_driver_close(drv);
+}
+
+static void test_cpu_split(void)
+{
+    nxl_xl_cpu_inputs in;
+    nxl_host_cpu_stats st;
+
+    memset(&in, 0, sizeof(in));
+    in.uptime_ns = 10000000000ULL; /* 10 s */
+    in.online_cpus = 2;
+    in.idle_ns = 5000000000ULL;
+    in.dom0_kernel_ticks = 1;
+    in.dom0_user_ticks = 3;
+    in.dom0_iowait_ns = 7;
+    in.cpu_khz = 2893999;
+    nxl__xl_host_cpu_split(&in, &st);
+    CU_ASSERT_EQUAL(st.idle, 5000000000ULL);
+    CU_ASSERT_EQUAL(st.kernel, 3750000000ULL);
+    CU_ASSERT_EQUAL(st.user, 11250000000ULL);
+    CU_ASSERT_EQUAL(st.iowait, 7);
+    CU_ASSERT_EQUAL(st.frequency, 2893);
+    /* dom0 counted nothing yet: all busy time is user. */
+    in.dom0_kernel_ticks = in.dom0_user_ticks = 0;
+    nxl__xl_host_cpu_split(&in, &st);
+    CU_ASSERT_EQUAL(st.kernel, 0);
+    CU_ASSERT_EQUAL(st.user, 15000000000ULL);
+    /* Xen counted idle from before dom0 booted: never a negative busy. */
+    in.idle_ns = 30000000000ULL;
+    in.dom0_kernel_ticks = 5;
+    nxl__xl_host_cpu_split(&in, &st);
+    CU_ASSERT_EQUAL(st.kernel, 0);
+    CU_ASSERT_EQUAL(st.user, 0);
+    CU_ASSERT_EQUAL(st.idle, 30000000000ULL);
+    /* A big, long-running host: busy * ticks does not wrap. */
+    in.uptime_ns = 400ULL * 86400 * 1000000000ULL;
+    in.online_cpus = 512;
+    in.idle_ns = 0;
+    in.dom0_kernel_ticks = 3000000000ULL;
+    in.dom0_user_ticks = 1000000000ULL;
+    nxl__xl_host_cpu_split(&in, &st);
+    CU_ASSERT_EQUAL(st.kernel + st.user, in.uptime_ns * 512);
+    CU_ASSERT_TRUE(st.kernel > st.user * 2 && st.kernel < st.user * 4);
+}
+
+static void test_numa_topology(void)
+{
+    nxl_port *port = NULL;
+    nxl_driver *drv = open_driver(&port);
+    nxl_host_resources r;
+    nxl_json *root = NULL;
+    const nxl_json *cells;
+    const char *t;
+
+    nxl__port_fake_set_numa(port, 2);
+    nxl_host_resources_init(&r);
+    CHECK_OK(nxl_host_get_available_resource(drv, NULL, &r, &e_));
+    t = r.numa_topology ? r.numa_topology : "";
+    CU_ASSERT_EQUAL_FATAL(nxl__json_parse(t, strlen(t), 0, &root, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(root, "nova_object.name")) ?: "",
+        "NUMATopology");
+    cells = nxl__json_get(nxl__json_get(root, "nova_object.data"), "cells");
+    CU_ASSERT_EQUAL(nxl__json_len(cells), 2);
+    nxl__json_free(root);
+    /* 16 GiB and 8 CPUs over two nodes, one thread per core. */
+    CU_ASSERT_TRUE(nxl_test_has(
+        t, "\"id\":0,\"cpuset\":[0,1,2,3],\"pcpuset\":[],\"memory\":8192,"
+           "\"cpu_usage\":0,\"memory_usage\":0,\"pinned_cpus\":[],"
+           "\"siblings\":[[0],[1],[2],[3]],\"mempages\":[{"));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"id\":1,\"cpuset\":[4,5,6,7],"));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"size_kb\":4,\"total\":2097152,"
+                                   "\"used\":0,\"reserved\":0"));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"nova_object.name\":\"NUMACell\","
+                                   "\"nova_object.namespace\":\"nova\","
+                                   "\"nova_object.version\":\"1.5\""));
+    nxl_host_resources_dispose(&r);
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(port, "numa_list", 1, NXL_E_HYPERVISOR),
+                    0);
+    nxl_host_resources_init(&r);
+    CHECK_FAIL(nxl_host_get_available_resource(drv, NULL, &r, &e_),
+               NXL_E_HYPERVISOR, "numa_list");
+    nxl_host_resources_dispose(&r);
+    nxl_driver_close(drv);
+}
+
+/* Hyperthreads are siblings; offline CPUs and memory-less nodes vanish. */
+static void test_numa_json_shapes(void)
+{
+    const nxl_port_numa_node nodes[] = {
+        {.node = 0, .online = true, .total_kb = 4194304, .free_kb = 1},
+        {.node = 1, .online = false},
+    };
+    const nxl_port_pcpu cpus[] = {
+        {.cpu = 0, .online = true, .core = 0, .socket = 0, .node = 0},
+        {.cpu = 1, .online = true, .core = 1, .socket = 0, .node = 0},
+        {.cpu = 2, .online = true, .core = 0, .socket = 0, .node = 0},
+        {.cpu = 3, .online = false},
+        {.cpu = 4, .online = true, .core = 1, .socket = 0, .node = 0},
+    };
+    char *t = NULL;
+
+    CHECK_OK(nxl__xl_numa_topology_json(nodes, 2, cpus, 5, &t, &e_));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"cpuset\":[0,1,2,4],"));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"siblings\":[[0,2],[1,4]],"));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"memory\":4096,"));
+    CU_ASSERT_FALSE(nxl_test_has(t, "\"id\":1"));
+    free(t);
+    t = NULL;
+    CHECK_OK(nxl__xl_numa_topology_json(nodes, 0, cpus, 0, &t, &e_));
+    CU_ASSERT_TRUE(nxl_test_has(t, "\"cells\":[]"));
+    free(t);
 }
 
 static void test_uptime(void)
@@ -405,6 +546,9 @@ int main(void)
         {"nodes", test_nodes},
         {"get_available_resource", test_available_resource},
         {"get_host_cpu_stats", test_cpu_stats},
+        {"cpu stats arithmetic", test_cpu_split},
+        {"numa_topology", test_numa_topology},
+        {"numa_topology shapes", test_numa_json_shapes},
         {"get_host_uptime", test_uptime},
         {"ip address and volume connector", test_ip_and_connector},
         {"enabled and maintenance persisted", test_enabled_and_maintenance},

@@ -28,28 +28,6 @@
 /* a literal document and its length */
 #define SL(s) (s), strlen(s)
 
-static const char *srcdir(void)
-{
-    const char *d = getenv("NXL_TEST_SRCDIR");
-    return d && *d ? d : ".";
-}
-
-static char *read_src(const char *rel, size_t *len_r)
-{
-    char path[4096];
-    char *data = NULL;
-    nxl_error err = NXL_ERROR_INIT;
-
-    snprintf(path, sizeof(path), "%s/%s", srcdir(), rel);
-    if (nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, &data, len_r,
-                              &err) != 0) {
-        fprintf(stderr, "cannot read %s: %s\n", path, nxl_error_message(&err));
-        data = NULL;
-    }
-    nxl_error_dispose(&err);
-    return data;
-}
-
 static bool spawn_req_empty(const nxl_spawn_req *r)
 {
     nxl_spawn_req e;
@@ -462,7 +440,7 @@ static void test_examples(void)
     DIR *d;
     int n = 0;
 
-    snprintf(dir, sizeof(dir), "%s/examples", srcdir());
+    snprintf(dir, sizeof(dir), "%s/examples", nxl_test_srcdir());
     d = opendir(dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     while ((de = readdir(d))) {
@@ -476,7 +454,7 @@ static void test_examples(void)
         if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
             continue;
         snprintf(rel, sizeof(rel), "examples/%s", de->d_name);
-        doc = read_src(rel, &len);
+        doc = nxl_test_read_src(rel, &len);
         CU_ASSERT_PTR_NOT_NULL(doc);
         if (!doc)
             continue;
@@ -719,7 +697,7 @@ static char *make_doc(const bad_case *bc, size_t *len_r)
     if (bc->file) {
         char rel[512];
         snprintf(rel, sizeof(rel), "tests/fixtures/json/bad/%s", bc->file);
-        doc = read_src(rel, &len);
+        doc = nxl_test_read_src(rel, &len);
     } else if (bc->doc) {
         len = bc->len ? bc->len : strlen(bc->doc);
         doc = malloc(len + 1);
@@ -1059,7 +1037,7 @@ static void test_golden(void)
     size_t len;
     const char *regen = getenv("NXL_TEST_REGENERATE");
 
-    doc = read_src("examples/pv-direct-kernel.json", &len);
+    doc = nxl_test_read_src("examples/pv-direct-kernel.json", &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     nxl_spawn_req_init(&req);
     CU_ASSERT_EQUAL(nxl__spawn_req_from_json(doc, len, &req, &err), 0);
@@ -1070,7 +1048,7 @@ static void test_golden(void)
         FILE *f;
         snprintf(path, sizeof(path),
                  "%s/tests/golden/json/pv-direct-kernel.canonical.json",
-                 srcdir());
+                 nxl_test_srcdir());
         f = fopen(path, "w");
         CU_ASSERT_PTR_NOT_NULL(f);
         if (f) {
@@ -1078,8 +1056,8 @@ static void test_golden(void)
             fclose(f);
         }
     }
-    golden =
-        read_src("tests/golden/json/pv-direct-kernel.canonical.json", &len);
+    golden = nxl_test_read_src(
+        "tests/golden/json/pv-direct-kernel.canonical.json", &len);
     CU_ASSERT_PTR_NOT_NULL(golden);
     if (golden && strcmp(golden, json) != 0) {
         fprintf(stderr, "\n  golden differs; NXL_TEST_REGENERATE=1 rewrites "

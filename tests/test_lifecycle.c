@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1940,6 +1941,43 @@ static void test_events_out_of_band(void)
     fx_teardown(&fx);
 }
 
+/* xl destroy behind the driver's back: libxl pauses the domain, takes its
+ * time tearing the devices down, then destroys it. The thread's looks in
+ * between see a paused domain that is not dying; the listener must hear
+ * only `stopped`. A pause that lasts is still told. */
+static void test_events_destroy_pauses_first(void)
+{
+    fixture fx;
+    ev_log *log;
+    size_t at = 0;
+
+    fx_setup(&fx);
+    fx.events_ms = 20;
+    fx_reopen(&fx);
+    log = ev_log_new(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    expect_events(log, UUID_A, &at, "started");
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "pause", domid_of(&fx, UUID_A)), 0);
+    /* Several looks (every 20 ms), fewer than the settle's 10. */
+    usleep(100 * 1000);
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)),
+        0);
+    expect_events(log, UUID_A, &at, "stopped");
+    expect_quiet(log, UUID_A, &at, 300);
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    expect_events(log, UUID_A, &at, "started");
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external(fx.port, "pause", domid_of(&fx, UUID_A)), 0);
+    expect_events(log, UUID_A, &at, "paused");
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    expect_events(log, UUID_A, &at, "stopped");
+    assert_no_leaks(&fx, 0, "destroy after an out-of-band pause");
+    ev_log_free(&fx, log);
+    fx_teardown(&fx);
+}
+
 /* Operations from several threads while the event thread runs and xl
  * pauses domains behind the driver's back: no crash, no race the
  * sanitizers see, and each instance's events make sense in order. */
@@ -2671,6 +2709,32 @@ static int do_host_boot(fixture *fx, const char *uuid, nxl_error *err)
     return rc;
 }
 
+/* Holds an instance's lock for a while, as an operation or the event
+ * thread's look at it would. */
+typedef struct lock_holder {
+    char path[PATH_MAX + 64];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool held;
+} lock_holder;
+
+static void *hold_lock(void *p)
+{
+    lock_holder *h = p;
+    int fd = open(h->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
+    pthread_mutex_lock(&h->mu);
+    h->held = true;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    usleep(300 * 1000);
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
 static void test_resume_state_on_host_boot(void)
 {
     fixture fx;
@@ -2710,8 +2774,24 @@ static void test_resume_state_on_host_boot(void)
     CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_SHUTDOWN);
     CU_ASSERT_EQUAL(state_of(&fx, b, NULL), NXL_POWER_SUSPENDED);
 
-    /* Booted again, and resumed from its image. */
-    CU_ASSERT_EQUAL(do_host_boot(&fx, a, NULL), 0);
+    /* Booted again, and resumed from its image. The first waits for a
+     * lock held elsewhere (the event thread looks at every instance each
+     * second): at service start, a refusal would leave it down. */
+    {
+        lock_holder h = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                         .cv = PTHREAD_COND_INITIALIZER};
+        pthread_t t;
+
+        snprintf(h.path, sizeof(h.path), "%s/.novaxl/locks/%s.lock",
+                 fx.instances, a);
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, hold_lock, &h), 0);
+        pthread_mutex_lock(&h.mu);
+        while (!h.held)
+            pthread_cond_wait(&h.cv, &h.mu);
+        pthread_mutex_unlock(&h.mu);
+        CU_ASSERT_EQUAL(do_host_boot(&fx, a, NULL), 0);
+        pthread_join(t, NULL);
+    }
     CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_RUNNING);
     nxl__port_fake_calls_reset(fx.port);
     CU_ASSERT_EQUAL(do_host_boot(&fx, b, NULL), 0);
@@ -2831,6 +2911,8 @@ int main(void)
         !CU_add_test(s, "events: own operations",
                      test_events_own_operations) ||
         !CU_add_test(s, "events: out of band", test_events_out_of_band) ||
+        !CU_add_test(s, "events: xl destroy pauses first",
+                     test_events_destroy_pauses_first) ||
         !CU_add_test(s, "events: threads", test_events_threads) ||
         !CU_add_test(s, "soft_delete and restore", test_soft_delete_restore) ||
         !CU_add_test(s, "crash: soft_delete, restore",

@@ -12,11 +12,17 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +36,7 @@
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_agent.h"
+#include "xl_driver/xl_console.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_metadata.h"
@@ -48,6 +55,7 @@ typedef struct fixture {
     char root[PATH_MAX];
     char instances[PATH_MAX + 16];
     char images[PATH_MAX + 16];
+    char logs[PATH_MAX + 16];
     nxl_port *port;
     nxl_driver *drv;
     nxl_xs *xs; /* dom0's view */
@@ -90,9 +98,28 @@ static void make_home(nxl_xs *xs, unsigned domid)
     nxl_xs_perms_dispose(&perms);
 }
 
-static void fx_setup(fixture *fx)
+/* The driver on fx's directories and fake hypervisor; range: the serial
+ * port range (NULL: the default). */
+static void fx_open(fixture *fx, const char *range)
 {
     nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    nxl_error err = NXL_ERROR_INIT;
+
+    cfg.host = "compute-1";
+    cfg.instances_dir = fx->instances;
+    cfg.image_cache_dir = fx->images;
+    cfg.console_log_dir = fx->logs;
+    cfg.serial_port_range = range;
+    CU_ASSERT_EQUAL_FATAL(nxl_driver_open("libxl", &cfg, &fx->drv, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__xl_driver_use_port(fx->drv, fx->port, true, &err), 0);
+    nxl__xl_driver_set_event_poll(fx->drv, 0);
+    CU_ASSERT_EQUAL_FATAL(nxl_host_init(fx->drv, "compute-1", &err), 0);
+    nxl_error_dispose(&err);
+}
+
+static void fx_setup_range(fixture *fx, const char *range)
+{
     nxl_error err = NXL_ERROR_INIT;
 
     memset(fx, 0, sizeof(*fx));
@@ -100,23 +127,23 @@ static void fx_setup(fixture *fx)
         nxl_test_mkdtemp(fx->root, sizeof(fx->root), "nxl-md"), 0);
     snprintf(fx->instances, sizeof(fx->instances), "%s/instances", fx->root);
     snprintf(fx->images, sizeof(fx->images), "%s/images", fx->root);
+    snprintf(fx->logs, sizeof(fx->logs), "%s/console", fx->root);
     CU_ASSERT_EQUAL_FATAL(mkdir(fx->images, 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(fx->logs, 0700), 0);
     write_file(fx->images, "kernel-1", "not really a kernel\n");
     write_file(fx->images, "initrd-1", "not really an initrd\n");
     CU_ASSERT_EQUAL_FATAL(nxl__port_fake_new(&fx->port), 0);
-    cfg.host = "compute-1";
-    cfg.instances_dir = fx->instances;
-    cfg.image_cache_dir = fx->images;
-    CU_ASSERT_EQUAL_FATAL(nxl_driver_open("libxl", &cfg, &fx->drv, &err), 0);
-    CU_ASSERT_EQUAL_FATAL(
-        nxl__xl_driver_use_port(fx->drv, fx->port, true, &err), 0);
-    nxl__xl_driver_set_event_poll(fx->drv, 0);
-    CU_ASSERT_EQUAL_FATAL(nxl_host_init(fx->drv, "compute-1", &err), 0);
+    fx_open(fx, range);
     CU_ASSERT_EQUAL_FATAL(nxl_xs_open(&fx->xs, &err), 0);
     nxl_error_dispose(&err);
     /* The fake numbers domains from 1. */
     for (unsigned d = 1; d <= 4; d++)
         make_home(fx->xs, d);
+}
+
+static void fx_setup(fixture *fx)
+{
+    fx_setup_range(fx, NULL);
 }
 
 static void fx_teardown(fixture *fx)
@@ -845,11 +872,60 @@ static void test_agent_no_domain(void)
 /* ---- consoles
  * ----------------------------------------------------------------- */
 
+/* ---- serial consoles bridged to TCP ------------------------------------ */
+
+/* A pty pair standing in for xenconsoled's: the master is the daemon's
+ * end (what the guest writes comes out of it), the slave's path is what
+ * the domain's console/tty says. */
+typedef struct fake_pty {
+    int master;
+    char slave[64];
+} fake_pty;
+
+static void pty_open(fake_pty *p)
+{
+    p->master = nxl_test_pty(p->slave, sizeof(p->slave));
+    CU_ASSERT_FATAL(p->master >= 0);
+}
+
+static void set_tty(fixture *fx, unsigned domid, const char *tty)
+{
+    char p[64];
+
+    snprintf(p, sizeof(p), "/local/domain/%u/console/tty", domid);
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx->xs, XBT_NULL, p, tty, NULL), 0);
+}
+
+/* Guest output reaches the TCP client, the client's keys reach the
+ * guest, and the end is raw (no echo back into the guest). */
+static void check_relay(int master, int port, const char *tag)
+{
+    char out[64], in[64];
+    int c = nxl_test_tcp_connect(port);
+
+    CU_ASSERT_FATAL(c >= 0);
+    snprintf(out, sizeof(out), "guest says %s\r\n", tag);
+    snprintf(in, sizeof(in), "typed %s\r", tag);
+    /* The bridge opens the pty once the client is in: give it a moment
+     * to, or the first bytes land before anyone reads them (which is
+     * fine, they queue in the pty, but the test then proves less). */
+    usleep(100000);
+    CU_ASSERT(write(master, out, strlen(out)) == (ssize_t)strlen(out));
+    CU_ASSERT(nxl_test_read_until(c, tag, 5));
+    CU_ASSERT(send(c, in, strlen(in), 0) == (ssize_t)strlen(in));
+    CU_ASSERT(nxl_test_read_until(master, in, 5));
+    close(c);
+}
+
 static void test_serial_console(void)
 {
     fixture fx;
     nxl_instance inst;
     nxl_console c;
+    fake_pty pty;
+    char path[PATH_MAX * 2], *data = NULL;
+    size_t len = 0;
+    int port, c1, c2;
 
     fx_setup(&fx);
     CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
@@ -857,25 +933,265 @@ static void test_serial_console(void)
     nxl_console_init(&c);
     CHECK_FAIL(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_),
                NXL_E_NOT_FOUND, "");
-    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL,
-                                     "/local/domain/1/console/tty",
-                                     "/dev/pts/7", NULL),
-                    0);
+    pty_open(&pty);
+    set_tty(&fx, 1, pty.slave);
     CHECK_OK(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_));
     CU_ASSERT_EQUAL(c.type, NXL_CONSOLE_SERIAL);
-    CU_ASSERT_EQUAL(c.port, -1);
-    CU_ASSERT_STRING_EQUAL(c.host ? c.host : "", "compute-1");
+    CU_ASSERT(c.port >= 10000 && c.port <= 20000);
+    CU_ASSERT_STRING_EQUAL(c.host ? c.host : "", "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(c.internal_access_path ? c.internal_access_path : "",
-                           "/dev/pts/7");
+                           pty.slave);
+    port = c.port;
     nxl_console_dispose(&c);
-    /* A guest-written path that is no pty is refused. */
-    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL,
-                                     "/local/domain/1/console/tty",
-                                     "/etc/shadow", NULL),
-                    0);
-    CHECK_FAIL(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_),
-               NXL_E_INVAL, "");
+    /* The port is persisted with the instance, dom0-only. */
+    snprintf(path, sizeof(path), "%s/%s/%s", fx.instances, UUID1,
+             NXL_XL_SERIAL_PORT_FILE);
+    CU_ASSERT_EQUAL(nxl__read_file_capped(path, 16, &data, &len, NULL), 0);
+    CU_ASSERT_EQUAL(data ? atoi(data) : -1, port);
+    free(data);
+    check_relay(pty.master, port, "one");
+
+    /* One client at a time: a second connection is closed at once, the
+     * first keeps working. */
+    c1 = nxl_test_tcp_connect(port);
+    CU_ASSERT_FATAL(c1 >= 0);
+    usleep(100000);
+    c2 = nxl_test_tcp_connect(port);
+    CU_ASSERT(c2 < 0 || nxl_test_eof_within(c2, 5000));
+    if (c2 >= 0)
+        close(c2);
+    CU_ASSERT(write(pty.master, "still one\r\n", 11) == 11);
+    CU_ASSERT(nxl_test_read_until(c1, "still one", 5));
+    close(c1);
+
+    /* Asking again gives the same port. */
+    CHECK_OK(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_));
+    CU_ASSERT_EQUAL(c.port, port);
+    nxl_console_dispose(&c);
+
+    /* A guest-written path that is no pty is refused, and so is anything
+     * that only looks like one. */
+    static const char *const hostile[] = {
+        "/etc/shadow", "/dev/pts/../../etc/shadow", "/dev/pts/7x",
+        "/dev/pts/", "/dev/ptmx", "/dev/pts/1234567890", " /dev/pts/1",
+    };
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(hostile); i++) {
+        set_tty(&fx, 1, hostile[i]);
+        CHECK_FAIL(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_),
+                   NXL_E_INVAL, "is not a pty");
+    }
+    set_tty(&fx, 1, pty.slave);
+
+    /* destroy: the next tick of the event thread closes the bridge. */
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL,
+                                  &e_));
+    nxl__xl_console_tick(fx.drv);
+    c1 = nxl_test_tcp_connect(port);
+    CU_ASSERT(c1 < 0);
+    if (c1 >= 0)
+        close(c1);
+    close(pty.master);
     nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* The port survives the daemon: a new driver's init_host listens on the
+ * persisted port again, to the domain's current pty; power_off closes
+ * it, power_on brings the same port back. */
+static void test_serial_persisted(void)
+{
+    nxl_error err = NXL_ERROR_INIT;
+    fixture fx;
+    nxl_instance inst;
+    nxl_console c;
+    fake_pty pty;
+    int port, fd;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    pty_open(&pty);
+    set_tty(&fx, 1, pty.slave);
+    nxl_console_init(&c);
+    CHECK_OK(nxl_instance_get_serial_console(fx.drv, &inst, &c, &e_));
+    port = c.port;
+    nxl_console_dispose(&c);
+
+    /* cleanup_host closes every bridge. */
+    CU_ASSERT_EQUAL(nxl_host_cleanup(fx.drv, "compute-1", &err), 0);
+    fd = nxl_test_tcp_connect(port);
+    CU_ASSERT(fd < 0);
+    if (fd >= 0)
+        close(fd);
+    nxl_driver_close(fx.drv);
+    fx.drv = NULL;
+
+    /* A restart: nobody asks for the console, the port is there. */
+    fx_open(&fx, NULL);
+    check_relay(pty.master, port, "after restart");
+
+    CHECK_OK(nxl_instance_power_off(fx.drv, &inst, 0, 0, &e_));
+    nxl__xl_console_tick(fx.drv);
+    fd = nxl_test_tcp_connect(port);
+    CU_ASSERT(fd < 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK_OK(nxl_instance_power_on(fx.drv, &inst, NULL, NULL, &e_));
+    /* The new domain has a new pty. */
+    close(pty.master);
+    pty_open(&pty);
+    {
+        nxl_instance_info info;
+
+        nxl_instance_info_init(&info);
+        CHECK_OK(nxl_instance_get_info(fx.drv, &inst, &info, &e_));
+        make_home(fx.xs, (unsigned)info.domid);
+        set_tty(&fx, (unsigned)info.domid, pty.slave);
+    }
+    nxl__xl_console_tick(fx.drv);
+    check_relay(pty.master, port, "after power_on");
+    close(pty.master);
+    nxl_error_dispose(&err);
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* A free TCP port of the loopback, for a one-port range. */
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static void test_serial_exhausted(void)
+{
+    fixture fx;
+    nxl_instance i1, i2;
+    nxl_console c;
+    fake_pty p1, p2;
+    char range[32];
+    int port = free_port();
+
+    CU_ASSERT_FATAL(port > 0);
+    snprintf(range, sizeof(range), "%d:%d", port, port);
+    fx_setup_range(&fx, range);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    CHECK_OK(spawn(&fx, UUID2, "inst-2", "{}", &e_));
+    make_inst(&i1, UUID1, "inst-1");
+    make_inst(&i2, UUID2, "inst-2");
+    pty_open(&p1);
+    pty_open(&p2);
+    set_tty(&fx, 1, p1.slave);
+    set_tty(&fx, 2, p2.slave);
+    nxl_console_init(&c);
+    CHECK_OK(nxl_instance_get_serial_console(fx.drv, &i1, &c, &e_));
+    CU_ASSERT_EQUAL(c.port, port);
+    nxl_console_dispose(&c);
+    CHECK_FAIL(nxl_instance_get_serial_console(fx.drv, &i2, &c, &e_),
+               NXL_E_FAILED, "no free TCP port");
+    /* Once the first instance is gone, its port serves the second. */
+    CHECK_OK(nxl_instance_destroy(fx.drv, &i1, NULL, NULL, true, NULL, &e_));
+    nxl__xl_console_tick(fx.drv);
+    CHECK_OK(nxl_instance_get_serial_console(fx.drv, &i2, &c, &e_));
+    CU_ASSERT_EQUAL(c.port, port);
+    nxl_console_dispose(&c);
+    check_relay(p2.master, port, "second");
+    close(p1.master);
+    close(p2.master);
+    nxl_instance_dispose(&i1);
+    nxl_instance_dispose(&i2);
+    fx_teardown(&fx);
+}
+
+static void test_serial_config(void)
+{
+    static const struct {
+        const char *range, *listen, *field;
+    } bad[] = {
+        {"0:10", NULL, "serial_port_range"},
+        {"20:10", NULL, "serial_port_range"},
+        {"1:65536", NULL, "serial_port_range"},
+        {"10000", NULL, "serial_port_range"},
+        {"a:b", NULL, "serial_port_range"},
+        {"10:20x", NULL, "serial_port_range"},
+        {NULL, "localhost", "serial_listen"},
+        {NULL, "10.0.0.300", "serial_listen"},
+    };
+
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(bad); i++) {
+        nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+        nxl_driver *drv = NULL;
+
+        cfg.host = "compute-1";
+        cfg.serial_port_range = bad[i].range;
+        cfg.serial_listen = bad[i].listen;
+        CHECK_FAIL(nxl_driver_open("libxl", &cfg, &drv, &e_), NXL_E_INVAL,
+                   bad[i].field);
+        CU_ASSERT_PTR_NULL(drv);
+    }
+}
+
+/* Logs of an instance whose record went are deleted once its domain is
+ * gone; nothing else in the log directory is touched. */
+static void test_console_log_deletion(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    char p[PATH_MAX * 2], target[PATH_MAX * 2];
+    struct stat st;
+    static const char *const keep[] = {
+        "guest-inst-2.log", "guest-other.log", "guest-inst-1.log.2",
+        "xenconsoled-hv.log", "guest-inst-10.log",
+    };
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    CHECK_OK(spawn(&fx, UUID2, "inst-2", "{}", &e_));
+    write_file(fx.logs, "guest-inst-1.log", "one\n");
+    write_file(fx.logs, "guest-inst-1.log.1", "one, older\n");
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(keep); i++)
+        write_file(fx.logs, keep[i], "keep\n");
+    nxl__xl_console_tick(fx.drv);
+    make_inst(&inst, UUID1, "inst-1");
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL,
+                                  &e_));
+    nxl_instance_dispose(&inst);
+    nxl__xl_console_logs_due(fx.drv);
+    nxl__xl_console_tick(fx.drv);
+    snprintf(p, sizeof(p), "%s/guest-inst-1.log", fx.logs);
+    CU_ASSERT(lstat(p, &st) < 0 && errno == ENOENT);
+    snprintf(p, sizeof(p), "%s/guest-inst-1.log.1", fx.logs);
+    CU_ASSERT(lstat(p, &st) < 0 && errno == ENOENT);
+    for (size_t i = 0; i < NXL_ARRAY_SIZE(keep); i++) {
+        snprintf(p, sizeof(p), "%s/%s", fx.logs, keep[i]);
+        CU_ASSERT(stat(p, &st) == 0);
+    }
+
+    /* A link planted under a gone instance's log name is not followed
+     * or removed. */
+    snprintf(target, sizeof(target), "%s/guest-other.log", fx.logs);
+    snprintf(p, sizeof(p), "%s/guest-inst-2.log.1", fx.logs);
+    CU_ASSERT_EQUAL(symlink(target, p), 0);
+    make_inst(&inst, UUID2, "inst-2");
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL,
+                                  &e_));
+    nxl_instance_dispose(&inst);
+    nxl__xl_console_tick(fx.drv);
+    CU_ASSERT(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
+    CU_ASSERT(stat(target, &st) == 0);
+    snprintf(p, sizeof(p), "%s/guest-inst-2.log", fx.logs);
+    CU_ASSERT(lstat(p, &st) < 0 && errno == ENOENT);
     fx_teardown(&fx);
 }
 
@@ -1048,6 +1364,10 @@ int main(void)
         !CU_add_test(s, "agent: bad input", test_agent_bad_input) ||
         !CU_add_test(s, "agent: no domain", test_agent_no_domain) ||
         !CU_add_test(s, "serial console", test_serial_console) ||
+        !CU_add_test(s, "serial port persisted", test_serial_persisted) ||
+        !CU_add_test(s, "serial ports exhausted", test_serial_exhausted) ||
+        !CU_add_test(s, "serial config", test_serial_config) ||
+        !CU_add_test(s, "console log deletion", test_console_log_deletion) ||
         !CU_add_test(s, "spice console", test_spice_console) ||
         !CU_add_test(s, "console pool info", test_console_pool_info) ||
         !CU_add_test(s, "estimate_instance_overhead", test_overhead)) {

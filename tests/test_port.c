@@ -245,6 +245,74 @@ static void test_memory_and_host(void)
     CU_ASSERT_EQUAL(port->ops->destroy(port, domid, NULL), 0);
 }
 
+/* Xen's cpupool rules as the fake keeps them: CPUs in one pool at a
+ * time, a pool with domains keeps a CPU and cannot go, Pool-0 stays. */
+static void test_cpupools(void)
+{
+    uint8_t map[NXL_PORT_MAX_CPUS / 8] = {0};
+    nxl_port_cpupool *pools = NULL;
+    nxl_port_pcpu *cpus = NULL;
+    nxl_port_dominfo di;
+    libxl_domain_config cfg;
+    nxl_error err = NXL_ERROR_INIT;
+    uint32_t poolid = 0, domid = 0, other = 0;
+    size_t n = 0;
+
+    reset_fake();
+    CU_ASSERT_EQUAL_FATAL(port->ops->cpupool_list(port, &pools, &n, NULL), 0);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_STRING_EQUAL(pools[0].name, "Pool-0");
+    CU_ASSERT_EQUAL(pools[0].n_domains, 1); /* Domain-0 */
+    free(pools);
+    CU_ASSERT_EQUAL(port->ops->pcpu_list(port, &cpus, &n, NULL), 0);
+    CU_ASSERT(n >= 2 && cpus[1].online && cpus[1].node == 0);
+    free(cpus);
+
+    nxl__port_cpumap_set(map, 1);
+    /* CPU 1 is still Pool-0's: not free. */
+    CU_ASSERT_EQUAL(port->ops->cpupool_create(port, "p1", map, &poolid, &err),
+                    NXL_E_FAILED);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(port->ops->cpupool_cpu_remove(port, 0, 1, NULL), 0);
+    CU_ASSERT_EQUAL(port->ops->cpupool_create(port, "p1", map, &poolid, NULL),
+                    0);
+    CU_ASSERT_EQUAL(port->ops->cpupool_create(port, "p1", map, &other, &err),
+                    NXL_E_EXISTS);
+    nxl_error_dispose(&err);
+
+    make_cfg(&cfg, "in-p1", 64);
+    cfg.c_info.poolid = poolid;
+    CU_ASSERT_EQUAL(port->ops->create(port, &cfg, &domid, NULL), 0);
+    libxl_domain_config_dispose(&cfg);
+    CU_ASSERT_EQUAL(port->ops->domain_info(port, domid, &di, NULL), 0);
+    CU_ASSERT_EQUAL(di.cpupool, poolid);
+    /* The last CPU of a pool with a domain, or the pool itself: EBUSY. */
+    CU_ASSERT_EQUAL(port->ops->cpupool_cpu_remove(port, poolid, 1, &err),
+                    NXL_E_FAILED);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(port->ops->cpupool_destroy(port, poolid, &err),
+                    NXL_E_FAILED);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL(port->ops->cpupool_destroy(port, 0, &err), NXL_E_INVAL);
+    nxl_error_dispose(&err);
+    /* A domain in a pool that does not exist is never made. */
+    make_cfg(&cfg, "nowhere", 64);
+    cfg.c_info.poolid = 77;
+    CU_ASSERT_EQUAL(port->ops->create(port, &cfg, &other, &err), NXL_E_FAILED);
+    nxl_error_dispose(&err);
+    libxl_domain_config_dispose(&cfg);
+
+    CU_ASSERT_EQUAL(port->ops->destroy(port, domid, NULL), 0);
+    CU_ASSERT_EQUAL(port->ops->cpupool_destroy(port, poolid, NULL), 0);
+    CU_ASSERT_EQUAL(port->ops->cpupool_cpu_add(port, 0, 1, NULL), 0);
+    CU_ASSERT_EQUAL(port->ops->cpupool_cpu_add(port, 0, 1, &err), NXL_E_FAILED);
+    nxl_error_dispose(&err);
+    CU_ASSERT_EQUAL_FATAL(port->ops->cpupool_list(port, &pools, &n, NULL), 0);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT(nxl__port_cpumap_test(pools[0].cpumap, 1));
+    free(pools);
+}
+
 static void test_cpu_time(void)
 {
     struct timespec ts = {0, 30 * 1000000L};
@@ -816,6 +884,7 @@ int main(void)
         !CU_add_test(fake, "dom0 and names", test_dom0_and_names) ||
         !CU_add_test(fake, "memory and host", test_memory_and_host) ||
         !CU_add_test(fake, "cpu time", test_cpu_time) ||
+        !CU_add_test(fake, "cpupools", test_cpupools) ||
         !CU_add_test(fake, "fault injection", test_fault_injection) ||
         !CU_add_test(fake, "call log", test_call_log) ||
         !CU_add_test(fake, "save/restore", test_save_restore) ||

@@ -10,7 +10,11 @@
  * NXL_TEST_REGENERATE=1 rewrites the goldens in the source tree: read the
  * diff. bad-<case>.json must be refused with the code on the first line of
  * bad-<case>.err and a message containing its second line, leaving the
- * output config byte for byte untouched.
+ * output config byte for byte untouched. The cases of
+ * tests/{fixtures,golden}/xl_config_pools are built the same way and then
+ * placed (nxl__xl_config_place) against this host's pooled aggregates of
+ * place() below; they live apart because `novaxl` translates offline,
+ * without aggregates, and must still equal every xl_config golden.
  *
  * from_json needs a libxl ctx: tests/mocks/xl-shim.c gives libxl a dummy
  * libxc and tests/xsd a real userspace xenstored. */
@@ -450,6 +454,42 @@ static void test_vdev_index(void)
     CU_ASSERT_EQUAL(nxl__xl_vdev_index(NULL), -1);
 }
 
+/* The host-side NIC name rule (nxl__xl_vif_ifname), which the
+ * translation and the diagnostics share. */
+static void test_vif_ifname(void)
+{
+    char b[32];
+
+    /* Emulated (HVM): 11 bytes, so <name>-emu fits Linux's 15. */
+    CU_ASSERT_EQUAL(
+        nxl__xl_vif_ifname("tap5d3a9e0c-7b", true, 7, 0, b, sizeof(b)), 0);
+    CU_ASSERT_STRING_EQUAL(b, "tap5d3a9e0c");
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname("tap0a1b2c3", true, 7, 0, b, sizeof(b)),
+                    0);
+    CU_ASSERT_STRING_EQUAL(b, "tap0a1b2c3");
+    /* PV vif only (PV, PVH, HVM netfront): the whole 15. */
+    CU_ASSERT_EQUAL(
+        nxl__xl_vif_ifname("tap5d3a9e0c-7b", false, 7, 0, b, sizeof(b)), 0);
+    CU_ASSERT_STRING_EQUAL(b, "tap5d3a9e0c-7b");
+    CU_ASSERT_EQUAL(
+        nxl__xl_vif_ifname("a23456789012345678", false, 7, 0, b, sizeof(b)), 0);
+    CU_ASSERT_STRING_EQUAL(b, "a23456789012345");
+    /* No devname: libxl's name. */
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname(NULL, true, 12, 3, b, sizeof(b)), 0);
+    CU_ASSERT_STRING_EQUAL(b, "vif12.3");
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname("", false, 12, 0, b, sizeof(b)), 0);
+    CU_ASSERT_STRING_EQUAL(b, "vif12.0");
+    /* Names a shell script or QEMU's option list must not see. */
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname("tap;reboot", false, 1, 0, b, sizeof(b)),
+                    NXL_E_INVAL);
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname("tap,x", true, 1, 0, b, sizeof(b)),
+                    NXL_E_INVAL);
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname("..", true, 1, 0, b, sizeof(b)),
+                    NXL_E_INVAL);
+    CU_ASSERT_EQUAL(nxl__xl_vif_ifname("tap5d3a9e0c", true, 1, 0, b, 8),
+                    NXL_E_INVAL);
+}
+
 /* ---- rc map and logger ------------------------------------------------- */
 
 static void test_rc_map(void)
@@ -568,7 +608,82 @@ static void test_shim_refuses_hypercalls(void)
 
 /* ---- golden files ------------------------------------------------------ */
 
-static void test_golden(void)
+/* This host's pooled aggregates, as the golden cases see them. */
+static const nxl_kvlist *golden_md(int i)
+{
+    static nxl_kvlist md[3];
+    static bool done;
+
+    if (!done) {
+        for (int k = 0; k < 3; k++)
+            nxl_kvlist_init(&md[k]);
+        nxl_kvlist_set(&md[0], "tier", "gold,platinum");
+        nxl_kvlist_set(&md[0], "xen_cpupool", "gold");
+        nxl_kvlist_set(&md[1], "tier", "silver");
+        nxl_kvlist_set(&md[1], "xen_cpupool", "silver");
+        nxl_kvlist_set(&md[2], "tier", "bronze");
+        nxl_kvlist_set(&md[2], "xen_cpupool", "bronze");
+        done = true;
+    }
+    return &md[i];
+}
+
+static int place(const nxl_spawn_req *req, libxl_domain_config *cfg,
+                 nxl_error *err)
+{
+    nxl_xl_pool_candidate c[3] = {
+        {"gold-hosts", golden_md(0), "gold", 3, true},
+        {"silver-hosts", golden_md(1), "silver", 4, true},
+        {"bronze-hosts", golden_md(2), "bronze", 0, false},
+    };
+
+    return nxl__xl_config_place(req, c, 3, cfg, err);
+}
+
+static void test_placement(void)
+{
+    nxl_spawn_req req;
+    libxl_domain_config cfg;
+    nxl_error err = NXL_ERROR_INIT;
+
+    base_req(&req);
+    CU_ASSERT_EQUAL_FATAL(build(&req, &cfg, &err), 0);
+    /* No scoped extra spec: Pool-0. */
+    CU_ASSERT_EQUAL(place(&req, &cfg, &err), 0);
+    CU_ASSERT_EQUAL(cfg.c_info.poolid, 0);
+    CU_ASSERT_PTR_NULL(cfg.c_info.pool_name);
+    /* One of the comma-separated values of the aggregate. */
+    nxl_kvlist_set(&req.instance.flavor.extra_specs,
+                   "aggregate_instance_extra_specs:tier", "platinum");
+    CU_ASSERT_EQUAL(place(&req, &cfg, &err), 0);
+    CU_ASSERT_EQUAL(cfg.c_info.poolid, 3);
+    CU_ASSERT_STRING_EQUAL(cfg.c_info.pool_name ?: "", "gold");
+    libxl_domain_config_dispose(&cfg);
+    /* Every scoped spec must match: an extra key that no aggregate has. */
+    CU_ASSERT_EQUAL_FATAL(build(&req, &cfg, &err), 0);
+    nxl_kvlist_set(&req.instance.flavor.extra_specs,
+                   "aggregate_instance_extra_specs:ssd", "true");
+    CU_ASSERT_EQUAL(place(&req, &cfg, &err), 0);
+    CU_ASSERT_EQUAL(cfg.c_info.poolid, 0);
+    /* nova's operators are not interpreted: no match, Pool-0. */
+    nxl_spawn_req_dispose(&req);
+    base_req(&req);
+    nxl_kvlist_set(&req.instance.flavor.extra_specs,
+                   "aggregate_instance_extra_specs:tier", "<in> gold");
+    CU_ASSERT_EQUAL(place(&req, &cfg, &err), 0);
+    CU_ASSERT_EQUAL(cfg.c_info.poolid, 0);
+    /* The matching aggregate's pool is not on this host. */
+    nxl_kvlist_set(&req.instance.flavor.extra_specs,
+                   "aggregate_instance_extra_specs:tier", "bronze");
+    CU_ASSERT_EQUAL(place(&req, &cfg, &err), NXL_E_FAILED);
+    CU_ASSERT_TRUE(strstr(nxl_error_message(&err), "bronze") != NULL);
+    CU_ASSERT_EQUAL(cfg.c_info.poolid, 0);
+    nxl_error_dispose(&err);
+    libxl_domain_config_dispose(&cfg);
+    nxl_spawn_req_dispose(&req);
+}
+
+static void run_golden(const char *sub, bool placed, size_t min_cases)
 {
     char fixdir[4096], golddir[4096];
     char **names;
@@ -576,10 +691,10 @@ static void test_golden(void)
     bool regen = getenv("NXL_TEST_REGENERATE") &&
                  strcmp(getenv("NXL_TEST_REGENERATE"), "1") == 0;
 
-    snprintf(fixdir, sizeof(fixdir), "%s/tests/fixtures/xl_config", srcdir);
-    snprintf(golddir, sizeof(golddir), "%s/tests/golden/xl_config", srcdir);
+    snprintf(fixdir, sizeof(fixdir), "%s/tests/fixtures/%s", srcdir, sub);
+    snprintf(golddir, sizeof(golddir), "%s/tests/golden/%s", srcdir, sub);
     n = list_cases(fixdir, "bad-", false, ".json", &names);
-    CU_ASSERT(n >= MIN_GOOD_CASES);
+    CU_ASSERT(n >= min_cases);
     for (size_t i = 0; i < n; i++) {
         char path[8192], gpath[8192];
         nxl_spawn_req req;
@@ -596,6 +711,12 @@ static void test_golden(void)
         if (build(&req, &cfg, &err)) {
             fprintf(stderr, "\n%s: %s\n", names[i], nxl_error_message(&err));
             CU_FAIL("a good case was refused");
+            goto next;
+        }
+        if (placed && place(&req, &cfg, &err)) {
+            fprintf(stderr, "\n%s: %s\n", names[i], nxl_error_message(&err));
+            CU_FAIL("a good case could not be placed");
+            libxl_domain_config_dispose(&cfg);
             goto next;
         }
         CU_ASSERT_EQUAL_FATAL(nxl__xl_config_to_json(&cfg, &actual, &err), 0);
@@ -640,6 +761,16 @@ static void test_golden(void)
         nxl_spawn_req_dispose(&req);
     }
     free_names(names, n);
+}
+
+static void test_golden(void)
+{
+    run_golden("xl_config", false, MIN_GOOD_CASES);
+}
+
+static void test_golden_pools(void)
+{
+    run_golden("xl_config_pools", true, 2);
 }
 
 static void test_bad_cases(void)
@@ -780,7 +911,10 @@ int main(void)
     CU_add_test(s, "vif rate mapping", test_vif_rate_mapping);
     CU_add_test(s, "cpu cap mapping", test_cpu_cap_mapping);
     CU_add_test(s, "vdev grammar", test_vdev_index);
+    CU_add_test(s, "vif host name rule", test_vif_ifname);
     CU_add_test(s, "golden files", test_golden);
+    CU_add_test(s, "golden files placed in cpupools", test_golden_pools);
+    CU_add_test(s, "cpupool placement", test_placement);
     CU_add_test(s, "bad cases", test_bad_cases);
     CU_add_test(s, "examples", test_examples);
     s = CU_add_suite("xl_rc_log", NULL, NULL);

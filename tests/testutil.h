@@ -4,6 +4,7 @@
 #ifndef NOVAXL_TESTS_TESTUTIL_H
 #define NOVAXL_TESTS_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -52,6 +53,24 @@ int nxl_test_mkdtemp(char *dir, size_t len, const char *prefix);
 /* Removes path and everything below it, without following links. 0 or
  * -1. */
 int nxl_test_rm_tree(const char *path);
+
+/* $NXL_TEST_SRCDIR (set by make check), else ".". */
+const char *nxl_test_srcdir(void);
+/* <srcdir>/rel, whole (at most NXL_MAX_DOCUMENT_BYTES): malloc'd and
+ * NUL-terminated, *len_r without the NUL; NULL, after a line on stderr,
+ * when it cannot be read. */
+char *nxl_test_read_src(const char *rel, size_t *len_r);
+
+/* Consoles. A pty pair standing in for xenconsoled's: returns the master
+ * (the daemon's end; -1 on failure) and puts the slave's /dev/pts/N path
+ * in slave. */
+int nxl_test_pty(char *slave, size_t size);
+/* A TCP connection to 127.0.0.1:port; -1 when refused. */
+int nxl_test_tcp_connect(int port);
+/* Reads fd until want has arrived (true), EOF, or bound_s seconds. */
+bool nxl_test_read_until(int fd, const char *want, int bound_s);
+/* Whether the peer closes fd (EOF) within ms. */
+bool nxl_test_eof_within(int fd, int ms);
 
 /* One test of a suite table. */
 typedef struct nxl_test_def {

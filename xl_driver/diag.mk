@@ -24,4 +24,12 @@ endif
 # (lab/run.sh) in dom0 (0 pass, 1 fail, 77 skip).
 noinst_PROGRAMS += tests/lab/t21-diagnostics
 tests_lab_t21_diagnostics_SOURCES = tests/lab/src/t21-diagnostics.c
-tests_lab_t21_diagnostics_LDADD = libnovaxl-internal.la
+tests_lab_t21_diagnostics_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread
+
+# An HVM instance with a NIC on real Xen: the PV vif and the emulated
+# NIC's -emu tap named by nxl__xl_vif_ifname, found by the counters.
+noinst_PROGRAMS += tests/lab/t29-hvm-nic
+tests_lab_t29_hvm_nic_SOURCES = tests/lab/src/t29-hvm-nic.c
+tests_lab_t29_hvm_nic_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread

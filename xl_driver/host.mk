@@ -4,7 +4,7 @@
 libnovaxl_internal_la_SOURCES += \
 	xl_driver/xl_host.h \
 	xl_driver/xl_aggregate.c
-libnovaxl_internal_la_SOURCES += xl_driver/xl_console.c
+libnovaxl_internal_la_SOURCES += xl_driver/xl_console.c xl_driver/xl_console.h
 libnovaxl_internal_la_SOURCES += xl_driver/xl_host.c
 libnovaxl_internal_la_SOURCES += \
 	xl_driver/xl_metadata.h \
@@ -37,3 +37,22 @@ endif
 noinst_PROGRAMS += tests/lab/t30-host-metadata
 tests_lab_t30_host_metadata_SOURCES = tests/lab/src/t30-host-metadata.c
 tests_lab_t30_host_metadata_LDADD = libnovaxl-internal.la
+
+# Whole-host CPU stats, numa_topology and an aggregate on a cpupool.
+noinst_PROGRAMS += tests/lab/t31-host-pools
+tests_lab_t31_host_pools_SOURCES = tests/lab/src/t31-host-pools.c
+tests_lab_t31_host_pools_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread
+
+# Consoles: VNC of an HVM guest, serial consoles bridged to TCP, console
+# log rotation under the real xenconsoled.
+noinst_PROGRAMS += tests/lab/t32-consoles
+tests_lab_t32_consoles_SOURCES = tests/lab/src/t32-consoles.c
+tests_lab_t32_consoles_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread
+
+# Instance metadata read (and not written) by the guest itself.
+noinst_PROGRAMS += tests/lab/t33-guest-metadata
+tests_lab_t33_guest_metadata_SOURCES = tests/lab/src/t33-guest-metadata.c
+tests_lab_t33_guest_metadata_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread

@@ -23,4 +23,5 @@ tests_test_xl_config_LDADD = tests/xsd/libnxlxsdtest.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -ldl
 endif
 
-EXTRA_DIST += tests/fixtures/xl_config tests/golden/xl_config
+EXTRA_DIST += tests/fixtures/xl_config tests/golden/xl_config \
+	tests/fixtures/xl_config_pools tests/golden/xl_config_pools

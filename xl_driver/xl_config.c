@@ -59,9 +59,15 @@
  * NICs, in network_info order (devid 0, 1, ...): mac = address, bridge =
  *   network.bridge or NXL_XL_DEFAULT_BRIDGE, script vif-openvswitch for
  *   type "ovs" (else libxl's default vif-bridge), mtu when set, ifname =
- *   devname when it is a safe interface name of at most 15 bytes (11 for
- *   HVM, where libxl appends "-emu" for the emulated twin; otherwise libxl
- *   names it vif<domid>.<devid>). HVM model from hw_vif_model: e1000 or
+ *   the first 15 bytes of devname, or its first 11 for an emulated NIC
+ *   (HVM unless netfront), whose tap libxl names <ifname>-emu within
+ *   Linux's 15: nova's tapXXXXXXXX-XX (14 bytes) becomes tapXXXXXXXX, still
+ *   "tap" and a prefix of the port's UUID, which is how neutron's agents
+ *   find the port of a tap. Without devname libxl names it
+ *   vif<domid>.<devid>. A devname with bytes other than [A-Za-z0-9._-] is
+ *   refused, and so are two NICs whose names come out the same
+ *   (nxl__xl_vif_ifname is the rule, shared with the diagnostics). HVM
+ *   model from hw_vif_model: e1000 or
  *   rtl8139 (emulated, with the PV twin), netfront (PV only); absent
  *   leaves libxl's default. Rate limit from quota:vif_outbound_average
  *   (KiB/s) and quota:vif_outbound_burst (KiB): netback's credit
@@ -84,6 +90,12 @@
  *   driver reports CRASHED to nova, and the operator can dump it, until
  *   nova destroys the instance; with destroy, a crash would be
  *   indistinguishable from a shutdown.
+ *
+ * cpupool (nxl__xl_config_place, a separate step because it needs what
+ *   this host knows of its aggregates). An instance whose flavor's
+ *   aggregate_instance_extra_specs:K=V all match the metadata of an
+ *   aggregate mapped onto a cpupool (xen_cpupool) is created in that pool:
+ *   c_info.poolid and pool_name. Otherwise Pool-0, libxl's default.
  */
 #include "config.h"
 
@@ -1078,6 +1090,39 @@ static int build_rate(builder *b, libxl_device_nic *nic)
     return 0;
 }
 
+/* The first IFNAMSIZ_MAX bytes of devname, or the first 11 when libxl
+ * will add "-emu" for the emulated NIC's tap; "" for no devname (libxl
+ * names it). -1 when devname has bytes the hotplug scripts and QEMU's
+ * option lists must not see, or when the name would be "." or "..". */
+static int derive_ifname(const char *devname, bool emulated,
+                         char buf[IFNAMSIZ_MAX + 1])
+{
+    size_t max = emulated ? IFNAMSIZ_MAX - HVM_EMU_SUFFIX_LEN : IFNAMSIZ_MAX;
+
+    buf[0] = '\0';
+    if (!devname || !*devname)
+        return 0;
+    if (!safe_token(devname, NULL))
+        return -1;
+    snprintf(buf, IFNAMSIZ_MAX + 1, "%.*s", (int)max, devname);
+    return strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0 ? -1 : 0;
+}
+
+int nxl__xl_vif_ifname(const char *devname, bool emulated, uint32_t domid,
+                       int devid, char *buf, size_t size)
+{
+    char name[IFNAMSIZ_MAX + 1];
+    int n;
+
+    if (derive_ifname(devname, emulated, name))
+        return NXL_E_INVAL;
+    if (name[0])
+        n = snprintf(buf, size, "%s", name);
+    else
+        n = snprintf(buf, size, "vif%" PRIu32 ".%d", domid, devid);
+    return n < 0 || (size_t)n >= size ? NXL_E_INVAL : 0;
+}
+
 static int build_nic(builder *b, size_t i, const char *model)
 {
     const nxl_vif *vif = &b->req->network_info.vifs[i];
@@ -1085,8 +1130,9 @@ static int build_nic(builder *b, size_t i, const char *model)
     const char *devname = nonempty(vif->devname);
     const char *type = nonempty(vif->type);
     bool hvm = b->type == LIBXL_DOMAIN_TYPE_HVM;
-    size_t ifmax = hvm ? IFNAMSIZ_MAX - HVM_EMU_SUFFIX_LEN : IFNAMSIZ_MAX;
-    char field[LABEL_MAX];
+    /* libxl's HVM default is the emulated NIC; netfront is PV only. */
+    bool emulated = hvm && !(model && strcmp(model, "netfront") == 0);
+    char field[LABEL_MAX], ifname[IFNAMSIZ_MAX + 1];
     libxl_device_nic *nic = NULL;
     int rc;
 
@@ -1117,14 +1163,27 @@ static int build_nic(builder *b, size_t i, const char *model)
                              "(bridge, ovs)",
                              i, type);
     }
-    if (devname && strlen(devname) <= ifmax && safe_token(devname, NULL)) {
-        rc = xstrdup(b, &nic->ifname, devname);
+    if (derive_ifname(devname, emulated, ifname))
+        return nxl_error_set(b->err, NXL_E_INVAL,
+                             "network_info[%zu].devname: '%s' is not an "
+                             "interface name (letters, digits, '.', '-', "
+                             "'_')",
+                             i, devname);
+    for (size_t j = 0; ifname[0] && j < i; j++)
+        if (b->cfg->nics[j].ifname &&
+            strcmp(b->cfg->nics[j].ifname, ifname) == 0)
+            return nxl_error_set(b->err, NXL_E_INVAL,
+                                 "network_info[%zu].devname: '%s' names the "
+                                 "same interface '%s' as network_info[%zu]"
+                                 "%s",
+                                 i, devname, ifname, j,
+                                 emulated ? " (cut to 11 bytes for the "
+                                            "emulated NIC's '-emu' tap)"
+                                          : "");
+    if (ifname[0]) {
+        rc = xstrdup(b, &nic->ifname, ifname);
         if (rc)
             return rc;
-    } else if (devname) {
-        nxl__debug("network_info[%zu].devname '%s' is not usable as a %s "
-                   "interface name; libxl names it",
-                   i, devname, hvm ? "HVM" : "PV");
     }
     if (vif->mtu) {
         if (vif->mtu < 68 || vif->mtu > 65535)
@@ -1324,6 +1383,93 @@ out:
     free(b.claims);
     libxl_domain_config_dispose(&cfg);
     return rc;
+}
+
+/* Whether want equals have or one of have's comma-separated items, as
+ * nova's AggregateInstanceExtraSpecsFilter reads aggregate metadata. */
+static bool agg_value_matches(const char *have, const char *want)
+{
+    size_t wl = strlen(want);
+
+    while (*have) {
+        const char *end = strchr(have, ',');
+        size_t len = end ? (size_t)(end - have) : strlen(have);
+
+        while (len && *have == ' ') {
+            have++;
+            len--;
+        }
+        while (len && have[len - 1] == ' ')
+            len--;
+        if (len == wl && strncmp(have, want, len) == 0)
+            return true;
+        if (!end)
+            break;
+        have = end + 1;
+    }
+    return false;
+}
+
+/* 1 when every scoped extra spec of flavor matches md, 0 when one does
+ * not; -1 when the flavor has none (it belongs to no aggregate). */
+static int agg_member(const nxl_kvlist *specs, const nxl_kvlist *md)
+{
+    size_t plen = strlen(NXL_XL_AGG_SPEC_PREFIX);
+    int scoped = 0;
+
+    for (size_t i = 0; i < specs->n; i++) {
+        const char *k = specs->items[i].key;
+        const char *have;
+
+        if (strncmp(k, NXL_XL_AGG_SPEC_PREFIX, plen) != 0 || !k[plen])
+            continue;
+        scoped = 1;
+        have = nxl_kvlist_get(md, k + plen);
+        if (!have || !agg_value_matches(have, specs->items[i].value))
+            return 0;
+    }
+    return scoped ? 1 : -1;
+}
+
+int nxl__xl_config_place(const nxl_spawn_req *req,
+                         const nxl_xl_pool_candidate *cands, size_t n,
+                         libxl_domain_config *cfg, nxl_error *err)
+{
+    const nxl_kvlist *specs = &req->instance.flavor.extra_specs;
+    const nxl_xl_pool_candidate *pick = NULL;
+    char *name = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        int m = agg_member(specs, cands[i].metadata);
+
+        if (m < 0)
+            return 0; /* no scoped spec: no aggregate, Pool-0 */
+        if (!m)
+            continue;
+        if (pick && strcmp(pick->pool_name, cands[i].pool_name) != 0)
+            return nxl_error_set(err, NXL_E_INVAL,
+                                 "instance.flavor.extra_specs: the instance "
+                                 "belongs to aggregate '%s' (cpupool '%s') "
+                                 "and to aggregate '%s' (cpupool '%s'); a "
+                                 "domain runs in one pool",
+                                 pick->aggregate, pick->pool_name,
+                                 cands[i].aggregate, cands[i].pool_name);
+        pick = &cands[i];
+    }
+    if (!pick)
+        return 0;
+    if (!pick->exists)
+        return nxl_error_set(err, NXL_E_FAILED,
+                             "instance %s belongs to aggregate '%s', whose "
+                             "cpupool '%s' does not exist on this host",
+                             req->instance.uuid, pick->aggregate,
+                             pick->pool_name);
+    if (!(name = strdup(pick->pool_name)))
+        return nxl_error_set(err, NXL_E_NOMEM, "place: out of memory");
+    free(cfg->c_info.pool_name);
+    cfg->c_info.pool_name = name;
+    cfg->c_info.poolid = pick->poolid;
+    return 0;
 }
 
 static int gen_domain_config(void *generator, void *cfg)

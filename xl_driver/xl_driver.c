@@ -548,6 +548,8 @@ const nxl_driver_ops nxl_xl_driver_ops = {
     .add_to_aggregate = nxl_xl_add_to_aggregate,
     .remove_from_aggregate = nxl_xl_remove_from_aggregate,
     .undo_aggregate_operation = nxl_xl_undo_aggregate_operation,
+    .aggregate_record = nxl_xl_aggregate_record,
+    .instance_request = nxl_xl_instance_request,
 
     .get_console_output = nxl_xl_get_console_output,
     .get_vnc_console = nxl_xl_get_vnc_console,

@@ -3,9 +3,10 @@
  * maintenance and power state.
  *
  * Where the facts come from:
- *   - Xen's view (physical CPUs, memory, version, capabilities, domains)
- *     through the port's host_info and list ops: dom0's /proc only sees
- *     dom0's own vCPUs and memory, not the host's.
+ *   - Xen's view (physical CPUs, memory, version, capabilities, domains,
+ *     per-physical-CPU idle time, the NUMA layout) through the port's
+ *     host_info, list, pcpu_list and numa_list ops: dom0's /proc only
+ *     sees dom0's own vCPUs and memory, not the host's.
  *   - dom0's own files for what only dom0 knows (CPU model and flags,
  *     uptime, load, its CPU time split, the iSCSI initiator name). Their
  *     paths are in nxl__xl_host_files so tests can point them at fixtures.
@@ -289,6 +290,134 @@ static int supported_from_caps(nxl_host_resources *res, const char *caps,
     return 0;
 }
 
+/* ---- numa_topology ------------------------------------------------------ */
+
+static void jw_versioned_open(nxl_jw *w, const char *name, const char *version)
+{
+    nxl__jw_object_open(w);
+    nxl__jw_kv_string(w, "nova_object.name", name);
+    nxl__jw_kv_string(w, "nova_object.namespace", "nova");
+    nxl__jw_kv_string(w, "nova_object.version", version);
+    nxl__jw_key(w, "nova_object.data");
+    nxl__jw_object_open(w);
+}
+
+static void jw_versioned_close(nxl_jw *w)
+{
+    nxl__jw_object_close(w);
+    nxl__jw_object_close(w);
+}
+
+/* One NUMACell: the online CPUs of node, their core siblings, and its
+ * memory in MiB and 4 KiB pages. Usage is 0 as nova's libvirt driver
+ * reports it: the resource tracker adds the instances' claims on top, so
+ * a non-zero figure here would be counted twice. */
+static void numa_cell(nxl_jw *w, const nxl_port_numa_node *node,
+                      const nxl_port_pcpu *cpus, size_t n_cpus)
+{
+    jw_versioned_open(w, "NUMACell", "1.5");
+    nxl__jw_kv_uint(w, "id", node->node);
+    nxl__jw_key(w, "cpuset");
+    nxl__jw_array_open(w);
+    for (size_t i = 0; i < n_cpus; i++)
+        if (cpus[i].online && cpus[i].node == node->node)
+            nxl__jw_uint(w, cpus[i].cpu);
+    nxl__jw_array_close(w);
+    /* No CPU is set aside for pinning (nova's cpu_dedicated_set). */
+    nxl__jw_key(w, "pcpuset");
+    nxl__jw_array_open(w);
+    nxl__jw_array_close(w);
+    nxl__jw_kv_uint(w, "memory", node->total_kb / 1024);
+    nxl__jw_kv_uint(w, "cpu_usage", 0);
+    nxl__jw_kv_uint(w, "memory_usage", 0);
+    nxl__jw_key(w, "pinned_cpus");
+    nxl__jw_array_open(w);
+    nxl__jw_array_close(w);
+    /* Threads of one core: same socket and core. Each CPU is listed in
+     * the group of the first CPU of its core. */
+    nxl__jw_key(w, "siblings");
+    nxl__jw_array_open(w);
+    for (size_t i = 0; i < n_cpus; i++) {
+        bool first = true;
+
+        if (!cpus[i].online || cpus[i].node != node->node)
+            continue;
+        for (size_t j = 0; j < i && first; j++)
+            if (cpus[j].online && cpus[j].node == node->node &&
+                cpus[j].socket == cpus[i].socket &&
+                cpus[j].core == cpus[i].core)
+                first = false;
+        if (!first)
+            continue;
+        nxl__jw_array_open(w);
+        for (size_t j = i; j < n_cpus; j++)
+            if (cpus[j].online && cpus[j].node == node->node &&
+                cpus[j].socket == cpus[i].socket &&
+                cpus[j].core == cpus[i].core)
+                nxl__jw_uint(w, cpus[j].cpu);
+        nxl__jw_array_close(w);
+    }
+    nxl__jw_array_close(w);
+    /* Xen gives guests 4 KiB pages (superpages are its own business,
+     * not something a flavor can ask for here). */
+    nxl__jw_key(w, "mempages");
+    nxl__jw_array_open(w);
+    jw_versioned_open(w, "NUMAPagesTopology", "1.1");
+    nxl__jw_kv_uint(w, "size_kb", 4);
+    nxl__jw_kv_uint(w, "total", node->total_kb / 4);
+    nxl__jw_kv_uint(w, "used", 0);
+    nxl__jw_kv_uint(w, "reserved", 0);
+    jw_versioned_close(w);
+    nxl__jw_array_close(w);
+    nxl__jw_key(w, "network_metadata");
+    jw_versioned_open(w, "NetworkMetadata", "1.0");
+    nxl__jw_key(w, "physnets");
+    nxl__jw_array_open(w);
+    nxl__jw_array_close(w);
+    nxl__jw_kv_bool(w, "tunneled", false);
+    jw_versioned_close(w);
+    jw_versioned_close(w);
+}
+
+int nxl__xl_numa_topology_json(const nxl_port_numa_node *nodes, size_t n_nodes,
+                               const nxl_port_pcpu *cpus, size_t n_cpus,
+                               char **json_r, nxl_error *err)
+{
+    nxl_jw *w = nxl__jw_new();
+    int rc;
+
+    /* nova's NUMATopology.obj_to_primitive(), as the resource tracker
+     * stores it in compute_nodes.numa_topology. */
+    jw_versioned_open(w, "NUMATopology", "1.2");
+    nxl__jw_key(w, "cells");
+    nxl__jw_array_open(w);
+    for (size_t i = 0; i < n_nodes; i++)
+        if (nodes[i].online)
+            numa_cell(w, &nodes[i], cpus, n_cpus);
+    nxl__jw_array_close(w);
+    jw_versioned_close(w);
+    rc = nxl__jw_finish(w, json_r, err);
+    nxl__jw_free(w);
+    return rc;
+}
+
+static int numa_topology(nxl_port *port, char **json_r, nxl_error *err)
+{
+    nxl_port_numa_node *nodes = NULL;
+    nxl_port_pcpu *cpus = NULL;
+    size_t n_nodes = 0, n_cpus = 0;
+    int rc;
+
+    if ((rc = port->ops->numa_list(port, &nodes, &n_nodes, err)) < 0 ||
+        (rc = port->ops->pcpu_list(port, &cpus, &n_cpus, err)) < 0)
+        goto out;
+    rc = nxl__xl_numa_topology_json(nodes, n_nodes, cpus, n_cpus, json_r, err);
+out:
+    free(nodes);
+    free(cpus);
+    return rc;
+}
+
 int nxl_xl_get_available_resource(nxl_driver *drv, const char *nodename,
                                   nxl_host_resources *res_r, nxl_error *err)
 {
@@ -337,6 +466,7 @@ int nxl_xl_get_available_resource(nxl_driver *drv, const char *nodename,
     if ((rc = nxl__strdup(&res.hypervisor_type, "xen", err)) < 0 ||
         (rc = nxl__strdup(&res.hypervisor_hostname, drv->host, err)) < 0 ||
         (rc = build_cpu_info(&hi, &res.cpu_info, err)) < 0 ||
+        (rc = numa_topology(port, &res.numa_topology, err)) < 0 ||
         (rc = supported_from_caps(&res, hi.capabilities, err)) < 0)
         goto out;
     *res_r = res;
@@ -350,21 +480,68 @@ out:
 
 /* ---- CPU stats, uptime --------------------------------------------------- */
 
+/* "93784.12 ..." (seconds since dom0 booted, to the centisecond) in ns,
+ * without going through a double. */
+static int uptime_ns(const char *text, uint64_t *ns_r)
+{
+    unsigned long long secs = 0, frac = 0;
+    const char *p = text;
+    int digits = 0;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    secs = strtoull(p, (char **)&p, 10);
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            if (digits < 9) {
+                frac = frac * 10 + (unsigned long long)(*p - '0');
+                digits++;
+            }
+    for (; digits < 9; digits++)
+        frac *= 10;
+    *ns_r = secs * 1000000000ULL + frac;
+    return 0;
+}
+
+void nxl__xl_host_cpu_split(const nxl_xl_cpu_inputs *in,
+                            nxl_host_cpu_stats *stats_r)
+{
+    uint64_t total = in->uptime_ns * in->online_cpus;
+    uint64_t busy = total > in->idle_ns ? total - in->idle_ns : 0;
+    uint64_t k = in->dom0_kernel_ticks, u = in->dom0_user_ticks;
+
+    stats_r->idle = in->idle_ns;
+    /* dom0's own kernel:user ratio is the only split anyone measures;
+     * Xen counts vCPU time, not the mode it ran in. All user when dom0
+     * has counted nothing yet. Split in long double: busy * k can exceed
+     * 64 bits on a big host. */
+    stats_r->kernel =
+        k + u ? (uint64_t)((long double)busy * k / (long double)(k + u)) : 0;
+    stats_r->user = busy - stats_r->kernel;
+    stats_r->iowait = in->dom0_iowait_ns;
+    stats_r->frequency = in->cpu_khz / 1000;
+}
+
 int nxl_xl_get_host_cpu_stats(nxl_driver *drv, nxl_host_cpu_stats *stats_r,
                               nxl_error *err)
 {
     unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+    nxl_xl_cpu_inputs in;
     nxl_port_hostinfo hi;
+    nxl_port_pcpu *cpus = NULL;
     nxl_port *port = NULL;
-    char *data = NULL;
+    char *data = NULL, *up = NULL;
     long hz = sysconf(_SC_CLK_TCK);
-    uint64_t ns;
+    size_t n = 0;
     int rc;
 
+    memset(&in, 0, sizeof(in));
     if ((rc = nxl__xl_host_require_port(drv, "get_host_cpu_stats", &port,
                                         err)) < 0 ||
         (rc = port->ops->host_info(port, &hi, err)) < 0 ||
-        (rc = read_proc("stat", &data, err)) < 0)
+        (rc = port->ops->pcpu_list(port, &cpus, &n, err)) < 0 ||
+        (rc = read_proc("stat", &data, err)) < 0 ||
+        (rc = read_proc("uptime", &up, err)) < 0)
         goto out;
     if (sscanf(data, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
                &sys, &idle, &iowait, &irq, &softirq) != 7 ||
@@ -374,16 +551,28 @@ int nxl_xl_get_host_cpu_stats(nxl_driver *drv, nxl_host_cpu_stats *stats_r,
                            nxl__xl_host_files.proc_dir);
         goto out;
     }
-    ns = 1000000000ULL / (uint64_t)hz;
+    if (uptime_ns(up, &in.uptime_ns) < 0) {
+        rc = nxl_error_set(err, NXL_E_IO,
+                           "get_host_cpu_stats: cannot parse %s/uptime",
+                           nxl__xl_host_files.proc_dir);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cpus[i].online) {
+            in.idle_ns += cpus[i].idle_ns;
+            in.online_cpus++;
+        }
     /* Kernel counts irq time as system time, as nova's libvirt does. */
-    stats_r->kernel = (sys + irq + softirq) * ns;
-    stats_r->user = (user + nice) * ns;
-    stats_r->idle = idle * ns;
-    stats_r->iowait = iowait * ns;
-    stats_r->frequency = hi.cpu_khz / 1000;
+    in.dom0_kernel_ticks = sys + irq + softirq;
+    in.dom0_user_ticks = user + nice;
+    in.dom0_iowait_ns = iowait * (1000000000ULL / (uint64_t)hz);
+    in.cpu_khz = hi.cpu_khz;
+    nxl__xl_host_cpu_split(&in, stats_r);
     rc = 0;
 out:
+    free(cpus);
     free(data);
+    free(up);
     return rc;
 }
 

@@ -40,10 +40,29 @@ NXL_HIDDEN int nxl_xl_remove_from_aggregate(nxl_driver *drv,
                                             const char *host,
                                             const char *kwargs_json,
                                             nxl_error *err);
+/* Aggregate metadata keys that map an aggregate onto a cpupool of this
+ * host (xl_aggregate.c has the rules), and where the driver remembers the
+ * pools it created (dom0-only). */
+#define NXL_XL_AGG_POOL_KEY "xen_cpupool"
+#define NXL_XL_AGG_POOL_CPUS_KEY "xen_cpupool_cpus"
+#define NXL_XL_POOL_XS_ROOT "/local/domain/0/novaxl/cpupools"
+
+/* Puts cfg (built for req) in the cpupool of the aggregate req's
+ * instance belongs to, from this host's aggregate records and cpupools
+ * (nxl__xl_config_place has the rule). No xenstore access when the flavor
+ * names no aggregate. */
+NXL_HIDDEN int nxl__xl_aggregate_place(nxl_driver *drv,
+                                       const nxl_spawn_req *req,
+                                       libxl_domain_config *cfg,
+                                       nxl_error *err);
+
 NXL_HIDDEN int nxl_xl_undo_aggregate_operation(nxl_driver *drv, const char *op,
                                                const nxl_aggregate *agg,
                                                const char *host,
                                                bool set_error, nxl_error *err);
+/* nxl_aggregate_get_record(): the record as JSON (xl_aggregate.c). */
+NXL_HIDDEN int nxl_xl_aggregate_record(nxl_driver *drv, int64_t id,
+                                       char **json_r, nxl_error *err);
 
 /* ---- consoles (xl_console.c): console/con.h ------------------------------ */
 
@@ -107,6 +126,35 @@ NXL_HIDDEN int nxl_xl_get_available_resource(nxl_driver *drv,
                                              const char *nodename,
                                              nxl_host_resources *res_r,
                                              nxl_error *err);
+/* What get_host_cpu_stats computes its figures from (see docs/contract.md):
+ * Xen's per-physical-CPU idle time summed over the online CPUs, dom0's
+ * uptime as the span every CPU has existed, and dom0's /proc/stat for the
+ * kernel:user ratio and iowait. */
+typedef struct nxl_xl_cpu_inputs {
+    uint64_t idle_ns;           /* sum of Xen's idle time of online pCPUs */
+    uint32_t online_cpus;       /* pCPUs counted */
+    uint64_t uptime_ns;         /* dom0's /proc/uptime */
+    uint64_t dom0_kernel_ticks; /* system + irq + softirq */
+    uint64_t dom0_user_ticks;   /* user + nice */
+    uint64_t dom0_iowait_ns;
+    uint32_t cpu_khz;
+} nxl_xl_cpu_inputs;
+
+/* idle = in->idle_ns; busy = uptime * online CPUs - idle (0 if negative),
+ * split into kernel and user by dom0's ratio (all user when dom0 counted
+ * nothing); iowait dom0's; frequency cpu_khz / 1000. */
+NXL_HIDDEN void nxl__xl_host_cpu_split(const nxl_xl_cpu_inputs *in,
+                                       nxl_host_cpu_stats *stats_r);
+
+/* nova's NUMATopology primitive (nova_object.* envelopes; NUMACell 1.5
+ * with cpuset, siblings, memory in MiB, 4 KiB mempages, usage 0) for the
+ * online nodes. *json_r: free(). */
+NXL_HIDDEN int nxl__xl_numa_topology_json(const nxl_port_numa_node *nodes,
+                                          size_t n_nodes,
+                                          const nxl_port_pcpu *cpus,
+                                          size_t n_cpus, char **json_r,
+                                          nxl_error *err);
+
 NXL_HIDDEN int nxl_xl_get_host_cpu_stats(nxl_driver *drv,
                                          nxl_host_cpu_stats *stats_r,
                                          nxl_error *err);

@@ -66,6 +66,7 @@
 #include "aggregates/agg.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_config.h"
+#include "xl_driver/xl_console.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_metadata.h"
@@ -111,7 +112,14 @@ int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err)
                              "libxl driver: cannot create a mutex");
     }
     nxl__xl_store_init(&st->store);
+    if (nxl__xl_console_new(&st->con, err) < 0) {
+        pthread_mutex_destroy(&st->ev_lock);
+        pthread_mutex_destroy(&st->lock);
+        free(st);
+        return NXL_E_NOMEM;
+    }
     st->soft_reboot_timeout_ms = NXL_XL_SOFT_REBOOT_TIMEOUT_MS;
+    st->tun_path = NXL_XL_TUN_PATH;
     st->ev_poll_ms = NXL_XL_EVENT_POLL_MS;
     *st_r = st;
     return 0;
@@ -128,6 +136,7 @@ void nxl__xl_state_free(nxl_xl_state *st)
     ev_thread_stop(st);
     free(st->known);
     free(st->pending);
+    nxl__xl_console_free(st->con);
     pthread_mutex_destroy(&st->ev_lock);
     if (!st->port_borrowed)
         nxl__port_free(st->port);
@@ -158,6 +167,9 @@ int nxl__xl_driver_use_port(nxl_driver *drv, nxl_port *port, bool borrowed,
     } else {
         st->port = port;
         st->port_borrowed = borrowed;
+        /* A test's host is not the one the test's guests "run" on. */
+        if (borrowed)
+            st->tun_path = NULL;
         rc = 0;
     }
     pthread_mutex_unlock(&st->lock);
@@ -197,6 +209,11 @@ void nxl__xl_driver_set_event_poll(nxl_driver *drv, unsigned ms)
     pthread_mutex_lock(&st->ev_lock);
     st->ev_poll_ms = ms;
     pthread_mutex_unlock(&st->ev_lock);
+}
+
+void nxl__xl_driver_set_tun_path(nxl_driver *drv, const char *path)
+{
+    state_of(drv)->tun_path = path;
 }
 
 /* True when the simulated crash happens here (or has happened): the
@@ -396,6 +413,9 @@ static int wait_shutdown(nxl_xl_state *st, uint32_t domid, uint64_t timeout_ms,
 struct nxl_xl_ev_known {
     char uuid[NXL_UUID_STRLEN + 1];
     int state; /* nxl_power_state */
+    /* When the periodic look first found the domain paused by someone
+     * else, not yet reported (0: it did not); see ev_pause_settled. */
+    uint64_t paused_since_ms;
 };
 
 /* The transition from one power state to another; -1 when there is none
@@ -463,6 +483,7 @@ static void ev_note(nxl_xl_state *st, const char *uuid, int from, int to)
             st->known[i] = st->known[--st->n_known];
     } else if (k) {
         k->state = to;
+        k->paused_since_ms = 0;
     } else {
         nxl_xl_ev_known *v =
             realloc(st->known, (st->n_known + 1) * sizeof(*v));
@@ -471,6 +492,7 @@ static void ev_note(nxl_xl_state *st, const char *uuid, int from, int to)
             st->known = v;
             memcpy(v[st->n_known].uuid, uuid, sizeof(v->uuid));
             v[st->n_known].state = to;
+            v[st->n_known].paused_since_ms = 0;
             st->n_known++;
         }
     }
@@ -490,6 +512,36 @@ static void ev_note(nxl_xl_state *st, const char *uuid, int from, int to)
         }
     }
     pthread_mutex_unlock(&st->ev_lock);
+}
+
+/* Whether a pause the periodic look found (nobody here made it) has lasted
+ * long enough to be told. libxl's domain destroy (xl destroy behind our
+ * back) pauses the domain first, then tears its devices down, which takes
+ * seconds under load (hotplug scripts), and only then destroys it: a look
+ * in that window sees a paused domain that is neither dying nor shut
+ * down, and telling `paused` would be a lie followed by `stopped`. A real
+ * pause (xl pause) lasts: it is told once it has been seen for
+ * NXL_XL_PAUSE_SETTLE_POLLS looks' worth of time; a pause that ends in
+ * the domain's death before then is only the death. */
+static bool ev_pause_settled(nxl_xl_state *st, const char *uuid)
+{
+    uint64_t now = now_ms(), settle;
+    bool settled = true;
+
+    pthread_mutex_lock(&st->ev_lock);
+    settle = (uint64_t)st->ev_poll_ms * NXL_XL_PAUSE_SETTLE_POLLS;
+    for (size_t i = 0; i < st->n_known; i++) {
+        nxl_xl_ev_known *k = &st->known[i];
+
+        if (strcmp(k->uuid, uuid) != 0 || k->state == NXL_POWER_PAUSED)
+            continue;
+        if (!k->paused_since_ms)
+            k->paused_since_ms = now;
+        settled = now - k->paused_since_ms >= settle;
+        break;
+    }
+    pthread_mutex_unlock(&st->ev_lock);
+    return settled;
 }
 
 /* Hands queued events to the listener, in order, with no lock held (a
@@ -1093,6 +1145,34 @@ out:
     return rc;
 }
 
+/* An HVM guest's emulated NIC is a tap the device model opens through
+ * /dev/net/tun: without it QEMU dies at start and libxl says only
+ * ERROR_FAIL, after the domain was built. */
+static int check_tun(nxl_driver *drv, const nxl_spawn_req *req,
+                     const libxl_domain_config *cfg, const char *method,
+                     nxl_error *err)
+{
+    const char *tun = state_of(drv)->tun_path;
+
+    if (!tun || cfg->b_info.type != LIBXL_DOMAIN_TYPE_HVM)
+        return 0;
+    for (int i = 0; i < cfg->num_nics; i++) {
+        /* libxl's HVM default (UNKNOWN) is the emulated NIC too. */
+        if (cfg->nics[i].nictype == LIBXL_NIC_TYPE_VIF)
+            continue;
+        if (access(tun, R_OK | W_OK) == 0)
+            return 0;
+        return nxl_error_set(err, NXL_E_FAILED,
+                             "%s: instance %s: network_info[%d] is an "
+                             "emulated NIC, whose tap the device model opens "
+                             "through %s: %s (is the tun module loaded in "
+                             "dom0?)",
+                             method, req->instance.uuid, i, tun,
+                             strerror(errno));
+    }
+    return 0;
+}
+
 /* The libxl config for req, after checking that everything it boots from
  * is there: nothing may be created for a request that cannot start. With
  * plans_r, also the local disks spawn must make (n in *n_plans_r); without
@@ -1111,6 +1191,10 @@ static int build_config(nxl_driver *drv, const nxl_spawn_req *req,
     rc = nxl__xl_build_config(req, &drv->layout, &cfg, err);
     if (rc)
         return rc;
+    /* Every (re)creation of an instance of a pooled aggregate lands in
+     * its cpupool, not only the first. */
+    if ((rc = nxl__xl_aggregate_place(drv, req, &cfg, err)))
+        goto out;
     if (cfg.b_info.kernel && !regular_file(cfg.b_info.kernel)) {
         rc = nxl_error_set(err, NXL_E_FAILED,
                            "%s: instance %s: kernel image not found: %s is "
@@ -1127,6 +1211,8 @@ static int build_config(nxl_driver *drv, const nxl_spawn_req *req,
                            cache);
         goto out;
     }
+    if ((rc = check_tun(drv, req, &cfg, method, err)))
+        goto out;
     if (cfg.num_disks > 0 &&
         !(plans = calloc((size_t)cfg.num_disks, sizeof(*plans)))) {
         rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
@@ -1424,6 +1510,7 @@ int nxl_xl_init_host(nxl_driver *drv, const char *host, nxl_error *err)
     reconcile_locks(st);
     if ((rc = recover_aggregates(err)))
         return rc;
+    nxl__xl_console_init_host(drv);
     return ev_thread_start(drv, err);
 }
 
@@ -1437,6 +1524,7 @@ int nxl_xl_cleanup_host(nxl_driver *drv, const char *host, nxl_error *err)
      * them up again. Operations must not be running (nova calls this at
      * service stop). The event thread uses the port: it stops first. */
     ev_thread_stop(st);
+    nxl__xl_console_cleanup_host(drv);
     pthread_mutex_lock(&st->lock);
     if (!st->port_borrowed)
         nxl__port_free(st->port);
@@ -1518,6 +1606,25 @@ int nxl_xl_get_num_instances(nxl_driver *drv, size_t *n_r, nxl_error *err)
     if (rc == 0)
         *n_r = uuids.n;
     nxl_strv_dispose(&uuids);
+    return rc;
+}
+
+int nxl_xl_instance_request(nxl_driver *drv, const nxl_instance *inst,
+                            char **json_r, nxl_error *err)
+{
+    nxl_xl_state *st = state_of(drv);
+    nxl_record rec;
+    int rc;
+
+    /* No instance lock: the record is replaced by rename, so a reader
+     * sees the old or the new one whole. */
+    nxl__record_init(&rec);
+    if ((rc = ready(st, "instance_request", err)) ||
+        (rc = nxl__xl_record_load(&st->store, inst->uuid, &rec, err)))
+        goto out;
+    rc = nxl__spawn_req_to_json(&rec.req, json_r, err);
+out:
+    nxl__record_dispose(&rec);
     return rc;
 }
 
@@ -3073,11 +3180,12 @@ out:
     return rc;
 }
 
-/* The instance's state after recovering any interrupted operation on it,
- * without waiting for one in progress (NXL_E_CONFLICT then). */
+/* The instance's state after recovering any interrupted operation on it.
+ * With wait, after an operation in progress (or the event thread's look
+ * at it) ends; else NXL_E_CONFLICT then. */
 static int settled_state(nxl_driver *drv, const char *method,
-                         const char *uuid, nxl_record *rec_r, int *state_r,
-                         bool *save_r, nxl_error *err)
+                         const char *uuid, bool wait, nxl_record *rec_r,
+                         int *state_r, bool *save_r, nxl_error *err)
 {
     nxl_xl_state *st = state_of(drv);
     nxl_port_dominfo d;
@@ -3086,7 +3194,7 @@ static int settled_state(nxl_driver *drv, const char *method,
     int rc;
 
     op_init(&op, st, method, uuid);
-    if ((rc = op_lock_mode(&op, false, err)) ||
+    if ((rc = op_lock_mode(&op, wait, err)) ||
         (rc = load_instance(&op, rec_r, &d, &found, err)))
         goto out;
     *state_r = found ? power_state_of(&d)
@@ -3113,11 +3221,14 @@ int nxl_xl_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *inst,
      * how to bring it back: from its save image when it was suspended
      * (its memory is there), else booted from its disks, as libvirt's
      * hard reboot does. A running instance is left alone; a soft-deleted
-     * or unbootable one is not started. */
+     * or unbootable one is not started. It waits for an operation in
+     * progress (the event thread looks at every instance each second):
+     * nova calls it once, at service start, and a refusal would leave the
+     * instance down. */
     nxl__record_init(&rec);
     if ((rc = ready(st, "resume_state_on_host_boot", err)) ||
         (rc = settled_state(drv, "resume_state_on_host_boot", inst->uuid,
-                            &rec, &state, &save, err)))
+                            true, &rec, &state, &save, err)))
         goto out;
     if (state == NXL_POWER_RUNNING)
         goto out;
@@ -3169,8 +3280,8 @@ int nxl_xl_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
         int state = NXL_POWER_NOSTATE;
 
         nxl__record_init(&rec);
-        rc = settled_state(drv, "poll_rebooting_instances", uuid, &rec,
-                           &state, &save, &e);
+        rc = settled_state(drv, "poll_rebooting_instances", uuid, false,
+                           &rec, &state, &save, &e);
         if (rc == NXL_E_NOT_FOUND || rc == NXL_E_CONFLICT) {
             nxl__debug("poll_rebooting_instances: %s skipped: %s", uuid,
                        nxl_error_message(&e));
@@ -3440,6 +3551,8 @@ static void ev_scan_one(nxl_driver *drv, const char *uuid,
     if (found) {
         state = power_state_of(&d);
         arm(st, armed, d.domid);
+        if (state == NXL_POWER_PAUSED && !ev_pause_settled(st, uuid))
+            goto out_unlock;
     } else if (rec.state == NXL_POWER_SUSPENDED) {
         state = NXL_POWER_SUSPENDED;
     } else {
@@ -3500,6 +3613,7 @@ static void *ev_main(void *arg)
         if (now_ms() >= next_scan) {
             ev_scan(drv, &armed);
             ev_flush(st);
+            nxl__xl_console_tick(drv);
             next_scan = now_ms() + poll;
         }
         wait = poll < EV_WAIT_MAX_MS ? poll : EV_WAIT_MAX_MS;

@@ -22,12 +22,20 @@
 /* How long a SOFT reboot waits for the guest before it falls back to a
  * HARD one (nova's libvirt driver waits 120 s too). */
 #define NXL_XL_SOFT_REBOOT_TIMEOUT_MS 120000
+/* The device QEMU opens an HVM guest's emulated NIC's tap through. */
+#define NXL_XL_TUN_PATH "/dev/net/tun"
 
 /* How often the event thread looks at every instance for what libxl
  * reports no event for (pause and unpause behind the driver's back), and
  * re-arms domain watches. Events libxl does report (shutdown, death) are
  * handled as they come. */
 #define NXL_XL_EVENT_POLL_MS 1000
+
+/* A pause nobody here made, found by the event thread's look, is told
+ * once it has lasted this many poll intervals (10 s by default): libxl's
+ * own destroy pauses a domain for seconds before it dies (see
+ * ev_pause_settled in xl_lifecycle.c). */
+#define NXL_XL_PAUSE_SETTLE_POLLS 10
 
 /* What the event thread knows per instance (xl_lifecycle.c). */
 typedef struct nxl_xl_ev_known nxl_xl_ev_known;
@@ -45,7 +53,12 @@ typedef struct nxl_xl_state {
     /* Records, journal and locks; opened by init_host. */
     nxl_xl_store store;
     bool store_open;
+    /* Serial bridges and console log upkeep (xl_console.h). */
+    struct nxl_xl_console *con;
     unsigned soft_reboot_timeout_ms;
+    /* Checked before creating an HVM guest with an emulated NIC (its tap
+     * is opened through it); NULL: not checked (a test's port). */
+    const char *tun_path;
 
     /* Simulated crash (tests): the crash_at-th crash point of any
      * operation (a point right before or after a durable step) stops
@@ -97,6 +110,10 @@ NXL_HIDDEN int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
                               const nxl_block_device_info *bdi,
                               bool destroy_disks,
                               const char *migrate_data_json, nxl_error *err);
+/* nxl_instance_get_request(): the record's request as JSON. */
+NXL_HIDDEN int nxl_xl_instance_request(nxl_driver *drv,
+                                       const nxl_instance *inst,
+                                       char **json_r, nxl_error *err);
 NXL_HIDDEN int nxl_xl_get_info(nxl_driver *drv, const nxl_instance *inst,
                                nxl_instance_info *info_r, nxl_error *err);
 NXL_HIDDEN int nxl_xl_instance_exists(nxl_driver *drv,
@@ -184,6 +201,10 @@ NXL_HIDDEN void nxl__xl_driver_set_soft_reboot_timeout(nxl_driver *drv,
  * runs no event thread (the driver's own operations still emit their
  * events). Call before init_host, which starts the thread. */
 NXL_HIDDEN void nxl__xl_driver_set_event_poll(nxl_driver *drv, unsigned ms);
+/* The tun device spawn checks for an HVM guest's emulated NICs
+ * (NXL_XL_TUN_PATH by default, not checked with a test's port until a
+ * test sets one; NULL: not checked). path must outlive the driver. */
+NXL_HIDDEN void nxl__xl_driver_set_tun_path(nxl_driver *drv, const char *path);
 
 /* The save image of a suspended instance, and the temporary name it is
  * written under until complete: <instances_dir>/<uuid>/<name>. */

@@ -55,6 +55,7 @@ typedef struct nxl_port_dominfo {
     uint64_t max_mem_kb;
     uint32_t vcpus; /* online */
     uint64_t cpu_time_ns;
+    uint32_t cpupool; /* the cpupool id the domain runs in (0: Pool-0) */
 } nxl_port_dominfo;
 
 /* Host facts (libxl_get_physinfo + libxl_get_version_info). Plain data. */
@@ -80,6 +81,49 @@ typedef struct nxl_port_vcpu {
     bool online;
     uint64_t time_ns; /* CPU time it has used */
 } nxl_port_vcpu;
+
+/* One physical CPU: Xen's idle time for it (xc_getcpuinfo) and its place
+ * in the topology (libxl_get_cpu_topology). Plain data. */
+typedef struct nxl_port_pcpu {
+    uint32_t cpu;
+    bool online; /* false: offline or absent; the rest is then 0 */
+    uint64_t idle_ns;
+    uint32_t core;
+    uint32_t socket;
+    uint32_t node;
+} nxl_port_pcpu;
+
+/* One NUMA node (libxl_get_numainfo). Plain data. */
+typedef struct nxl_port_numa_node {
+    uint32_t node;
+    bool online; /* false: no memory there (an empty or absent node) */
+    uint64_t total_kb;
+    uint64_t free_kb;
+} nxl_port_numa_node;
+
+/* cpupool names are free text to Xen; ours are bounded. */
+#define NXL_PORT_POOL_NAME_MAX 63
+/* CPUs a cpupool's map can name: more than any host the driver runs on. */
+#define NXL_PORT_MAX_CPUS 1024
+
+/* One cpupool (libxl_list_cpupool). Plain data. */
+typedef struct nxl_port_cpupool {
+    uint32_t poolid;
+    char name[NXL_PORT_POOL_NAME_MAX + 1];
+    uint32_t n_domains;                    /* Domain-0 counts in Pool-0 */
+    uint8_t cpumap[NXL_PORT_MAX_CPUS / 8]; /* bit i: physical CPU i */
+} nxl_port_cpupool;
+
+static inline bool nxl__port_cpumap_test(const uint8_t *map, uint32_t cpu)
+{
+    return cpu < NXL_PORT_MAX_CPUS && (map[cpu / 8] >> (cpu % 8)) & 1;
+}
+
+static inline void nxl__port_cpumap_set(uint8_t *map, uint32_t cpu)
+{
+    if (cpu < NXL_PORT_MAX_CPUS)
+        map[cpu / 8] |= (uint8_t)(1u << (cpu % 8));
+}
 
 typedef enum nxl_port_event_kind {
     /* The domain shut down (libxl DOMAIN_SHUTDOWN); it still exists. */
@@ -183,6 +227,34 @@ typedef struct nxl_port_ops {
      * or p2m memory, device model extras; rounded as libxl rounds). */
     int (*need_memory)(nxl_port *port, const libxl_domain_config *cfg,
                        uint64_t *need_kb_r, nxl_error *err);
+
+    /* Every physical CPU up to the host's nr_cpus, in CPU order, with
+     * Xen's idle time (xc_getcpuinfo) and libxl_get_cpu_topology's
+     * place. *list_r is malloc'd; free(). */
+    int (*pcpu_list)(nxl_port *port, nxl_port_pcpu **list_r, size_t *n_r,
+                     nxl_error *err);
+    /* libxl_get_numainfo: every node, in node order. *list_r: free(). */
+    int (*numa_list)(nxl_port *port, nxl_port_numa_node **list_r, size_t *n_r,
+                     nxl_error *err);
+    /* libxl_list_cpupool, Pool-0 first. *list_r is malloc'd; free(). */
+    int (*cpupool_list)(nxl_port *port, nxl_port_cpupool **list_r, size_t *n_r,
+                        nxl_error *err);
+    /* libxl_cpupool_create with the host's default scheduler and the
+     * CPUs of cpumap, which must be free (in no pool: remove them from
+     * Pool-0 first). NXL_E_EXISTS when a pool has the name. */
+    int (*cpupool_create)(nxl_port *port, const char *name,
+                          const uint8_t *cpumap, uint32_t *poolid_r,
+                          nxl_error *err);
+    /* libxl_cpupool_destroy: its CPUs become free. Xen refuses (EBUSY)
+     * while domains run in it; Pool-0 cannot go. */
+    int (*cpupool_destroy)(nxl_port *port, uint32_t poolid, nxl_error *err);
+    /* libxl_cpupool_cpuadd: a free CPU joins poolid. */
+    int (*cpupool_cpu_add)(nxl_port *port, uint32_t poolid, uint32_t cpu,
+                           nxl_error *err);
+    /* libxl_cpupool_cpuremove: the CPU becomes free. Xen refuses to take
+     * the last CPU of a pool that has domains. */
+    int (*cpupool_cpu_remove)(nxl_port *port, uint32_t poolid, uint32_t cpu,
+                              nxl_error *err);
 } nxl_port_ops;
 
 /* Every port starts with this header; backends embed it first. */
@@ -245,6 +317,14 @@ NXL_HIDDEN int nxl__port_fake_external_create(nxl_port *port, const char *name,
 
 NXL_HIDDEN void nxl__port_fake_set_host(nxl_port *port, uint64_t total_kb,
                                         uint32_t nr_cpus);
+/* Xen's idle time of physical CPU cpu (0 for every CPU of a new fake).
+ * NXL_E_INVAL when the host has no such CPU. */
+NXL_HIDDEN int nxl__port_fake_set_pcpu_idle(nxl_port *port, uint32_t cpu,
+                                            uint64_t idle_ns);
+/* Spreads the host over nodes NUMA nodes (1 in a new fake): CPU i on node
+ * i * nodes / nr_cpus, memory split evenly. Resets the cpupools to one
+ * Pool-0 of every CPU. */
+NXL_HIDDEN void nxl__port_fake_set_numa(nxl_port *port, uint32_t nodes);
 
 /* ---- tracing ----------------------------------------------------------- */
 

@@ -61,6 +61,13 @@ enum fake_op {
     OP_VCPU_LIST,
     OP_START_TIME,
     OP_NEED_MEMORY,
+    OP_PCPU_LIST,
+    OP_NUMA_LIST,
+    OP_CPUPOOL_LIST,
+    OP_CPUPOOL_CREATE,
+    OP_CPUPOOL_DESTROY,
+    OP_CPUPOOL_CPU_ADD,
+    OP_CPUPOOL_CPU_REMOVE,
     OP__MAX
 };
 
@@ -89,6 +96,13 @@ static const char *const op_names[OP__MAX] = {
     [OP_VCPU_LIST] = "vcpu_list",
     [OP_START_TIME] = "start_time",
     [OP_NEED_MEMORY] = "need_memory",
+    [OP_PCPU_LIST] = "pcpu_list",
+    [OP_NUMA_LIST] = "numa_list",
+    [OP_CPUPOOL_LIST] = "cpupool_list",
+    [OP_CPUPOOL_CREATE] = "cpupool_create",
+    [OP_CPUPOOL_DESTROY] = "cpupool_destroy",
+    [OP_CPUPOOL_CPU_ADD] = "cpupool_cpu_add",
+    [OP_CPUPOOL_CPU_REMOVE] = "cpupool_cpu_remove",
 };
 
 typedef struct fake_fault {
@@ -126,7 +140,14 @@ typedef struct fake_dom {
     char *config_json;  /* libxl_domain_config_to_json of its config */
     uint64_t start_s;   /* CLOCK_REALTIME s at creation (/vm/.../start_time) */
     fake_userdata *userdata;
+    uint32_t cpupool;
 } fake_dom;
+
+typedef struct fake_pool {
+    uint32_t poolid;
+    char name[NXL_PORT_POOL_NAME_MAX + 1];
+    uint8_t cpumap[NXL_PORT_MAX_CPUS / 8];
+} fake_pool;
 
 typedef struct fake_port {
     nxl_port port; /* first: the ops header */
@@ -137,6 +158,11 @@ typedef struct fake_port {
     uint32_t next_domid;
     uint64_t total_kb;
     uint32_t nr_cpus;
+    uint32_t nr_nodes;
+    uint64_t pcpu_idle[NXL_PORT_MAX_CPUS];
+    fake_pool *pools; /* Pool-0 first */
+    size_t n_pools;
+    uint32_t next_poolid;
     fake_fault faults[OP__MAX];
     nxl_buf calls;
     nxl_port_event *events;
@@ -317,6 +343,56 @@ static void dom_remove(fake_port *fp, fake_dom *d)
     dom_free(d);
 }
 
+static fake_pool *find_pool(fake_port *fp, uint32_t poolid)
+{
+    for (size_t i = 0; i < fp->n_pools; i++)
+        if (fp->pools[i].poolid == poolid)
+            return &fp->pools[i];
+    return NULL;
+}
+
+/* The pool holding cpu; NULL when it is free. */
+static fake_pool *pool_of_cpu(fake_port *fp, uint32_t cpu)
+{
+    for (size_t i = 0; i < fp->n_pools; i++)
+        if (nxl__port_cpumap_test(fp->pools[i].cpumap, cpu))
+            return &fp->pools[i];
+    return NULL;
+}
+
+static uint32_t pool_domains(const fake_port *fp, uint32_t poolid)
+{
+    uint32_t n = poolid == 0; /* Domain-0 */
+
+    for (size_t i = 0; i < fp->n_doms; i++)
+        n += fp->doms[i]->cpupool == poolid;
+    return n;
+}
+
+static bool map_empty(const uint8_t *map)
+{
+    for (size_t i = 0; i < NXL_PORT_MAX_CPUS / 8; i++)
+        if (map[i])
+            return false;
+    return true;
+}
+
+/* One Pool-0 of every CPU, as Xen boots. */
+static void pools_reset(fake_port *fp)
+{
+    fake_pool *p = realloc(fp->pools, sizeof(*p));
+
+    if (!p)
+        abort(); /* a fake without Pool-0 would lie */
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "Pool-0");
+    for (uint32_t cpu = 0; cpu < fp->nr_cpus; cpu++)
+        nxl__port_cpumap_set(p->cpumap, cpu);
+    fp->pools = p;
+    fp->n_pools = 1;
+    fp->next_poolid = 1;
+}
+
 static uint64_t free_kb(const fake_port *fp)
 {
     uint64_t kb = FAKE_DOM0_KB;
@@ -369,6 +445,12 @@ static int dom_add(fake_port *fp, const libxl_domain_config *cfg,
                         "domain with name \"%s\" already exists", ci->name);
         goto out;
     }
+    if (!find_pool(fp, ci->poolid)) {
+        /* libxl__domain_make's xc_cpupool_movedomain fails. */
+        rc = fail_libxl(err, ERROR_FAIL, -1, "cpupool %u does not exist",
+                        ci->poolid);
+        goto out;
+    }
     if (ci->type != LIBXL_DOMAIN_TYPE_HVM && !bi->kernel &&
         !(ci->type == LIBXL_DOMAIN_TYPE_PV && bi->bootloader)) {
         rc = fail_libxl(err, ERROR_FAIL, -1,
@@ -391,6 +473,7 @@ static int dom_add(fake_port *fp, const libxl_domain_config *cfg,
         bi->target_memkb == LIBXL_MEMKB_DEFAULT ? d->max_kb : bi->target_memkb;
     d->vcpus = bi->max_vcpus ? bi->max_vcpus : 1;
     d->start_s = (uint64_t)time(NULL);
+    d->cpupool = ci->poolid;
     if (d->max_kb > free_kb(fp)) {
         /* What the domain builder's failed allocation comes back as. */
         rc = fail_libxl(err, ERROR_FAIL, -1,
@@ -496,6 +579,7 @@ static void fake_free(nxl_port *port)
         dom_free(fp->doms[i]);
     free(fp->doms);
     free(fp->events);
+    free(fp->pools);
     nxl_buf_dispose(&fp->calls);
     pthread_cond_destroy(&fp->event_cond);
     pthread_mutex_destroy(&fp->lock);
@@ -623,6 +707,7 @@ static void dom0_info(const fake_port *fp, nxl_port_dominfo *r)
     r->mem_kb = FAKE_DOM0_KB;
     r->max_mem_kb = FAKE_DOM0_KB;
     r->vcpus = fp->nr_cpus;
+    r->cpupool = 0;
 }
 
 static void dom_info(const fake_dom *d, nxl_port_dominfo *r)
@@ -641,6 +726,7 @@ static void dom_info(const fake_dom *d, nxl_port_dominfo *r)
     r->max_mem_kb = d->max_kb;
     r->vcpus = d->vcpus;
     r->cpu_time_ns = dom_cpu_ns(d);
+    r->cpupool = d->cpupool;
 }
 
 static int fake_domain_info(nxl_port *port, uint32_t domid, nxl_port_dominfo *r,
@@ -1081,7 +1167,7 @@ static int fake_host_info(nxl_port *port, nxl_port_hostinfo *r, nxl_error *err)
     r->nr_cpus = fp->nr_cpus;
     r->threads_per_core = 1;
     r->cores_per_socket = fp->nr_cpus;
-    r->nr_nodes = 1;
+    r->nr_nodes = fp->nr_nodes;
     r->cpu_khz = 2000000;
     r->total_kb = fp->total_kb;
     r->free_kb = free_kb(fp);
@@ -1292,6 +1378,236 @@ out:
     return rc;
 }
 
+/* ---- physical CPUs, NUMA, cpupools --------------------------------------- */
+
+static uint32_t cpu_node(const fake_port *fp, uint32_t cpu)
+{
+    return (uint32_t)((uint64_t)cpu * fp->nr_nodes / fp->nr_cpus);
+}
+
+static int fake_pcpu_list(nxl_port *port, nxl_port_pcpu **list_r, size_t *n_r,
+                          nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    nxl_port_pcpu *v = NULL;
+    int rc;
+
+    rc = begin(fp, OP_PCPU_LIST, -1, err);
+    if (rc)
+        goto out;
+    v = calloc(fp->nr_cpus, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "fake: out of memory");
+        goto out;
+    }
+    /* One socket per node, one thread per core, as host_info says. */
+    for (uint32_t i = 0; i < fp->nr_cpus; i++) {
+        v[i].cpu = i;
+        v[i].online = true;
+        v[i].idle_ns = fp->pcpu_idle[i];
+        v[i].core = i;
+        v[i].node = cpu_node(fp, i);
+        v[i].socket = v[i].node;
+    }
+    *n_r = fp->nr_cpus;
+    *list_r = NXL_STEAL(v);
+out:
+    pthread_mutex_unlock(&fp->lock);
+    free(v);
+    return rc;
+}
+
+static int fake_numa_list(nxl_port *port, nxl_port_numa_node **list_r,
+                          size_t *n_r, nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    nxl_port_numa_node *v = NULL;
+    int rc;
+
+    rc = begin(fp, OP_NUMA_LIST, -1, err);
+    if (rc)
+        goto out;
+    v = calloc(fp->nr_nodes, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "fake: out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < fp->nr_nodes; i++) {
+        v[i].node = i;
+        v[i].online = true;
+        v[i].total_kb = fp->total_kb / fp->nr_nodes;
+        v[i].free_kb = free_kb(fp) / fp->nr_nodes;
+    }
+    *n_r = fp->nr_nodes;
+    *list_r = NXL_STEAL(v);
+out:
+    pthread_mutex_unlock(&fp->lock);
+    free(v);
+    return rc;
+}
+
+static int fake_cpupool_list(nxl_port *port, nxl_port_cpupool **list_r,
+                             size_t *n_r, nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    nxl_port_cpupool *v = NULL;
+    int rc;
+
+    rc = begin(fp, OP_CPUPOOL_LIST, -1, err);
+    if (rc)
+        goto out;
+    v = calloc(fp->n_pools, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "fake: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < fp->n_pools; i++) {
+        v[i].poolid = fp->pools[i].poolid;
+        memcpy(v[i].name, fp->pools[i].name, sizeof(v[i].name));
+        memcpy(v[i].cpumap, fp->pools[i].cpumap, sizeof(v[i].cpumap));
+        v[i].n_domains = pool_domains(fp, fp->pools[i].poolid);
+    }
+    *n_r = fp->n_pools;
+    *list_r = NXL_STEAL(v);
+out:
+    pthread_mutex_unlock(&fp->lock);
+    free(v);
+    return rc;
+}
+
+static int fake_cpupool_create(nxl_port *port, const char *name,
+                               const uint8_t *cpumap, uint32_t *poolid_r,
+                               nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    fake_pool *p;
+    int rc;
+
+    rc = begin(fp, OP_CPUPOOL_CREATE, -1, err);
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < fp->n_pools; i++)
+        if (strcmp(fp->pools[i].name, name) == 0) {
+            rc = nxl_error_set(err, NXL_E_EXISTS,
+                               "cpupool '%s' already exists (id %u)", name,
+                               fp->pools[i].poolid);
+            goto out;
+        }
+    if (strlen(name) > NXL_PORT_POOL_NAME_MAX) {
+        rc = fail_libxl(err, ERROR_INVAL, -1, "cpupool name too long");
+        goto out;
+    }
+    for (uint32_t cpu = 0; cpu < NXL_PORT_MAX_CPUS; cpu++) {
+        if (!nxl__port_cpumap_test(cpumap, cpu))
+            continue;
+        /* Xen's EBUSY / EINVAL from XEN_SYSCTL_CPUPOOL_OP_ADDCPU. */
+        if (cpu >= fp->nr_cpus || pool_of_cpu(fp, cpu)) {
+            rc = fail_libxl(
+                err, ERROR_FAIL, -1, "cpupool '%s': CPU %u is %s", name, cpu,
+                cpu >= fp->nr_cpus ? "not on this host" : "not free");
+            goto out;
+        }
+    }
+    p = realloc(fp->pools, (fp->n_pools + 1) * sizeof(*p));
+    if (!p) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "fake: out of memory");
+        goto out;
+    }
+    fp->pools = p;
+    p = &fp->pools[fp->n_pools++];
+    memset(p, 0, sizeof(*p));
+    p->poolid = fp->next_poolid++;
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    memcpy(p->cpumap, cpumap, sizeof(p->cpumap));
+    *poolid_r = p->poolid;
+out:
+    pthread_mutex_unlock(&fp->lock);
+    return rc;
+}
+
+static int fake_cpupool_destroy(nxl_port *port, uint32_t poolid, nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    fake_pool *p;
+    int rc;
+
+    rc = begin(fp, OP_CPUPOOL_DESTROY, -1, err);
+    if (rc)
+        goto out;
+    p = find_pool(fp, poolid);
+    if (!p || poolid == 0) {
+        rc = fail_libxl(err, ERROR_INVAL, -1, "cannot destroy cpupool %u",
+                        poolid);
+        goto out;
+    }
+    if (pool_domains(fp, poolid) > 0) {
+        rc = fail_libxl(err, ERROR_FAIL, -1,
+                        "cpupool %u still has domains (EBUSY)", poolid);
+        goto out;
+    }
+    memmove(p, p + 1, (size_t)(fp->pools + fp->n_pools - (p + 1)) * sizeof(*p));
+    fp->n_pools--;
+out:
+    pthread_mutex_unlock(&fp->lock);
+    return rc;
+}
+
+static int pool_cpu_op(nxl_port *port, enum fake_op op, uint32_t poolid,
+                       uint32_t cpu, nxl_error *err)
+{
+    fake_port *fp = (fake_port *)port;
+    bool add = op == OP_CPUPOOL_CPU_ADD;
+    fake_pool *p, *owner;
+    uint8_t rest[NXL_PORT_MAX_CPUS / 8];
+    int rc;
+
+    rc = begin(fp, op, -1, err);
+    if (rc)
+        goto out;
+    p = find_pool(fp, poolid);
+    owner = cpu < fp->nr_cpus ? pool_of_cpu(fp, cpu) : NULL;
+    if (!p || cpu >= fp->nr_cpus) {
+        rc = fail_libxl(err, ERROR_INVAL, -1, "no cpupool %u or CPU %u", poolid,
+                        cpu);
+        goto out;
+    }
+    if (add ? owner != NULL : owner != p) {
+        rc = fail_libxl(err, ERROR_FAIL, -1, "CPU %u is %s", cpu,
+                        add ? "not free" : "not in the pool");
+        goto out;
+    }
+    if (add) {
+        nxl__port_cpumap_set(p->cpumap, cpu);
+        goto out;
+    }
+    memcpy(rest, p->cpumap, sizeof(rest));
+    rest[cpu / 8] &= (uint8_t) ~(1u << (cpu % 8));
+    /* Xen keeps at least one CPU in a pool that has domains. */
+    if (map_empty(rest) && pool_domains(fp, poolid) > 0) {
+        rc = fail_libxl(err, ERROR_FAIL, -1,
+                        "CPU %u is the last of cpupool %u, which has "
+                        "domains (EBUSY)",
+                        cpu, poolid);
+        goto out;
+    }
+    memcpy(p->cpumap, rest, sizeof(rest));
+out:
+    pthread_mutex_unlock(&fp->lock);
+    return rc;
+}
+
+static int fake_cpupool_cpu_add(nxl_port *port, uint32_t poolid, uint32_t cpu,
+                                nxl_error *err)
+{
+    return pool_cpu_op(port, OP_CPUPOOL_CPU_ADD, poolid, cpu, err);
+}
+
+static int fake_cpupool_cpu_remove(nxl_port *port, uint32_t poolid,
+                                   uint32_t cpu, nxl_error *err)
+{
+    return pool_cpu_op(port, OP_CPUPOOL_CPU_REMOVE, poolid, cpu, err);
+}
+
 static const nxl_port_ops fake_ops = {
     .name = "fake",
     .free = fake_free,
@@ -1318,6 +1634,13 @@ static const nxl_port_ops fake_ops = {
     .vcpu_list = fake_vcpu_list,
     .start_time = fake_start_time,
     .need_memory = fake_need_memory,
+    .pcpu_list = fake_pcpu_list,
+    .numa_list = fake_numa_list,
+    .cpupool_list = fake_cpupool_list,
+    .cpupool_create = fake_cpupool_create,
+    .cpupool_destroy = fake_cpupool_destroy,
+    .cpupool_cpu_add = fake_cpupool_cpu_add,
+    .cpupool_cpu_remove = fake_cpupool_cpu_remove,
 };
 
 /* ---- construction and test controls ---------------------------------------
@@ -1336,6 +1659,8 @@ int nxl__port_fake_new(nxl_port **port_r)
     fp->next_domid = 1;
     fp->total_kb = FAKE_DEFAULT_TOTAL_KB;
     fp->nr_cpus = FAKE_DEFAULT_CPUS;
+    fp->nr_nodes = 1;
+    pools_reset(fp);
     *port_r = &fp->port;
     return 0;
 }
@@ -1479,6 +1804,33 @@ void nxl__port_fake_set_host(nxl_port *port, uint64_t total_kb,
 
     pthread_mutex_lock(&fp->lock);
     fp->total_kb = total_kb;
-    fp->nr_cpus = nr_cpus;
+    fp->nr_cpus = nr_cpus < NXL_PORT_MAX_CPUS ? nr_cpus : NXL_PORT_MAX_CPUS;
+    if (fp->nr_nodes > fp->nr_cpus)
+        fp->nr_nodes = fp->nr_cpus;
+    pools_reset(fp);
+    pthread_mutex_unlock(&fp->lock);
+}
+
+int nxl__port_fake_set_pcpu_idle(nxl_port *port, uint32_t cpu, uint64_t idle_ns)
+{
+    fake_port *fp = fake_of(port);
+    int rc = NXL_E_INVAL;
+
+    pthread_mutex_lock(&fp->lock);
+    if (cpu < fp->nr_cpus) {
+        fp->pcpu_idle[cpu] = idle_ns;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&fp->lock);
+    return rc;
+}
+
+void nxl__port_fake_set_numa(nxl_port *port, uint32_t nodes)
+{
+    fake_port *fp = fake_of(port);
+
+    pthread_mutex_lock(&fp->lock);
+    fp->nr_nodes = nodes == 0 ? 1 : nodes > fp->nr_cpus ? fp->nr_cpus : nodes;
+    pools_reset(fp);
     pthread_mutex_unlock(&fp->lock);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <libxl_utils.h>
+#include <xenctrl.h>
 
 #include "common/internal.h"
 #include "xl_driver/xl_log.h"
@@ -202,6 +203,7 @@ static void dominfo_from_libxl(const libxl_dominfo *in, nxl_port_dominfo *out)
     out->max_mem_kb = in->max_memkb;
     out->vcpus = in->vcpu_online;
     out->cpu_time_ns = in->cpu_time;
+    out->cpupool = in->cpupool;
 }
 
 static int lx_domain_info(nxl_port *port, uint32_t domid, nxl_port_dominfo *r,
@@ -699,6 +701,227 @@ out:
     return rc;
 }
 
+/* ---- physical CPUs, NUMA, cpupools --------------------------------------- */
+
+static int lx_pcpu_list(nxl_port *port, nxl_port_pcpu **list_r, size_t *n_r,
+                        nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    libxl_cputopology *topo = NULL;
+    xc_cpuinfo_t *info = NULL;
+    xc_interface *xch = NULL;
+    nxl_port_pcpu *v = NULL;
+    int nb = 0, nr_idle = 0, rc;
+
+    nxl__xl_logger_clear(&lp->lg);
+    topo = libxl_get_cpu_topology(lp->ctx, &nb);
+    if (!topo || nb <= 0) {
+        rc = lx_fail(lp, err, ERROR_FAIL, -1, "libxl_get_cpu_topology");
+        goto out;
+    }
+    /* libxl has no call for per-CPU idle time; libxc's sysctl has. A
+     * handle per call: host stats are polled, not hot. */
+    xch = xc_interface_open(nxl__xl_logger_xtl(&lp->lg), NULL, 0);
+    if (!xch) {
+        rc = lx_fail(lp, err, ERROR_FAIL, -1, "xc_interface_open");
+        goto out;
+    }
+    info = calloc((size_t)nb, sizeof(*info));
+    v = calloc((size_t)nb, sizeof(*v));
+    if (!info || !v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory listing CPUs");
+        goto out;
+    }
+    if (xc_getcpuinfo(xch, nb, info, &nr_idle) < 0) {
+        rc = nxl_error_set_errno(err, NXL_E_HYPERVISOR, errno, "xc_getcpuinfo");
+        goto out;
+    }
+    for (int i = 0; i < nb; i++) {
+        v[i].cpu = (uint32_t)i;
+        if (topo[i].core == LIBXL_CPUTOPOLOGY_INVALID_ENTRY)
+            continue; /* offline */
+        v[i].online = true;
+        v[i].core = topo[i].core;
+        v[i].socket = topo[i].socket;
+        v[i].node =
+            topo[i].node == LIBXL_CPUTOPOLOGY_INVALID_ENTRY ? 0 : topo[i].node;
+        v[i].idle_ns = i < nr_idle ? info[i].idletime : 0;
+    }
+    *n_r = (size_t)nb;
+    *list_r = NXL_STEAL(v);
+    rc = 0;
+out:
+    free(v);
+    free(info);
+    if (xch)
+        xc_interface_close(xch);
+    if (topo)
+        libxl_cputopology_list_free(topo, nb);
+    return rc;
+}
+
+static int lx_numa_list(nxl_port *port, nxl_port_numa_node **list_r,
+                        size_t *n_r, nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    libxl_numainfo *ni = NULL;
+    nxl_port_numa_node *v = NULL;
+    int nb = 0, rc;
+
+    nxl__xl_logger_clear(&lp->lg);
+    ni = libxl_get_numainfo(lp->ctx, &nb);
+    if (!ni || nb <= 0) {
+        rc = lx_fail(lp, err, ERROR_FAIL, -1, "libxl_get_numainfo");
+        goto out;
+    }
+    v = calloc((size_t)nb, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory listing nodes");
+        goto out;
+    }
+    for (int i = 0; i < nb; i++) {
+        v[i].node = (uint32_t)i;
+        if (ni[i].size == LIBXL_NUMAINFO_INVALID_ENTRY)
+            continue;
+        v[i].online = true;
+        /* libxl reports bytes. */
+        v[i].total_kb = ni[i].size / 1024;
+        v[i].free_kb = ni[i].free / 1024;
+    }
+    *n_r = (size_t)nb;
+    *list_r = NXL_STEAL(v);
+    rc = 0;
+out:
+    free(v);
+    if (ni)
+        libxl_numainfo_list_free(ni, nb);
+    return rc;
+}
+
+static int lx_cpupool_list(nxl_port *port, nxl_port_cpupool **list_r,
+                           size_t *n_r, nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    libxl_cpupoolinfo *pools = NULL;
+    nxl_port_cpupool *v = NULL;
+    int nb = 0, rc;
+
+    nxl__xl_logger_clear(&lp->lg);
+    pools = libxl_list_cpupool(lp->ctx, &nb);
+    if (!pools) {
+        rc = lx_fail(lp, err, ERROR_FAIL, -1, "libxl_list_cpupool");
+        goto out;
+    }
+    v = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*v));
+    if (!v) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory listing pools");
+        goto out;
+    }
+    for (int i = 0; i < nb; i++) {
+        int cpu;
+
+        v[i].poolid = pools[i].poolid;
+        snprintf(v[i].name, sizeof(v[i].name), "%s",
+                 pools[i].pool_name ? pools[i].pool_name : "");
+        v[i].n_domains = pools[i].n_dom;
+        libxl_for_each_set_bit(cpu, pools[i].cpumap)
+            nxl__port_cpumap_set(v[i].cpumap, (uint32_t)cpu);
+    }
+    *n_r = (size_t)nb;
+    *list_r = NXL_STEAL(v);
+    rc = 0;
+out:
+    free(v);
+    if (pools)
+        libxl_cpupoolinfo_list_free(pools, nb);
+    return rc;
+}
+
+static int lx_cpupool_create(nxl_port *port, const char *name,
+                             const uint8_t *cpumap, uint32_t *poolid_r,
+                             nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    libxl_bitmap map;
+    libxl_uuid uuid;
+    uint32_t poolid = LIBXL_CPUPOOL_POOLID_ANY, existing;
+    int rc, xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    if (libxl_name_to_cpupoolid(lp->ctx, name, &existing) == 0)
+        return nxl_error_set(err, NXL_E_EXISTS,
+                             "cpupool '%s' already exists (id %u)", name,
+                             existing);
+    libxl_bitmap_init(&map);
+    if ((xr = libxl_cpu_bitmap_alloc(lp->ctx, &map, 0))) {
+        rc = lx_fail(lp, err, xr, -1, "libxl_cpu_bitmap_alloc");
+        goto out;
+    }
+    for (uint32_t cpu = 0; cpu < NXL_PORT_MAX_CPUS; cpu++)
+        if (nxl__port_cpumap_test(cpumap, cpu)) {
+            if (cpu >= map.size * 8) {
+                rc = nxl_error_set(err, NXL_E_INVAL,
+                                   "cpupool '%s': CPU %u is beyond the "
+                                   "host's CPUs",
+                                   name, cpu);
+                goto out;
+            }
+            libxl_bitmap_set(&map, (int)cpu);
+        }
+    libxl_uuid_generate(&uuid);
+    xr = libxl_cpupool_create(lp->ctx, name, libxl_get_scheduler(lp->ctx), map,
+                              &uuid, &poolid);
+    if (xr) {
+        rc = lx_fail(lp, err, xr, -1, "libxl_cpupool_create(%s)", name);
+        goto out;
+    }
+    *poolid_r = poolid;
+    rc = 0;
+out:
+    libxl_bitmap_dispose(&map);
+    return rc;
+}
+
+static int lx_cpupool_destroy(nxl_port *port, uint32_t poolid, nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    int xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    xr = libxl_cpupool_destroy(lp->ctx, poolid);
+    if (xr)
+        return lx_fail(lp, err, xr, -1, "libxl_cpupool_destroy(%u)", poolid);
+    return 0;
+}
+
+static int lx_cpupool_cpu_add(nxl_port *port, uint32_t poolid, uint32_t cpu,
+                              nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    int xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    xr = libxl_cpupool_cpuadd(lp->ctx, poolid, (int)cpu);
+    if (xr)
+        return lx_fail(lp, err, xr, -1, "libxl_cpupool_cpuadd(%u, %u)", poolid,
+                       cpu);
+    return 0;
+}
+
+static int lx_cpupool_cpu_remove(nxl_port *port, uint32_t poolid, uint32_t cpu,
+                                 nxl_error *err)
+{
+    lx_port *lp = lx(port);
+    int xr;
+
+    nxl__xl_logger_clear(&lp->lg);
+    xr = libxl_cpupool_cpuremove(lp->ctx, poolid, (int)cpu);
+    if (xr)
+        return lx_fail(lp, err, xr, -1, "libxl_cpupool_cpuremove(%u, %u)",
+                       poolid, cpu);
+    return 0;
+}
+
 static const nxl_port_ops lx_ops = {
     .name = "libxl",
     .free = lx_free,
@@ -725,6 +948,13 @@ static const nxl_port_ops lx_ops = {
     .vcpu_list = lx_vcpu_list,
     .start_time = lx_start_time,
     .need_memory = lx_need_memory,
+    .pcpu_list = lx_pcpu_list,
+    .numa_list = lx_numa_list,
+    .cpupool_list = lx_cpupool_list,
+    .cpupool_create = lx_cpupool_create,
+    .cpupool_destroy = lx_cpupool_destroy,
+    .cpupool_cpu_add = lx_cpupool_cpu_add,
+    .cpupool_cpu_remove = lx_cpupool_cpu_remove,
 };
 
 int nxl__port_libxl_new(nxl_port **port_r, nxl_error *err)

@@ -270,6 +270,66 @@ static int trace_need_memory(nxl_port *port, const libxl_domain_config *cfg,
                 err);
 }
 
+#define TRACE_LIST_OP(op, type)                                                \
+    static int trace_##op(nxl_port *port, type **list_r, size_t *n_r,          \
+                          nxl_error *err)                                      \
+    {                                                                          \
+        trace_port *tp = tp_of(port);                                          \
+                                                                               \
+        return done(tp, #op "()",                                              \
+                    tp->inner->ops->op(tp->inner, list_r, n_r, err), err);     \
+    }
+
+TRACE_LIST_OP(pcpu_list, nxl_port_pcpu)
+TRACE_LIST_OP(numa_list, nxl_port_numa_node)
+TRACE_LIST_OP(cpupool_list, nxl_port_cpupool)
+
+static int trace_cpupool_create(nxl_port *port, const char *name,
+                                const uint8_t *cpumap, uint32_t *poolid_r,
+                                nxl_error *err)
+{
+    trace_port *tp = tp_of(port);
+    uint32_t poolid = 0;
+    char call[160];
+    int rc;
+
+    rc = tp->inner->ops->cpupool_create(tp->inner, name, cpumap, &poolid, err);
+    if (rc == 0)
+        *poolid_r = poolid;
+    snprintf(call, sizeof(call), "cpupool_create(%s)%s", name,
+             rc == 0 ? " -> pool" : "");
+    if (rc == 0)
+        snprintf(call + strlen(call), sizeof(call) - strlen(call), " %u",
+                 poolid);
+    return done(tp, call, rc, err);
+}
+
+static int trace_cpupool_destroy(nxl_port *port, uint32_t poolid,
+                                 nxl_error *err)
+{
+    trace_port *tp = tp_of(port);
+    char call[64];
+
+    snprintf(call, sizeof(call), "cpupool_destroy(%u)", poolid);
+    return done(tp, call,
+                tp->inner->ops->cpupool_destroy(tp->inner, poolid, err), err);
+}
+
+#define TRACE_POOL_CPU_OP(op)                                                  \
+    static int trace_##op(nxl_port *port, uint32_t poolid, uint32_t cpu,       \
+                          nxl_error *err)                                      \
+    {                                                                          \
+        trace_port *tp = tp_of(port);                                          \
+        char call[64];                                                         \
+                                                                               \
+        snprintf(call, sizeof(call), #op "(%u, %u)", poolid, cpu);             \
+        return done(tp, call, tp->inner->ops->op(tp->inner, poolid, cpu, err), \
+                    err);                                                      \
+    }
+
+TRACE_POOL_CPU_OP(cpupool_cpu_add)
+TRACE_POOL_CPU_OP(cpupool_cpu_remove)
+
 static const nxl_port_ops trace_ops = {
     .name = "trace",
     .free = trace_free,
@@ -296,6 +356,13 @@ static const nxl_port_ops trace_ops = {
     .vcpu_list = trace_vcpu_list,
     .start_time = trace_start_time,
     .need_memory = trace_need_memory,
+    .pcpu_list = trace_pcpu_list,
+    .numa_list = trace_numa_list,
+    .cpupool_list = trace_cpupool_list,
+    .cpupool_create = trace_cpupool_create,
+    .cpupool_destroy = trace_cpupool_destroy,
+    .cpupool_cpu_add = trace_cpupool_cpu_add,
+    .cpupool_cpu_remove = trace_cpupool_cpu_remove,
 };
 
 int nxl__port_trace_new(nxl_port *port, nxl_port_trace_fn *fn, void *user,

@@ -283,6 +283,13 @@ typedef enum nxl_event_transition {
      * reason, which a pool manager may want to tell apart from a stop. It
      * maps to nova's STOPPED when re-raised. */
     NXL_EVENT_CRASHED = 100,
+    /* Not an instance's transition: an aggregate changed state on this
+     * host. The nxl_event is then the `base` of an nxl_aggregate_event
+     * (nxl_event_aggregate() gives it) and its uuid is "". Only listeners
+     * that asked for NXL_EVENT_KIND_AGGREGATE (nxl_driver_set_event_kinds)
+     * see it, so a listener written for lifecycle events alone never
+     * meets one. */
+    NXL_EVENT_AGGREGATE = 200,
 } nxl_event_transition;
 
 /* nova.virt.event.LifecycleEvent. Plain data. */
@@ -294,6 +301,24 @@ typedef struct nxl_event {
 
 /* "started", "stopped", ...; "unknown" outside the enum. */
 const char *nxl_event_transition_name(int transition);
+
+/* One transition of an aggregate's state machine on this host (see
+ * docs/contract.md, add_to_aggregate), as recorded in its history. Valid
+ * for the listener call only; strings are never NULL. */
+typedef struct nxl_aggregate_event {
+    nxl_event base; /* transition NXL_EVENT_AGGREGATE, uuid "" */
+    int64_t aggregate_id;
+    const char *aggregate_name;
+    const char *from_state; /* "none", "created", "changing", "active", */
+    const char *to_state;   /* "error", "dismissed" */
+    const char *op;         /* "add_to_aggregate", ...; "" when none */
+    const char *host;       /* the host the op was about; "" when none */
+    const char *reason;
+    uint64_t seq; /* the transition's number in the aggregate's history */
+} nxl_aggregate_event;
+
+/* ev as an aggregate event; NULL when ev is a lifecycle event. */
+const nxl_aggregate_event *nxl_event_aggregate(const nxl_event *ev);
 
 /* ---- block device helpers (get_block_device_info) ----------------------- */
 

@@ -64,9 +64,19 @@ typedef struct nxl_driver_config {
     const char *instances_dir;   /* default /var/lib/novaxl/instances */
     const char *image_cache_dir; /* default /var/lib/novaxl/images */
     const char *console_log_dir; /* default /var/log/xen/console */
+    /* Serial consoles bridged to TCP (get_serial_console): the address
+     * the bridges listen on (numeric IPv4/IPv6; default 127.0.0.1, nova's
+     * [serial_console] proxyclient_address default) and "min:max", the
+     * ports they take (default 10000:20000, nova's port_range). */
+    const char *serial_listen;
+    const char *serial_port_range;
+    /* Console logs: a guest log above console_log_cap bytes is rotated
+     * (0: 1 MiB), checked every console_log_interval s (0: 60). */
+    unsigned long long console_log_cap;
+    unsigned console_log_interval;
 } nxl_driver_config;
 
-#define NXL_DRIVER_CONFIG_INIT {NULL, NULL, NULL, NULL}
+#define NXL_DRIVER_CONFIG_INIT {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0}
 
 /* Opens the driver called backend ("libxl"); cfg may be NULL for the
  * defaults. Touches no hypervisor: the libxl context is created by
@@ -126,6 +136,14 @@ typedef void nxl_event_fn(void *opaque, const nxl_event *ev);
 /* contract: register_event_listener */
 int nxl_driver_register_event_listener(nxl_driver *drv, nxl_event_fn *cb,
                                        void *opaque, nxl_error *err);
+
+/* Which kinds of event the listener gets, as a mask; lifecycle events
+ * only (NXL_EVENT_KIND_LIFECYCLE) until this is called, which keeps a
+ * listener that predates aggregate events from ever seeing one.
+ * NXL_E_INVAL for an unknown bit. */
+#define NXL_EVENT_KIND_LIFECYCLE 0x1u
+#define NXL_EVENT_KIND_AGGREGATE 0x2u
+int nxl_driver_set_event_kinds(nxl_driver *drv, unsigned kinds, nxl_error *err);
 
 /* Hands ev to the registered listener, synchronously; with none
  * registered the event is dropped, as nova's base class does. NXL_E_INVAL
@@ -292,6 +310,25 @@ int nxl_aggregate_remove_host(nxl_driver *drv, const nxl_aggregate *agg,
 int nxl_aggregate_undo_operation(nxl_driver *drv, const char *op,
                                  const nxl_aggregate *agg, const char *host,
                                  bool set_error, nxl_error *err);
+
+/* Not a contract method (novaxl's own, for operators): this host's
+ * record of aggregate id, as the state machine keeps it (docs/contract.md,
+ * add_to_aggregate): a JSON object with id, name, availability_zone,
+ * state, since, the pending or failed op and op_host, hosts, metadata and
+ * the recorded transitions (seq, time, from, to, op, host, reason), oldest
+ * first. NXL_E_NOT_FOUND when the host has no record of it.
+ * free(*json_r). */
+int nxl_aggregate_get_record(nxl_driver *drv, int64_t id, char **json_r,
+                             nxl_error *err);
+
+/* Not a contract method (novaxl's own, for `novaxl dumpxml`): the spawn
+ * request the driver keeps for inst (what spawn, rebuild or resize last
+ * stored; admin_password and injected files are never kept), as a JSON
+ * spawn request document. NXL_E_NOT_FOUND when the driver has no such
+ * instance. The document holds what nova passed, volume credentials
+ * included: hand it only to whoever may manage the host. free(*json_r). */
+int nxl_instance_get_request(nxl_driver *drv, const nxl_instance *inst,
+                             char **json_r, nxl_error *err);
 
 /* ======================================================================
  * Instance lifecycle

@@ -54,8 +54,11 @@ fi
 # qemu-system-xen is installed), and the bridge the project's examples put
 # their NICs on. libxl runs the vif-bridge and block hotplug scripts itself.
 t=$EPOCHREALTIME
-modprobe -a xen-netback xen-blkback bridge 2>/dev/null ||
-    echo "LAB-DOM0: modprobe xen-netback xen-blkback bridge failed"
+# tun: an HVM guest's emulated NIC is a tap the device model opens through
+# /dev/net/tun, which without udev's static nodes only exists once the
+# module is loaded (else QEMU fails and libxl says only ERROR_FAIL).
+modprobe -a xen-netback xen-blkback bridge tun 2>/dev/null ||
+    echo "LAB-DOM0: modprobe xen-netback xen-blkback bridge tun failed"
 ip link set lo up
 if ip link add "$NXL_LAB_BRIDGE" type bridge && ip link set "$NXL_LAB_BRIDGE" up; then
     echo "LAB-NET bridge $NXL_LAB_BRIDGE up $(elapsed "$t")s"

@@ -4,10 +4,16 @@
 # a private instances dir; through it, `novaxl spawn` of
 # examples/pv-direct-kernel.json boots a guest, `novaxl console` shows the
 # guest's own output, `list` and `--json info` see it running, pause and
-# unpause work, a mutating call on the read-only socket is refused and
-# changes nothing, `destroy` removes the domain; `novaxl events`, started
-# before the spawn, shows exactly the operations and the lifecycle
-# (started, paused, resumed, stopped, in that order, each once); SIGTERM
+# unpause work, `diagnostics` and `disk-info` answer for the running
+# guest, `set-bootable no` / `yes` reach the instance's record, a
+# mutating call on the read-only socket is refused and changes nothing,
+# `dumpxml` prints the stored request as libvirt XML (uuid, name, and the
+# very libxl config of the example under `dry-run --xml`; refused on the
+# read-only socket), `destroy` removes the domain; `novaxl events`,
+# started before the spawn, shows exactly the operations and the
+# lifecycle (started, paused, resumed, stopped, in that order, each
+# once); `spawn --xml` of the dumped XML boots the guest again with the
+# same stored request, and `destroy` removes it; SIGTERM
 # stops novaxld with status 0 and its sockets gone.
 # Exit 0 pass, 1 fail, 77 skip (not a Xen dom0).
 set -euo pipefail
@@ -100,9 +106,10 @@ daemon_pid=$(cat "$work/novaxld.pid")
 at "novaxld (pid $daemon_pid) listening on $sock and $ro"
 
 # ---- the event stream, from the daemon's first event ------------------------
-# --since 0: every event of this run, whenever the stream connects. Eight:
-# spawn, pause, unpause, destroy, each an operation and a lifecycle event.
-timeout 200 novaxl --socket "$sock" events --since 0 --count 8 \
+# --since 0: every event of this run, whenever the stream connects. Ten:
+# spawn, pause, unpause, destroy, each an operation and a lifecycle event,
+# and the two set_bootable operations.
+timeout 200 novaxl --socket "$sock" events --since 0 --count 10 \
     >"$work/events.out" 2>"$work/events.err" &
 events_pid=$!
 
@@ -170,6 +177,50 @@ case $(domain_state "$name") in
 esac
 expect_state running
 
+# ---- diagnostics, disk-info, set-bootable through novaxld ------------------
+nx --json diagnostics "$uuid" | tr -d ' \n' >"$work/diag.json" ||
+    die "novaxl diagnostics failed: $(cat "$work/diag.json")"
+grep -q '"state":"running"' "$work/diag.json" ||
+    die "novaxl diagnostics: not running: $(cat "$work/diag.json")"
+grep -q '"hypervisor":"xen"' "$work/diag.json" ||
+    die "novaxl diagnostics: hypervisor is not xen: $(cat "$work/diag.json")"
+maxmem=$(sed -n 's/.*"memory_details":{"maximum":\([0-9]*\).*/\1/p' \
+    "$work/diag.json")
+[ "${maxmem:-0}" -gt 0 ] ||
+    die "novaxl diagnostics: memory_details.maximum '$maxmem'"
+ncpu=$(grep -o '"id":[0-9]*,"time"' "$work/diag.json" | wc -l)
+[ "$ncpu" -ge 1 ] || die "novaxl diagnostics: no cpu_details"
+at "novaxl diagnostics: running on xen, ${maxmem} MiB, $ncpu vCPU(s)"
+nx disk-info "$uuid" >"$work/disks.out" || die "novaxl disk-info failed"
+head -1 "$work/disks.out" | grep -q '^TYPE ' ||
+    die "novaxl disk-info: no table: $(cat "$work/disks.out")"
+at "novaxl disk-info: $(($(wc -l <"$work/disks.out") - 1)) local disk(s)"
+nx set-bootable "$uuid" no || die "novaxl set-bootable no failed"
+grep -q '"unbootable": *true' "$inst/$uuid/novaxl.json" ||
+    die "set-bootable no did not reach $inst/$uuid/novaxl.json"
+nx set-bootable "$uuid" yes || die "novaxl set-bootable yes failed"
+grep -q '"unbootable": *false' "$inst/$uuid/novaxl.json" ||
+    die "set-bootable yes did not reach $inst/$uuid/novaxl.json"
+expect_state running
+at "novaxl set-bootable no / yes: recorded, the guest untouched"
+# ---- dumpxml: the stored request as libvirt XML -----------------------------
+nx dumpxml "$uuid" >"$work/dom.xml" || die "novaxl dumpxml failed"
+grep -q "^<domain type='xen'>" "$work/dom.xml" &&
+    grep -q "^  <uuid>$uuid</uuid>\$" "$work/dom.xml" &&
+    grep -q "^  <name>$name</name>\$" "$work/dom.xml" ||
+    die "novaxl dumpxml: no <domain type='xen'> with uuid $uuid and name $name: $(head -5 "$work/dom.xml")"
+novaxl dry-run "$example" >"$work/cfg-json.out" ||
+    die "novaxl dry-run $example failed"
+novaxl dry-run --xml "$work/dom.xml" >"$work/cfg-xml.out" ||
+    die "novaxl dry-run --xml of the dump failed"
+cmp -s "$work/cfg-json.out" "$work/cfg-xml.out" ||
+    die "the dump builds another libxl config: $(diff "$work/cfg-json.out" "$work/cfg-xml.out")"
+rc=0
+timeout 60 novaxl --json --socket "$ro" dumpxml "$uuid" >"$work/ro-dump.out" 2>&1 || rc=$?
+[ "$rc" = 5 ] && grep -q '"code": *"NXL_E_DENIED"' "$work/ro-dump.out" ||
+    die "dumpxml on the read-only socket: status $rc: $(cat "$work/ro-dump.out")"
+at "novaxl dumpxml: <domain type='xen'> of $uuid ($name), $(wc -l <"$work/dom.xml") lines, the example's libxl config; refused read-only"
+
 # ---- destroy ----------------------------------------------------------------
 nx destroy "$uuid" || die "novaxl destroy failed"
 if xl domid "$name" >/dev/null 2>&1; then die "$name still in xl list"; fi
@@ -187,7 +238,7 @@ at "destroyed: gone from xl, xenstore, novaxl list and $inst"
 deadline=$((SECONDS + 30))
 while kill -0 "$events_pid" 2>/dev/null; do
     [ "$SECONDS" -lt "$deadline" ] ||
-        die "novaxl events --count 8 still waiting 30s after destroy"
+        die "novaxl events --count 10 still waiting 30s after destroy"
     sleep 0.5
 done
 rc=0
@@ -202,8 +253,28 @@ got=$(awk -v u="$uuid" '$3 == "lifecycle" && $4 == u { printf "%s ", $5 }' \
     die "lifecycle events '$got', want 'started paused resumed stopped'"
 got=$(awk -v u="$uuid" '$3 == "operation" && $4 == u { printf "%s:%s ", $5, $6 }' \
     "$work/events.out")
-[ "$got" = "spawn:ok pause:ok unpause:ok destroy:ok " ] ||
-    die "operation events '$got', want spawn, pause, unpause, destroy, all ok"
+[ "$got" = "spawn:ok pause:ok unpause:ok set_bootable:ok set_bootable:ok destroy:ok " ] ||
+    die "operation events '$got', want spawn, pause, unpause, set_bootable twice, destroy, all ok"
+
+# ---- spawn --xml of the dump: the guest again -------------------------------
+rm -f "$log" "$log.1"
+at "novaxl spawn --xml (the dumped XML)"
+out=$(nx spawn --xml "$work/dom.xml") || die "novaxl spawn --xml failed"
+[ "$out" = "$uuid" ] || die "spawn --xml printed '$out', not $uuid"
+domid=$(xl domid "$name") || die "no domain $name after spawn --xml"
+deadline=$((SECONDS + 120))
+until nx console "$uuid" --name "$name" >"$work/console2.out" 2>&1 &&
+    grep -q "$NXL_LAB_GUEST_MARKER.*hypervisor=xen" "$work/console2.out"; do
+    [ "$SECONDS" -lt "$deadline" ] ||
+        die "no '$NXL_LAB_GUEST_MARKER' within 120s of spawn --xml: $(cat "$work/console2.out")"
+    sleep 2
+done
+nx dumpxml "$uuid" >"$work/dom2.xml" || die "novaxl dumpxml after spawn --xml failed"
+cmp -s "$work/dom.xml" "$work/dom2.xml" ||
+    die "spawn --xml stored another request: $(diff "$work/dom.xml" "$work/dom2.xml")"
+nx destroy "$uuid" || die "novaxl destroy after spawn --xml failed"
+if xl domid "$name" >/dev/null 2>&1; then die "$name still in xl list"; fi
+at "spawn --xml: domain $domid booted the guest, the same request stored; destroyed"
 
 # ---- SIGTERM ----------------------------------------------------------------
 kill -TERM "$daemon_pid"

@@ -14,8 +14,7 @@
  *    libxl_domain_need_memory (positive, below the RAM), the serial
  *    console's pty, and set_admin_password timing out with the clear
  *    error (the lab guest runs no agent).
- * Seeing the metadata from inside the guest needs the lab guest's init to
- * read xenstore, which it does not yet.
+ * What the guest itself sees of its metadata is t33-guest-metadata's.
  */
 #include "config.h"
 

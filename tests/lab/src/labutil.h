@@ -1,0 +1,123 @@
+/* Helpers shared by the lab tests that use the project's code
+ * (tests/lab/src/t*.c): checks that count failures, bounded waits, console
+ * logs, the private image cache and instances dir each test drives the
+ * driver in, and what is left of an instance on the host.
+ *
+ * Built into every such test: by the build's rules (the xl_driver .mk fragments
+ * list it in each tests/lab/tNN program's sources) and by lab/stage.sh's
+ * fallback compile, which adds it to any tests/lab/src/t*.c it builds itself. A
+ * test that does not include labutil.h is unaffected.
+ */
+#ifndef NOVAXL_TESTS_LAB_LABUTIL_H
+#define NOVAXL_TESTS_LAB_LABUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "novaxl/nxl.h"
+
+/* Failed checks so far; a test exits 1 when non-zero. */
+extern int nxl_lab_failures;
+
+/* Prints "ok   ..." or "FAIL ..." and counts a failure; returns ok. */
+bool nxl_lab_check(bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* nxl_lab_check(rc == 0) naming what and the error; disposes err. */
+bool nxl_lab_ok_call(int rc, nxl_error *err, const char *what);
+
+/* Monotonic seconds. */
+double nxl_lab_now(void);
+/* Starts the step clock (nxl_lab_start) and ends a step: one line with its
+ * duration and the time since the start. */
+void nxl_lab_start(void);
+void nxl_lab_step_done(const char *name);
+/* The final line and exit status: 0 when no check failed, else 1. */
+int nxl_lab_finish(void);
+
+const char *nxl_lab_env_or(const char *name, const char *dflt);
+/* True in the lab's dom0 (control_d); otherwise says why it skips. */
+bool nxl_lab_is_dom0(void);
+
+/* What lab/lab.env says about the guests, with the lab's defaults. */
+typedef struct nxl_lab_env {
+    const char *examples; /* the project's examples/ */
+    const char *kernel;   /* the guest kernel and initramfs */
+    const char *initrd;
+    const char *marker; /* what the guest prints once up */
+    const char *logdir; /* xenconsoled's guest console logs */
+} nxl_lab_env;
+void nxl_lab_env_load(nxl_lab_env *env);
+
+/* Console logs (small: read whole). */
+int nxl_lab_count_in_file(const char *path, const char *needle);
+/* Waits (at most bound_s) until needle occurs more than `above` times. */
+bool nxl_lab_wait_marker(const char *log, const char *needle, int above,
+                         int bound_s);
+/* The last line of log holding needle (empty when none). */
+void nxl_lab_last_line(const char *log, const char *needle, char *line,
+                       size_t size);
+
+size_t nxl_lab_dir_entries(const char *dir);
+bool nxl_lab_is_file(const char *path);
+/* Domains libxl lists with uuid (through the project's libxl port); -1
+ * when libxl cannot list. A dying one (destroyed, its memory still being
+ * released) is waited for, a few seconds at most. */
+int nxl_lab_domains_with(const char *uuid);
+/* Runs "xl VERB NAME" in dom0, out of the driver's sight; checked. */
+bool nxl_lab_xl(const char *verb, const char *name);
+
+/* Reads a spawn request (examples/NAME.json); *doc owns its strings. */
+bool nxl_lab_read_request(const char *path, nxl_spawn_req *req, char **doc);
+
+/* A private root (/var/tmp/nxl-PREFIX-XXXXXX) with images/ and
+ * instances/, so a test leaves the host's alone and can look for
+ * leftovers exactly; links req's kernel_id and ramdisk_id in images/ to
+ * the lab's guest kernel and initramfs. The paths land in the buffers
+ * (each at least 512 bytes). */
+bool nxl_lab_make_root(const char *prefix, const nxl_lab_env *env,
+                       const nxl_instance *inst, char *root, char *images,
+                       char *instances);
+/* Opens the libxl driver on images/instances/logdir and runs init_host
+ * (with listener, when not NULL, registered first). */
+bool nxl_lab_open_driver(const char *images, const char *instances,
+                         const char *logdir, nxl_event_fn *listener,
+                         nxl_driver **drv_r);
+
+/* get_info's state (or its negative error); the answer in i_r. */
+int nxl_lab_info(nxl_driver *drv, const nxl_instance *inst,
+                 nxl_instance_info *i_r);
+/* get_info's state (or its negative error) and domid (-1 when none). */
+int nxl_lab_state_domid(nxl_driver *drv, const nxl_instance *inst,
+                        int *domid_r);
+/* Checks that the guest runs: its vCPU time grows past before's within
+ * bound_s. */
+bool nxl_lab_check_alive(nxl_driver *drv, const nxl_instance *inst,
+                         const nxl_instance_info *before, int bound_s);
+/* Waits (bounded) until get_info says state; the last answer in i_r. */
+bool nxl_lab_wait_state(nxl_driver *drv, const nxl_instance *inst, int state,
+                        int bound_s, nxl_instance_info *i_r);
+/* suspend, checked: SUSPENDED without a domain, the save image in the
+ * instance directory. Then resume, checked: RUNNING, the image gone, the
+ * same guest going on (no new marker in log, its vCPU time grows within
+ * alive_s). Each false when its call failed. */
+bool nxl_lab_suspend_checked(nxl_driver *drv, const nxl_instance *inst,
+                             const char *instances);
+bool nxl_lab_resume_checked(nxl_driver *drv, const nxl_instance *inst,
+                            const char *instances, const char *log,
+                            const char *marker, int alive_s);
+/* Nothing of inst left: get_info NOT_FOUND, no domain, record, journal,
+ * lock or instance directory (of inst: others may have theirs). */
+void nxl_lab_check_nothing_left(nxl_driver *drv, const nxl_instance *inst,
+                                const char *instances);
+
+/* Events: a listener that keeps (and prints) what the driver tells it. */
+void nxl_lab_listener(void *opaque, const nxl_event *ev);
+/* How many events arrived so far (a mark for the calls below). */
+size_t nxl_lab_events_seen(void);
+/* Waits (bounded) for uuid's transition at or after index from. */
+bool nxl_lab_wait_event(const char *uuid, int transition, size_t from,
+                        int bound_s);
+/* uuid's transitions from index from on, by name, space-separated. */
+void nxl_lab_event_names(const char *uuid, size_t from, char *buf, size_t size);
+
+#endif /* NOVAXL_TESTS_LAB_LABUTIL_H */

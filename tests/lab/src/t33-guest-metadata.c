@@ -1,0 +1,177 @@
+/* Lab test: instance metadata as the guest sees it, on real Xen in the
+ * lab's dom0 (exit 0 pass, 1 fail, 77 skip off dom0).
+ *
+ * t30-host-metadata checks the permissions from dom0; this one asks the
+ * guest. The lab guest's initramfs gets a second archive appended (the
+ * kernel unpacks both, in order) holding nxl-xsprobe (lab/guest/, a
+ * static xenstore client over the guest's /dev/xen/xenbus) and an init
+ * that, before handing over to the lab guest's own /init, prints on its
+ * console what it can read of vm-data/user-metadata/role, what happens
+ * when it writes that key and when it creates a new one, and then, every
+ * 3 s in the background, the key's value whenever it changes.
+ *
+ * Spawned through the driver with metadata role=lab: the guest reads
+ * "lab", both writes are refused (EACCES) and dom0 still reads "lab" and
+ * no new key; change_instance_metadata to role=db reaches the running
+ * guest.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/internal.h"
+#include "common/json.h"
+#include "novaxl/nxl.h"
+#include "tests/lab/src/labutil.h"
+#include "xenstore/xs.h"
+
+#define check nxl_lab_check
+#define ok_call nxl_lab_ok_call
+
+#define BOOT_BOUND_S 90
+#define INITRD_ID "nxl-lab-initrd-md"
+
+static const char md_init[] =
+    "#!/bin/busybox sh\n"
+    "# novaxl lab: what the guest sees of its metadata, then the lab "
+    "guest's /init.\n"
+    "B=/bin/busybox\n"
+    "$B mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+    "exec </dev/console >/dev/console 2>&1\n"
+    "i=0\n"
+    "while [ ! -e /dev/xen/xenbus ] && [ $i -lt 20 ]; do $B sleep 1; "
+    "i=$((i + 1)); done\n"
+    "P=/bin/nxl-xsprobe\n"
+    "K=vm-data/user-metadata\n"
+    "echo \"NOVAXL-MD-READ role=$($P read $K/role)\"\n"
+    "echo \"NOVAXL-MD-WRITE $($P write $K/role guest-was-here)\"\n"
+    "echo \"NOVAXL-MD-NEW $($P write $K/planted x)\"\n"
+    "(last=; while :; do v=$($P read $K/role); "
+    "[ \"$v\" != \"$last\" ] && echo \"NOVAXL-MD-NOW role=$v\"; last=$v; "
+    "$B sleep 3; done) &\n"
+    "exec /init\n";
+
+static bool write_text(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(text, f) >= 0;
+
+    if (f && fclose(f) != 0)
+        ok = false;
+    return ok && chmod(path, mode) == 0;
+}
+
+/* images/INITRD_ID: the lab guest's initramfs with our archive after it. */
+static bool build_initrd(const char *root, const char *images,
+                         const char *lab_initrd)
+{
+    char dir[1024], cmd[4096];
+    const char *payload = nxl_lab_env_or("NXL_LAB_PAYLOAD", "/novaxl");
+
+    snprintf(dir, sizeof(dir), "%s/md-initrd", root);
+    snprintf(cmd, sizeof(cmd),
+             "set -e; mkdir -p %s/bin; cp %s/lab/bin/nxl-xsprobe %s/bin/", dir,
+             payload, dir);
+    if (!check(system(cmd) == 0, "nxl-xsprobe from %s/lab/bin", payload))
+        return false;
+    snprintf(cmd, sizeof(cmd), "%s/nxl-md-init", dir);
+    if (!check(write_text(cmd, md_init, 0755), "%s", cmd))
+        return false;
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd %s; find . | cpio -o -H newc --quiet | gzip -1 "
+             ">../md.cpio.gz; rm -f %s/%s; cat %s ../md.cpio.gz >%s/%s",
+             dir, images, INITRD_ID, lab_initrd, images, INITRD_ID);
+    return check(system(cmd) == 0, "guest initramfs %s/%s", images, INITRD_ID);
+}
+
+static char *md_read(nxl_xs *xs, int domid, const char *key)
+{
+    char p[256];
+    char *v = NULL;
+
+    snprintf(p, sizeof(p), "/local/domain/%d/vm-data/user-metadata/%s", domid,
+             key);
+    if (nxl_xs_read_bounded(xs, XBT_NULL, p, 4096, &v, NULL, NULL) != 0)
+        return NULL;
+    return v;
+}
+
+int main(void)
+{
+    char root[512], images[512], instances[512], log[1024], line[512];
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_driver *drv = NULL;
+    nxl_xs *xs = NULL;
+    nxl_lab_env env;
+    nxl_spawn_req req;
+    nxl_instance *inst;
+    char *doc = NULL, path[1024], *v;
+    int domid = -1, boots;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!nxl_lab_is_dom0())
+        return 77;
+    nxl_lab_start();
+    nxl_lab_env_load(&env);
+    snprintf(path, sizeof(path), "%s/pv-direct-kernel.json", env.examples);
+    if (!nxl_lab_read_request(path, &req, &doc) ||
+        !nxl_lab_make_root("t33", &env, &req.instance, root, images,
+                           instances) ||
+        !build_initrd(root, images, env.initrd))
+        return nxl_lab_finish();
+    inst = &req.instance;
+    free(inst->ramdisk_id);
+    inst->ramdisk_id = strdup(INITRD_ID);
+    nxl_kvlist_set(&req.image_meta.properties, "ramdisk_id", INITRD_ID);
+    nxl_kvlist_set(&req.image_meta.properties, "os_command_line",
+                   "console=hvc0 rdinit=/nxl-md-init quiet");
+    nxl_kvlist_set(&inst->metadata, "role", "lab");
+    snprintf(log, sizeof(log), "%s/guest-%s.log", env.logdir, inst->name);
+    boots = nxl_lab_count_in_file(log, "NOVAXL-MD-NEW");
+    if (!nxl_lab_open_driver(images, instances, env.logdir, NULL, &drv) ||
+        !ok_call(nxl_xs_open(&xs, &err), &err, "xenstore open") ||
+        !ok_call(nxl_instance_spawn(drv, &req, &err), &err, "spawn"))
+        goto out;
+    nxl_lab_state_domid(drv, inst, &domid);
+    check(domid > 0, "domid %d", domid);
+    check(nxl_lab_wait_marker(log, "NOVAXL-MD-NEW", boots, BOOT_BOUND_S),
+          "the guest's probe ran (%s)", log);
+    nxl_lab_last_line(log, "NOVAXL-MD-READ", line, sizeof(line));
+    check(strstr(line, "NOVAXL-MD-READ role=lab") != NULL,
+          "the guest reads its metadata: %s", line);
+    nxl_lab_last_line(log, "NOVAXL-MD-WRITE", line, sizeof(line));
+    check(strstr(line, "NOVAXL-MD-WRITE ERROR EACCES") != NULL,
+          "the guest cannot change a key: %s", line);
+    nxl_lab_last_line(log, "NOVAXL-MD-NEW", line, sizeof(line));
+    check(strstr(line, "NOVAXL-MD-NEW ERROR EACCES") != NULL,
+          "the guest cannot add a key: %s", line);
+    v = md_read(xs, domid, "role");
+    check(v && strcmp(v, "lab") == 0, "dom0 still reads role=%s",
+          v ? v : "(none)");
+    free(v);
+    v = md_read(xs, domid, "planted");
+    check(v == NULL, "no key planted by the guest");
+    free(v);
+    nxl_lab_step_done("guest reads, cannot write");
+
+    boots = nxl_lab_count_in_file(log, "NOVAXL-MD-NOW role=db");
+    ok_call(nxl_instance_change_metadata(drv, inst,
+                                         "{\"role\": [\"+\", \"db\"]}", &err),
+            &err, "change_instance_metadata role=db");
+    check(nxl_lab_wait_marker(log, "NOVAXL-MD-NOW role=db", boots, 30),
+          "the running guest sees role=db");
+    nxl_lab_step_done("change seen by the guest");
+    ok_call(nxl_instance_destroy(drv, inst, NULL, NULL, true, NULL, &err), &err,
+            "destroy");
+    ok_call(nxl_host_cleanup(drv, "lab", &err), &err, "cleanup_host");
+out:
+    nxl_xs_close(xs);
+    nxl_driver_close(drv);
+    nxl_spawn_req_dispose(&req);
+    free(doc);
+    return nxl_lab_finish();
+}
