@@ -972,8 +972,8 @@ static void test_serial_console(void)
     /* A guest-written path that is no pty is refused, and so is anything
      * that only looks like one. */
     static const char *const hostile[] = {
-        "/etc/shadow", "/dev/pts/../../etc/shadow", "/dev/pts/7x",
-        "/dev/pts/", "/dev/ptmx", "/dev/pts/1234567890", " /dev/pts/1",
+        "/etc/shadow", "/dev/pts/../../etc/shadow", "/dev/pts/7x", "/dev/pts/",
+        "/dev/ptmx",   "/dev/pts/1234567890",       " /dev/pts/1",
     };
     for (size_t i = 0; i < NXL_ARRAY_SIZE(hostile); i++) {
         set_tty(&fx, 1, hostile[i]);
@@ -983,8 +983,7 @@ static void test_serial_console(void)
     set_tty(&fx, 1, pty.slave);
 
     /* destroy: the next tick of the event thread closes the bridge. */
-    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL,
-                                  &e_));
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL, &e_));
     nxl__xl_console_tick(fx.drv);
     c1 = nxl_test_tcp_connect(port);
     CU_ASSERT(c1 < 0);
@@ -1151,7 +1150,7 @@ static void test_console_log_deletion(void)
     char p[PATH_MAX * 2], target[PATH_MAX * 2];
     struct stat st;
     static const char *const keep[] = {
-        "guest-inst-2.log", "guest-other.log", "guest-inst-1.log.2",
+        "guest-inst-2.log",   "guest-other.log",   "guest-inst-1.log.2",
         "xenconsoled-hv.log", "guest-inst-10.log",
     };
 
@@ -1164,8 +1163,7 @@ static void test_console_log_deletion(void)
         write_file(fx.logs, keep[i], "keep\n");
     nxl__xl_console_tick(fx.drv);
     make_inst(&inst, UUID1, "inst-1");
-    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL,
-                                  &e_));
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL, &e_));
     nxl_instance_dispose(&inst);
     nxl__xl_console_logs_due(fx.drv);
     nxl__xl_console_tick(fx.drv);
@@ -1184,8 +1182,7 @@ static void test_console_log_deletion(void)
     snprintf(p, sizeof(p), "%s/guest-inst-2.log.1", fx.logs);
     CU_ASSERT_EQUAL(symlink(target, p), 0);
     make_inst(&inst, UUID2, "inst-2");
-    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL,
-                                  &e_));
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL, &e_));
     nxl_instance_dispose(&inst);
     nxl__xl_console_tick(fx.drv);
     CU_ASSERT(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
@@ -1254,6 +1251,56 @@ static void test_console_pool_info(void)
 
 /* ---- estimate_instance_overhead --------------------------------------------
  */
+
+/* What a destroyed domain's QEMU writes after libxl is done (its qdisk
+ * backend state) goes, after the destroy and again at the next look, and
+ * only for domains the driver destroyed and Xen no longer lists. */
+static void test_destroyed_domain_leftovers(void)
+{
+    static const char *const q1 = "/local/domain/0/backend/qdisk/1/51712/state",
+                             *const q2 =
+                                 "/local/domain/0/backend/qdisk/2/51712/state",
+                             *const q9 =
+                                 "/local/domain/0/backend/qdisk/9/51712/state";
+    fixture fx;
+    nxl_instance a, b;
+    char *v = NULL;
+
+    fx_setup(&fx);
+    CHECK_OK(spawn(&fx, UUID1, "inst-1", "{}", &e_));
+    CHECK_OK(spawn(&fx, UUID2, "inst-2", "{}", &e_));
+    make_inst(&a, UUID1, "inst-1");
+    make_inst(&b, UUID2, "inst-2");
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL, q1, "6", NULL), 0);
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL, q2, "4", NULL), 0);
+    /* Another toolstack's dead domain: not ours to clean. */
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL, q9, "6", NULL), 0);
+
+    CHECK_OK(nxl_instance_destroy(fx.drv, &a, NULL, NULL, true, NULL, &e_));
+    CU_ASSERT_EQUAL(nxl_xs_read(fx.xs, XBT_NULL, q1, &v, NULL, NULL),
+                    NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(
+        nxl_xs_read(fx.xs, XBT_NULL, "/local/domain/1", &v, NULL, NULL),
+        NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(nxl_xs_read(fx.xs, XBT_NULL, q2, &v, NULL, NULL),
+                    0); /* alive */
+    free(v);
+    v = NULL;
+
+    /* QEMU writes once more after the sweep; the next look takes it. */
+    CU_ASSERT_EQUAL(nxl_xs_write_str(fx.xs, XBT_NULL, q1, "6", NULL), 0);
+    CHECK_OK(nxl_instance_destroy(fx.drv, &b, NULL, NULL, true, NULL, &e_));
+    CU_ASSERT_EQUAL(nxl_xs_read(fx.xs, XBT_NULL, q1, &v, NULL, NULL),
+                    NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(nxl_xs_read(fx.xs, XBT_NULL, q2, &v, NULL, NULL),
+                    NXL_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(nxl_xs_read(fx.xs, XBT_NULL, q9, &v, NULL, NULL), 0);
+    free(v);
+    nxl_xs_rm(fx.xs, XBT_NULL, "/local/domain/0/backend/qdisk/9", NULL);
+    nxl_instance_dispose(&a);
+    nxl_instance_dispose(&b);
+    fx_teardown(&fx);
+}
 
 static void test_overhead(void)
 {
@@ -1350,6 +1397,8 @@ int main(void)
         !CU_add_test(s, "bad diff writes nothing",
                      test_bad_diff_writes_nothing) ||
         !CU_add_test(s, "unknown instance", test_unknown_instance) ||
+        !CU_add_test(s, "destroyed domains' leftovers swept",
+                     test_destroyed_domain_leftovers) ||
         !CU_add_test(s, "foreign nodes replaced",
                      test_foreign_nodes_replaced) ||
         !CU_add_test(s, "re-published on start", test_republished_on_start) ||

@@ -91,7 +91,8 @@ static int recover_unrescue(nxl_xl_state *st, const nxl_journal *j,
 static int recover_rebuild(nxl_xl_state *st, const nxl_journal *j,
                            nxl_error *err);
 
-/* ---- state ----------------------------------------------------------------- */
+/* ---- state -----------------------------------------------------------------
+ */
 
 int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err)
 {
@@ -162,7 +163,8 @@ int nxl__xl_driver_use_port(nxl_driver *drv, nxl_port *port, bool borrowed,
     st = state_of(drv);
     pthread_mutex_lock(&st->lock);
     if (st->port) {
-        rc = nxl_error_set(err, NXL_E_INVAL, "use_port: the driver already "
+        rc = nxl_error_set(err, NXL_E_INVAL,
+                           "use_port: the driver already "
                            "has a port");
     } else {
         st->port = port;
@@ -266,7 +268,8 @@ static int fail_with(nxl_error *err, int code, const nxl_error *cause,
                                nxl_error_message(cause));
 }
 
-/* ---- domains by UUID ------------------------------------------------------- */
+/* ---- domains by UUID -------------------------------------------------------
+ */
 
 /* The domain whose UUID is uuid (never Domain-0), in one list call.
  * *found_r false when there is none. */
@@ -292,6 +295,103 @@ static int find_domain(nxl_xl_state *st, const char *uuid,
     return 0;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- xenstore leftovers of destroyed domains ------------------------------
+ *
+ * libxl removes a domain's xenstore directories when it destroys it, but
+ * the QEMU that serves its qdisk disks can write its backend state once
+ * more while it exits, after libxl is done: /local/domain/0/backend/qdisk/
+ * <domid> then stays for ever (found in the lab, after a plain destroy).
+ * So for a while after each destroy of ours the domain's directories are
+ * removed again, once Xen no longer lists the domid: right after the
+ * destroy and from the event thread's periodic look. Only domids this
+ * driver destroyed are touched, never another toolstack's domains. */
+
+static const char *const sweep_roots[] = {"/local/domain", "/libxl"};
+#define SWEEP_BACKENDS "/local/domain/0/backend"
+
+static void sweep_note(nxl_xl_state *st, uint32_t domid)
+{
+    pthread_mutex_lock(&st->ev_lock);
+    if (st->n_sweep == NXL_XL_SWEEP_MAX) { /* forget the oldest */
+        memmove(&st->sweep[0], &st->sweep[1],
+                (NXL_XL_SWEEP_MAX - 1) * sizeof(st->sweep[0]));
+        st->n_sweep--;
+    }
+    st->sweep[st->n_sweep].domid = domid;
+    st->sweep[st->n_sweep].until_ms = now_ms() + NXL_XL_SWEEP_MS;
+    st->n_sweep++;
+    pthread_mutex_unlock(&st->ev_lock);
+}
+
+static void sweep_domain(nxl_xs *xs, uint32_t domid)
+{
+    nxl_strv types;
+    char path[128];
+
+    for (size_t i = 0; i < sizeof(sweep_roots) / sizeof(sweep_roots[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%" PRIu32, sweep_roots[i], domid);
+        nxl_xs_rm(xs, XBT_NULL, path, NULL);
+    }
+    nxl_strv_init(&types);
+    if (nxl_xs_directory(xs, XBT_NULL, SWEEP_BACKENDS, &types, NULL) == 0)
+        for (size_t i = 0; i < types.n; i++) {
+            /* backend type names come from dom0's own tools; still,
+             * nothing but a plain name is joined into a path. */
+            if (nxl_xs_key_validate(types.v[i], NULL) != 0)
+                continue;
+            snprintf(path, sizeof(path), SWEEP_BACKENDS "/%s/%" PRIu32,
+                     types.v[i], domid);
+            nxl_xs_rm(xs, XBT_NULL, path, NULL);
+        }
+    nxl_strv_dispose(&types);
+}
+
+/* Best effort: a failure here leaves what libxl left, and says so in the
+ * debug log only. */
+static void sweep_dead_domains(nxl_xl_state *st)
+{
+    uint32_t todo[NXL_XL_SWEEP_MAX];
+    size_t n_todo = 0, n = 0, k = 0;
+    nxl_port_dominfo *list = NULL;
+    nxl_xs *xs = NULL;
+    uint64_t now = now_ms();
+
+    pthread_mutex_lock(&st->ev_lock);
+    for (size_t i = 0; i < st->n_sweep; i++)
+        if (st->sweep[i].until_ms > now) {
+            st->sweep[k++] = st->sweep[i];
+            todo[n_todo++] = st->sweep[i].domid;
+        }
+    st->n_sweep = k;
+    pthread_mutex_unlock(&st->ev_lock);
+    if (!n_todo || !st->port || st->port->ops->list(st->port, &list, &n, NULL))
+        return;
+    if (nxl_xs_open(&xs, NULL) == 0) {
+        for (size_t i = 0; i < n_todo; i++) {
+            bool alive = false;
+
+            for (size_t j = 0; j < n && !alive; j++)
+                alive = list[j].domid == todo[i];
+            if (!alive)
+                sweep_domain(xs, todo[i]);
+        }
+        nxl_xs_close(xs);
+    } else {
+        nxl__debug("sweep: no xenstore connection; leftovers of %zu "
+                   "destroyed domain(s) stay",
+                   n_todo);
+    }
+    free(list);
+}
+
 /* Destroys every domain with uuid (a half-made one next to an old one can
  * share it). Domains that vanish meanwhile are fine. */
 static int destroy_by_uuid(nxl_xl_state *st, const char *uuid, nxl_error *err)
@@ -311,6 +411,8 @@ static int destroy_by_uuid(nxl_xl_state *st, const char *uuid, nxl_error *err)
         rc = st->port->ops->destroy(st->port, list[i].domid, &e);
         if (rc == NXL_E_NOT_FOUND)
             rc = 0;
+        if (!rc)
+            sweep_note(st, list[i].domid);
         if (rc)
             nxl_error_set_libxl(err, rc, e.libxl_rc, (int)list[i].domid,
                                 "destroying domain %u: %s", list[i].domid,
@@ -322,6 +424,7 @@ static int destroy_by_uuid(nxl_xl_state *st, const char *uuid, nxl_error *err)
     rc = 0;
 out:
     free(list);
+    sweep_dead_domains(st);
     return rc;
 }
 
@@ -336,14 +439,6 @@ static int power_state_of(const nxl_port_dominfo *d)
         return NXL_POWER_PAUSED;
     /* running, blocked (idle), or runnable but not scheduled right now. */
     return NXL_POWER_RUNNING;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(unsigned ms)
@@ -399,7 +494,8 @@ static int wait_shutdown(nxl_xl_state *st, uint32_t domid, uint64_t timeout_ms,
     }
 }
 
-/* ---- events: what the listener is told ---------------------------------------- */
+/* ---- events: what the listener is told
+ * ---------------------------------------- */
 
 /* Events come from two places: each operation reports the change it made
  * (spawn: started, pause: paused, ...), and the event thread reports
@@ -485,8 +581,7 @@ static void ev_note(nxl_xl_state *st, const char *uuid, int from, int to)
         k->state = to;
         k->paused_since_ms = 0;
     } else {
-        nxl_xl_ev_known *v =
-            realloc(st->known, (st->n_known + 1) * sizeof(*v));
+        nxl_xl_ev_known *v = realloc(st->known, (st->n_known + 1) * sizeof(*v));
 
         if (v) {
             st->known = v;
@@ -570,7 +665,8 @@ static void ev_flush(nxl_xl_state *st)
     pthread_mutex_unlock(&st->ev_lock);
 }
 
-/* ---- operations: lock, journal, crash points -------------------------------- */
+/* ---- operations: lock, journal, crash points --------------------------------
+ */
 
 typedef struct lc_op {
     nxl_xl_state *st;
@@ -626,14 +722,14 @@ out:
     return rc;
 }
 
-/* ---- save images ---------------------------------------------------------------- */
+/* ---- save images
+ * ---------------------------------------------------------------- */
 
 /* The save image of uuid (final when !temp); NULL on out of memory. */
 static char *save_path(nxl_xl_state *st, const char *uuid, bool temp)
 {
-    return nxl__xl_store_instance_file(&st->store, uuid,
-                                       temp ? NXL_XL_SAVE_TEMP
-                                            : NXL_XL_SAVE_FILE);
+    return nxl__xl_store_instance_file(
+        &st->store, uuid, temp ? NXL_XL_SAVE_TEMP : NXL_XL_SAVE_FILE);
 }
 
 static bool save_exists(nxl_xl_state *st, const char *uuid, bool temp)
@@ -660,8 +756,7 @@ static int remove_save(nxl_xl_state *st, const char *uuid, bool temp,
 }
 
 /* Both the image and any half-written one. */
-static int remove_save_files(nxl_xl_state *st, const char *uuid,
-                             nxl_error *err)
+static int remove_save_files(nxl_xl_state *st, const char *uuid, nxl_error *err)
 {
     int rc = remove_save(st, uuid, true, err);
 
@@ -901,8 +996,7 @@ static int op_begin(lc_op *op, const char *name, nxl_error *err)
     free(op->j.op);
     op->j.op = strdup(name);
     if (!op->j.op)
-        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory",
-                             op->method);
+        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", op->method);
     return op_save(op, err);
 }
 
@@ -910,8 +1004,7 @@ static int op_begin(lc_op *op, const char *name, nxl_error *err)
 static int op_step(lc_op *op, const char *step, nxl_error *err)
 {
     if (nxl_strv_push(&op->j.steps, step) < 0)
-        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory",
-                             op->method);
+        return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", op->method);
     return op_save(op, err);
 }
 
@@ -968,7 +1061,8 @@ static bool op_rollback(lc_op *op)
     return done;
 }
 
-/* ---- building and starting a domain ---------------------------------------- */
+/* ---- building and starting a domain ----------------------------------------
+ */
 
 static bool regular_file(const char *path)
 {
@@ -979,9 +1073,9 @@ static bool regular_file(const char *path)
 
 /* One local disk file spawn makes under the instance directory. */
 typedef struct disk_plan {
-    char *path;      /* <instances_dir>/<uuid>/<file> */
-    char *src;       /* image to copy in, NULL for a blank disk */
-    uint64_t bytes;  /* at least this large (sparse beyond the copy) */
+    char *path;     /* <instances_dir>/<uuid>/<file> */
+    char *src;      /* image to copy in, NULL for a blank disk */
+    uint64_t bytes; /* at least this large (sparse beyond the copy) */
 } disk_plan;
 
 static void plans_free(disk_plan *plans, size_t n)
@@ -1017,8 +1111,8 @@ static int plan_disk(nxl_driver *drv, const nxl_spawn_req *req,
     int num;
 
     if (strcmp(file, "disk") == 0) {
-        const char *image = inst->image_ref ? inst->image_ref
-                                            : req->image_meta.id;
+        const char *image =
+            inst->image_ref ? inst->image_ref : req->image_meta.id;
         bool kernel_image = fmt && (!strcmp(fmt, "aki") || !strcmp(fmt, "ari"));
 
         p->bytes = inst->root_gb * GIB;
@@ -1047,7 +1141,8 @@ static int plan_disk(nxl_driver *drv, const nxl_spawn_req *req,
                                  method, inst->uuid, image, fmt);
         if (nxl_name_validate(image, "image_ref", err) < 0)
             return NXL_E_INVAL;
-        if (asprintf(&p->src, "%s/%s", drv->layout.image_cache_dir, image) < 0) {
+        if (asprintf(&p->src, "%s/%s", drv->layout.image_cache_dir, image) <
+            0) {
             p->src = NULL;
             return nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
         }
@@ -1067,8 +1162,8 @@ static int plan_disk(nxl_driver *drv, const nxl_spawn_req *req,
         return 0;
     }
     if (strcmp(file, "disk.swap") == 0) {
-        p->bytes = (bdi->has_swap ? bdi->swap.swap_size
-                                  : inst->flavor.swap) * MIB;
+        p->bytes =
+            (bdi->has_swap ? bdi->swap.swap_size : inst->flavor.swap) * MIB;
         return 0;
     }
     return nxl_error_set(err, NXL_E_UNSUPPORTED,
@@ -1107,8 +1202,8 @@ static int make_disk(const disk_plan *p, nxl_error *err)
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
-                rc = nxl_error_set_errno(err, NXL_E_IO, errno,
-                                         "cannot read %s", p->src);
+                rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot read %s",
+                                         p->src);
                 goto out;
             }
             if (r == 0)
@@ -1196,11 +1291,11 @@ static int build_config(nxl_driver *drv, const nxl_spawn_req *req,
     if ((rc = nxl__xl_aggregate_place(drv, req, &cfg, err)))
         goto out;
     if (cfg.b_info.kernel && !regular_file(cfg.b_info.kernel)) {
-        rc = nxl_error_set(err, NXL_E_FAILED,
-                           "%s: instance %s: kernel image not found: %s is "
-                           "not a file in the image cache %s",
-                           method, req->instance.uuid, cfg.b_info.kernel,
-                           cache);
+        rc =
+            nxl_error_set(err, NXL_E_FAILED,
+                          "%s: instance %s: kernel image not found: %s is "
+                          "not a file in the image cache %s",
+                          method, req->instance.uuid, cfg.b_info.kernel, cache);
         goto out;
     }
     if (cfg.b_info.ramdisk && !regular_file(cfg.b_info.ramdisk)) {
@@ -1324,7 +1419,8 @@ static int copy_request(const nxl_spawn_req *req, nxl_spawn_req *copy_r,
     return 0;
 }
 
-/* ---- init_host: reconciliation ----------------------------------------------- */
+/* ---- init_host: reconciliation
+ * ----------------------------------------------- */
 
 /* Recovers every journal whose operation nobody runs any more. */
 static void reconcile_journals(nxl_xl_state *st)
@@ -1534,7 +1630,8 @@ int nxl_xl_cleanup_host(nxl_driver *drv, const char *host, nxl_error *err)
     return 0;
 }
 
-/* ---- inventory --------------------------------------------------------------- */
+/* ---- inventory
+ * --------------------------------------------------------------- */
 
 static int list_records(nxl_driver *drv, const char *method, nxl_strv *uuids_r,
                         nxl_error *err)
@@ -1576,8 +1673,7 @@ int nxl_xl_list_instances(nxl_driver *drv, nxl_strv *names_r, nxl_error *err)
         if (rc == NXL_E_NOT_FOUND)
             rc = 0;
         else if (rc)
-            nxl_error_set(err, rc, "list_instances: %s",
-                          nxl_error_message(&e));
+            nxl_error_set(err, rc, "list_instances: %s", nxl_error_message(&e));
         else if (nxl_strv_push(&names, rec.req.instance.name) < 0)
             rc = nxl_error_set(err, NXL_E_NOMEM,
                                "list_instances: out of memory");
@@ -1686,7 +1782,8 @@ int nxl_xl_instance_exists(nxl_driver *drv, const nxl_instance *inst,
     return 0;
 }
 
-/* ---- spawn and destroy ---------------------------------------------------------- */
+/* ---- spawn and destroy
+ * ---------------------------------------------------------- */
 
 int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
 {
@@ -1766,8 +1863,8 @@ int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
     for (size_t i = 0; i < n_plans; i++)
         if ((rc = make_disk(&plans[i], err)))
             goto out_fail;
-    if ((rc = create_and_start(&op, &cfg, &req->instance.metadata, &domid,
-                               err)))
+    if ((rc =
+             create_and_start(&op, &cfg, &req->instance.metadata, &domid, err)))
         goto out_fail;
 
     rec.state = NXL_POWER_RUNNING;
@@ -1837,9 +1934,9 @@ static int destroy_instance(nxl_driver *drv, const char *method,
         goto out_unlock;
     /* A suspended instance's save image and a rescue disk are no disks
      * of the instance: they go either way. */
-    if (!destroy_disks && ((rc = remove_save_files(st, uuid, err)) ||
-                           (rc = remove_instance_file(st, uuid, RESCUE_DISK,
-                                                      err))))
+    if (!destroy_disks &&
+        ((rc = remove_save_files(st, uuid, err)) ||
+         (rc = remove_instance_file(st, uuid, RESCUE_DISK, err))))
         goto out_unlock;
     ev_note(st, uuid, -1, NXL_POWER_NOSTATE);
     rc = op_finish(&op, true, err);
@@ -1886,7 +1983,8 @@ int nxl_xl_cleanup(nxl_driver *drv, const nxl_instance *inst,
                             err);
 }
 
-/* ---- power ------------------------------------------------------------------ */
+/* ---- power ------------------------------------------------------------------
+ */
 
 /* Loads the record and the domain for an operation under the lock. */
 static int load_instance(lc_op *op, nxl_record *rec, nxl_port_dominfo *d,
@@ -1938,8 +2036,7 @@ static int pause_or_unpause(nxl_driver *drv, const nxl_instance *inst,
     }
     if (!pause && state != NXL_POWER_PAUSED) {
         rc = nxl_error_set(err, NXL_E_INVALID_STATE,
-                           "unpause: instance %s is %s, not paused",
-                           inst->uuid,
+                           "unpause: instance %s is %s, not paused", inst->uuid,
                            found ? nxl_power_state_name(state) : "shutdown");
         goto out_unlock;
     }
@@ -1999,7 +2096,8 @@ int nxl_xl_power_off(nxl_driver *drv, const nxl_instance *inst,
         goto out_unlock;
     if (!found) {
         /* Already off: nova's power_off of a stopped instance succeeds. */
-        if (rec.state != NXL_POWER_SHUTDOWN && rec.state != NXL_POWER_SUSPENDED) {
+        if (rec.state != NXL_POWER_SHUTDOWN &&
+            rec.state != NXL_POWER_SUSPENDED) {
             rec.state = NXL_POWER_SHUTDOWN;
             rec.domid = -1;
             rc = nxl__xl_record_save(&st->store, &rec, err);
@@ -2063,8 +2161,8 @@ static int restart_domain(nxl_driver *drv, lc_op *op, nxl_record *rec,
     if (destroy_first && ((rc = op_step(op, "destroy", err)) ||
                           (rc = destroy_by_uuid(st, op->uuid, err))))
         goto out;
-    if ((rc = create_and_start(op, &cfg, &rec->req.instance.metadata,
-                               &domid, err)))
+    if ((rc = create_and_start(op, &cfg, &rec->req.instance.metadata, &domid,
+                               err)))
         goto out;
     if (crashpoint(st)) {
         rc = crashed(err, op->method);
@@ -2144,8 +2242,7 @@ out:
 int nxl_xl_reboot(nxl_driver *drv, const nxl_instance *inst,
                   const nxl_network_info *network_info, int reboot_type,
                   const nxl_block_device_info *bdi,
-                  nxl_bad_volumes_fn *bad_volumes, void *opaque,
-                  nxl_error *err)
+                  nxl_bad_volumes_fn *bad_volumes, void *opaque, nxl_error *err)
 {
     nxl_xl_state *st = state_of(drv);
     nxl_error cause = NXL_ERROR_INIT;
@@ -2229,7 +2326,8 @@ out:
     return rc;
 }
 
-/* ---- suspend and resume ------------------------------------------------------ */
+/* ---- suspend and resume
+ * ------------------------------------------------------ */
 
 int nxl_xl_suspend(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
 {
@@ -2271,18 +2369,17 @@ int nxl_xl_suspend(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
     if ((rc = op_begin(&op, "suspend", &cause)) ||
         (rc = op_step(&op, "save", &cause)))
         goto out_fail;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-              0600);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        rc = nxl_error_set_errno(&cause, NXL_E_IO, errno,
-                                 "cannot create %s", tmp);
+        rc = nxl_error_set_errno(&cause, NXL_E_IO, errno, "cannot create %s",
+                                 tmp);
         goto out_fail;
     }
     if ((rc = st->port->ops->save(st->port, d.domid, fd, &cause)))
         goto out_fail;
     if (fsync(fd) < 0) {
-        rc = nxl_error_set_errno(&cause, NXL_E_IO, errno, "cannot sync %s",
-                                 tmp);
+        rc =
+            nxl_error_set_errno(&cause, NXL_E_IO, errno, "cannot sync %s", tmp);
         goto out_fail;
     }
     close(fd);
@@ -2354,10 +2451,10 @@ int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
         goto out_unlock;
     if (found || rec.state != NXL_POWER_SUSPENDED ||
         !save_exists(st, uuid, false)) {
-        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
-                           "resume: instance %s is %s, not suspended", uuid,
-                           nxl_power_state_name(found ? power_state_of(&d)
-                                                      : rec.state));
+        rc = nxl_error_set(
+            err, NXL_E_INVALID_STATE,
+            "resume: instance %s is %s, not suspended", uuid,
+            nxl_power_state_name(found ? power_state_of(&d) : rec.state));
         goto out_unlock;
     }
     if (!(final = save_path(st, uuid, false))) {
@@ -2416,7 +2513,8 @@ out:
     return rc;
 }
 
-/* ---- soft_delete and restore ------------------------------------------------- */
+/* ---- soft_delete and restore
+ * ------------------------------------------------- */
 
 int nxl_xl_soft_delete(nxl_driver *drv, const nxl_instance *inst,
                        nxl_error *err)
@@ -2525,7 +2623,8 @@ out:
     return rc;
 }
 
-/* ---- rescue and unrescue ------------------------------------------------------- */
+/* ---- rescue and unrescue
+ * ------------------------------------------------------- */
 
 static int image_meta_copy(const nxl_image_meta *im, nxl_image_meta *copy_r,
                            nxl_error *err)
@@ -2676,8 +2775,8 @@ static int build_rescue_config(nxl_driver *drv, const nxl_record *rec,
     /* The own root disk moves to the new slot; the rescue disk boots. */
     d->pdev_path = cfg.disks[idx].pdev_path;
     cfg.disks[idx].pdev_path = NULL;
-    if (!(cfg.disks[idx].pdev_path = plan_r ? strdup(plan.path)
-                                            : strdup(rescue))) {
+    if (!(cfg.disks[idx].pdev_path =
+              plan_r ? strdup(plan.path) : strdup(rescue))) {
         rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
         goto out;
     }
@@ -2705,8 +2804,8 @@ static int instance_config(nxl_driver *drv, const nxl_record *rec,
                            nxl_error *err)
 {
     if (rec->rescued)
-        return build_rescue_config(drv, rec, &rec->rescue_image, method,
-                                   cfg_r, NULL, err);
+        return build_rescue_config(drv, rec, &rec->rescue_image, method, cfg_r,
+                                   NULL, err);
     return build_config(drv, &rec->req, method, cfg_r, NULL, NULL, err);
 }
 
@@ -2752,8 +2851,8 @@ static int recover_unrescue(nxl_xl_state *st, const nxl_journal *j,
         return rc;
     nxl__record_init(&rec);
     rc = nxl__xl_record_load(&st->store, j->uuid, &rec, err);
-    if (rc == 0 && (rec.rescued || rec.state != NXL_POWER_SHUTDOWN ||
-                    rec.domid != -1)) {
+    if (rc == 0 &&
+        (rec.rescued || rec.state != NXL_POWER_SHUTDOWN || rec.domid != -1)) {
         rec.rescued = false;
         nxl_image_meta_dispose(&rec.rescue_image);
         rec.state = NXL_POWER_SHUTDOWN;
@@ -2766,8 +2865,8 @@ static int recover_unrescue(nxl_xl_state *st, const nxl_journal *j,
 
 int nxl_xl_rescue(nxl_driver *drv, const nxl_instance *inst,
                   const nxl_network_info *network_info,
-                  const nxl_image_meta *image_meta,
-                  const char *rescue_password, nxl_error *err)
+                  const nxl_image_meta *image_meta, const char *rescue_password,
+                  nxl_error *err)
 {
     nxl_xl_state *st = state_of(drv);
     const char *uuid = inst->uuid;
@@ -2806,8 +2905,8 @@ int nxl_xl_rescue(nxl_driver *drv, const nxl_instance *inst,
     if ((rc = check_bootable(&rec, "rescue", err)))
         goto out_unlock;
     /* Everything is checked before anything changes. */
-    if ((rc = build_rescue_config(drv, &rec, image_meta, "rescue", &cfg,
-                                  &plan, err)))
+    if ((rc = build_rescue_config(drv, &rec, image_meta, "rescue", &cfg, &plan,
+                                  err)))
         goto out_unlock;
     have_cfg = true;
     if ((rc = op_begin(&op, "rescue", &cause)) ||
@@ -2928,7 +3027,8 @@ out:
     return rc;
 }
 
-/* ---- rebuild ------------------------------------------------------------------ */
+/* ---- rebuild
+ * ------------------------------------------------------------------ */
 
 /* rebuild's new disks (<file>.rebuild in the instance directory): renamed
  * over their final names when commit, else removed. */
@@ -2958,8 +3058,8 @@ static int rebuild_temps(nxl_xl_state *st, const char *uuid, bool commit,
             continue;
         if (asprintf(&from, "%s/%s", dir, e->d_name) < 0)
             from = NULL;
-        if (commit && asprintf(&to, "%s/%.*s", dir, (int)(n - slen),
-                               e->d_name) < 0)
+        if (commit &&
+            asprintf(&to, "%s/%.*s", dir, (int)(n - slen), e->d_name) < 0)
             to = NULL;
         if (!from || (commit && !to))
             rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory");
@@ -2987,8 +3087,8 @@ static int recover_rebuild(nxl_xl_state *st, const nxl_journal *j,
     int rc;
 
     if (commit) {
-        if ((rc = nxl__xl_record_commit_pending(&st->store, j->uuid,
-                                                &committed, err)))
+        if ((rc = nxl__xl_record_commit_pending(&st->store, j->uuid, &committed,
+                                                err)))
             return rc;
     } else if ((rc = remove_instance_file(st, j->uuid, NXL_XL_RECORD_PENDING,
                                           err))) {
@@ -3048,13 +3148,12 @@ int nxl_xl_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
     /* nova rebuilds ACTIVE, STOPPED and ERROR instances only. */
     if (rec.rescued || rec.soft_deleted || before == NXL_POWER_PAUSED ||
         (!found && rec.state == NXL_POWER_SUSPENDED)) {
-        rc = nxl_error_set(err, NXL_E_INVALID_STATE,
-                           "rebuild: instance %s is %s", uuid,
-                           rec.rescued        ? "rescued; unrescue it"
-                           : rec.soft_deleted ? "soft-deleted; restore it"
-                           : before == NXL_POWER_PAUSED
-                               ? "paused; unpause it"
-                               : "suspended; resume it");
+        rc = nxl_error_set(
+            err, NXL_E_INVALID_STATE, "rebuild: instance %s is %s", uuid,
+            rec.rescued                  ? "rescued; unrescue it"
+            : rec.soft_deleted           ? "soft-deleted; restore it"
+            : before == NXL_POWER_PAUSED ? "paused; unpause it"
+                                         : "suspended; resume it");
         goto out_unlock;
     }
     if ((rc = check_bootable(&rec, "rebuild", err)))
@@ -3094,9 +3193,8 @@ int nxl_xl_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
                   (rc = destroy_by_uuid(st, uuid, &cause))))
         goto out_fail;
     /* nova's detach_block_devices: the volumes leave the old instance. */
-    if (block_devices &&
-        (rc = block_devices(opaque, false, &req->instance,
-                            &req->block_device_info, &cause)))
+    if (block_devices && (rc = block_devices(opaque, false, &req->instance,
+                                             &req->block_device_info, &cause)))
         goto out_fail;
     /* The point of no return: the new request replaces the record, the
      * new disks the old. */
@@ -3109,9 +3207,8 @@ int nxl_xl_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
         rc = crashed(&cause, "rebuild");
         goto out_fail;
     }
-    if (block_devices &&
-        (rc = block_devices(opaque, true, &req->instance,
-                            &req->block_device_info, &cause)))
+    if (block_devices && (rc = block_devices(opaque, true, &req->instance,
+                                             &req->block_device_info, &cause)))
         goto out_fail;
     if ((rc = create_and_start(&op, &cfg, &req->instance.metadata, &domid,
                                &cause)))
@@ -3146,7 +3243,8 @@ out:
     return rc;
 }
 
-/* ---- set_bootable, host boot, stuck reboots ----------------------------------- */
+/* ---- set_bootable, host boot, stuck reboots
+ * ----------------------------------- */
 
 int nxl_xl_set_bootable(nxl_driver *drv, const nxl_instance *inst,
                         bool is_bootable, nxl_error *err)
@@ -3183,9 +3281,9 @@ out:
 /* The instance's state after recovering any interrupted operation on it.
  * With wait, after an operation in progress (or the event thread's look
  * at it) ends; else NXL_E_CONFLICT then. */
-static int settled_state(nxl_driver *drv, const char *method,
-                         const char *uuid, bool wait, nxl_record *rec_r,
-                         int *state_r, bool *save_r, nxl_error *err)
+static int settled_state(nxl_driver *drv, const char *method, const char *uuid,
+                         bool wait, nxl_record *rec_r, int *state_r,
+                         bool *save_r, nxl_error *err)
 {
     nxl_xl_state *st = state_of(drv);
     nxl_port_dominfo d;
@@ -3197,7 +3295,7 @@ static int settled_state(nxl_driver *drv, const char *method,
     if ((rc = op_lock_mode(&op, wait, err)) ||
         (rc = load_instance(&op, rec_r, &d, &found, err)))
         goto out;
-    *state_r = found ? power_state_of(&d)
+    *state_r = found                                 ? power_state_of(&d)
                : rec_r->state == NXL_POWER_SUSPENDED ? NXL_POWER_SUSPENDED
                                                      : NXL_POWER_SHUTDOWN;
     *save_r = !found && save_exists(st, uuid, false);
@@ -3205,6 +3303,8 @@ out:
     op_finish(&op, !st->dead && op.lock_fd >= 0, NULL);
     return rc;
 }
+
+#define POLL_BUSY_MS 3000
 
 int nxl_xl_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *inst,
                                      const nxl_network_info *network_info,
@@ -3227,8 +3327,8 @@ int nxl_xl_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *inst,
      * instance down. */
     nxl__record_init(&rec);
     if ((rc = ready(st, "resume_state_on_host_boot", err)) ||
-        (rc = settled_state(drv, "resume_state_on_host_boot", inst->uuid,
-                            true, &rec, &state, &save, err)))
+        (rc = settled_state(drv, "resume_state_on_host_boot", inst->uuid, true,
+                            &rec, &state, &save, err)))
         goto out;
     if (state == NXL_POWER_RUNNING)
         goto out;
@@ -3279,9 +3379,20 @@ int nxl_xl_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
         bool save = false;
         int state = NXL_POWER_NOSTATE;
 
-        nxl__record_init(&rec);
-        rc = settled_state(drv, "poll_rebooting_instances", uuid, false,
-                           &rec, &state, &save, &e);
+        /* The event thread holds each instance's lock for a moment every
+         * second: a lock busy for less than POLL_BUSY_MS is that look,
+         * not an operation, and must not make a stuck instance look
+         * busy. */
+        for (uint64_t t0 = now_ms();;) {
+            nxl__record_init(&rec);
+            rc = settled_state(drv, "poll_rebooting_instances", uuid, false,
+                               &rec, &state, &save, &e);
+            if (rc != NXL_E_CONFLICT || now_ms() - t0 >= POLL_BUSY_MS)
+                break;
+            nxl__record_dispose(&rec);
+            nxl_error_dispose(&e);
+            sleep_ms(50);
+        }
         if (rc == NXL_E_NOT_FOUND || rc == NXL_E_CONFLICT) {
             nxl__debug("poll_rebooting_instances: %s skipped: %s", uuid,
                        nxl_error_message(&e));
@@ -3289,10 +3400,11 @@ int nxl_xl_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
         } else if (rc == 0 && state != NXL_POWER_RUNNING &&
                    state != NXL_POWER_SUSPENDED && !rec.soft_deleted) {
             nxl__debug("poll_rebooting_instances: %s is %s; rebooting it "
-                       "HARD", uuid, nxl_power_state_name(state));
+                       "HARD",
+                       uuid, nxl_power_state_name(state));
             nxl_error_dispose(&e);
-            rc = nxl_xl_reboot(drv, &instances[i], NULL, NXL_REBOOT_HARD,
-                               NULL, NULL, NULL, &e);
+            rc = nxl_xl_reboot(drv, &instances[i], NULL, NXL_REBOOT_HARD, NULL,
+                               NULL, NULL, &e);
         }
         if (rc && !first) {
             first = rc;
@@ -3306,7 +3418,8 @@ int nxl_xl_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
     return first;
 }
 
-/* ---- smaller members ---------------------------------------------------------- */
+/* ---- smaller members
+ * ---------------------------------------------------------- */
 
 int nxl_xl_trigger_crash_dump(nxl_driver *drv, const nxl_instance *inst,
                               nxl_error *err)
@@ -3391,7 +3504,8 @@ out:
     return rc;
 }
 
-/* ---- the event thread ---------------------------------------------------------- */
+/* ---- the event thread
+ * ---------------------------------------------------------- */
 
 /* One thread per driver, from init_host to cleanup_host (or close). It
  * waits on the port's domain events (libxl's DOMAIN_SHUTDOWN and
@@ -3474,8 +3588,7 @@ static int live_domain(nxl_xl_state *st, const nxl_record *rec,
                 domid = (int)snap[i].domid;
     if (domid > 0) {
         nxl_error e = NXL_ERROR_INIT;
-        int rc = st->port->ops->domain_info(st->port, (uint32_t)domid, d_r,
-                                            &e);
+        int rc = st->port->ops->domain_info(st->port, (uint32_t)domid, d_r, &e);
 
         if (rc && rc != NXL_E_NOT_FOUND) {
             nxl_error_set(err, rc, "%s", nxl_error_message(&e));
@@ -3518,8 +3631,8 @@ static void ev_scan_one(nxl_driver *drv, const char *uuid,
         goto out_unlock;
     if (found && d.shutdown && !d.dying &&
         d.shutdown_reason == LIBXL_SHUTDOWN_REASON_REBOOT) {
-        nxl__debug("events: %s rebooted itself; building domain %u again",
-                   uuid, d.domid);
+        nxl__debug("events: %s rebooted itself; building domain %u again", uuid,
+                   d.domid);
         op.method = "reboot";
         if ((rc = op_begin(&op, "reboot", &e)) ||
             (rc = restart_domain(drv, &op, &rec, true, &e))) {
@@ -3614,6 +3727,7 @@ static void *ev_main(void *arg)
             ev_scan(drv, &armed);
             ev_flush(st);
             nxl__xl_console_tick(drv);
+            sweep_dead_domains(st);
             next_scan = now_ms() + poll;
         }
         wait = poll < EV_WAIT_MAX_MS ? poll : EV_WAIT_MAX_MS;

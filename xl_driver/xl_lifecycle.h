@@ -37,6 +37,11 @@
  * ev_pause_settled in xl_lifecycle.c). */
 #define NXL_XL_PAUSE_SETTLE_POLLS 10
 
+/* How many destroyed domains' xenstore directories are watched for
+ * leftovers at once, and for how long after the destroy. */
+#define NXL_XL_SWEEP_MAX 32
+#define NXL_XL_SWEEP_MS 60000
+
 /* What the event thread knows per instance (xl_lifecycle.c). */
 typedef struct nxl_xl_ev_known nxl_xl_ev_known;
 
@@ -86,6 +91,13 @@ typedef struct nxl_xl_state {
     nxl_event *pending;
     size_t n_pending;
     bool delivering;
+    /* Domains this driver destroyed, whose xenstore leftovers are swept
+     * until `until_ms` (see sweep_dead_domains in xl_lifecycle.c). */
+    struct {
+        uint32_t domid;
+        uint64_t until_ms;
+    } sweep[NXL_XL_SWEEP_MAX];
+    size_t n_sweep;
 } nxl_xl_state;
 
 NXL_HIDDEN int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err);
@@ -108,16 +120,15 @@ NXL_HIDDEN int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req,
 NXL_HIDDEN int nxl_xl_destroy(nxl_driver *drv, const nxl_instance *inst,
                               const nxl_network_info *network_info,
                               const nxl_block_device_info *bdi,
-                              bool destroy_disks,
-                              const char *migrate_data_json, nxl_error *err);
+                              bool destroy_disks, const char *migrate_data_json,
+                              nxl_error *err);
 /* nxl_instance_get_request(): the record's request as JSON. */
 NXL_HIDDEN int nxl_xl_instance_request(nxl_driver *drv,
-                                       const nxl_instance *inst,
-                                       char **json_r, nxl_error *err);
+                                       const nxl_instance *inst, char **json_r,
+                                       nxl_error *err);
 NXL_HIDDEN int nxl_xl_get_info(nxl_driver *drv, const nxl_instance *inst,
                                nxl_instance_info *info_r, nxl_error *err);
-NXL_HIDDEN int nxl_xl_instance_exists(nxl_driver *drv,
-                                      const nxl_instance *inst,
+NXL_HIDDEN int nxl_xl_instance_exists(nxl_driver *drv, const nxl_instance *inst,
                                       bool *exists_r, nxl_error *err);
 NXL_HIDDEN int nxl_xl_reboot(nxl_driver *drv, const nxl_instance *inst,
                              const nxl_network_info *network_info,
@@ -145,8 +156,7 @@ NXL_HIDDEN int nxl_xl_suspend(nxl_driver *drv, const nxl_instance *inst,
                               nxl_error *err);
 NXL_HIDDEN int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
                              const nxl_network_info *network_info,
-                             const nxl_block_device_info *bdi,
-                             nxl_error *err);
+                             const nxl_block_device_info *bdi, nxl_error *err);
 NXL_HIDDEN int nxl_xl_soft_delete(nxl_driver *drv, const nxl_instance *inst,
                                   nxl_error *err);
 NXL_HIDDEN int nxl_xl_restore(nxl_driver *drv, const nxl_instance *inst,
@@ -154,13 +164,12 @@ NXL_HIDDEN int nxl_xl_restore(nxl_driver *drv, const nxl_instance *inst,
 NXL_HIDDEN int nxl_xl_cleanup(nxl_driver *drv, const nxl_instance *inst,
                               const nxl_network_info *network_info,
                               const nxl_block_device_info *bdi,
-                              bool destroy_disks,
-                              const char *migrate_data_json,
+                              bool destroy_disks, const char *migrate_data_json,
                               bool destroy_vifs, nxl_error *err);
 NXL_HIDDEN int nxl_xl_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
-                              nxl_block_devices_fn *block_devices,
-                              void *opaque, bool recreate,
-                              bool preserve_ephemeral, nxl_error *err);
+                              nxl_block_devices_fn *block_devices, void *opaque,
+                              bool recreate, bool preserve_ephemeral,
+                              nxl_error *err);
 NXL_HIDDEN int nxl_xl_rescue(nxl_driver *drv, const nxl_instance *inst,
                              const nxl_network_info *network_info,
                              const nxl_image_meta *image_meta,
@@ -170,10 +179,11 @@ NXL_HIDDEN int nxl_xl_unrescue(nxl_driver *drv, const nxl_instance *inst,
                                nxl_error *err);
 NXL_HIDDEN int nxl_xl_set_bootable(nxl_driver *drv, const nxl_instance *inst,
                                    bool is_bootable, nxl_error *err);
-NXL_HIDDEN int nxl_xl_resume_state_on_host_boot(
-    nxl_driver *drv, const nxl_instance *inst,
-    const nxl_network_info *network_info, const nxl_block_device_info *bdi,
-    nxl_error *err);
+NXL_HIDDEN int
+nxl_xl_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *inst,
+                                 const nxl_network_info *network_info,
+                                 const nxl_block_device_info *bdi,
+                                 nxl_error *err);
 NXL_HIDDEN int nxl_xl_poll_rebooting_instances(nxl_driver *drv,
                                                unsigned int timeout,
                                                const nxl_instance *instances,
@@ -182,7 +192,8 @@ NXL_HIDDEN int nxl_xl_delete_instance_files(nxl_driver *drv,
                                             const nxl_instance *inst,
                                             bool *deleted_r, nxl_error *err);
 
-/* ---- hooks for tests ------------------------------------------------------ */
+/* ---- hooks for tests ------------------------------------------------------
+ */
 
 /* Makes init_host use port instead of opening libxl. With borrowed the
  * caller keeps ownership (so one fake hypervisor can outlive a "crashed"
