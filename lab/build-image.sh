@@ -207,7 +207,8 @@ chmod 755 "$root/sbin/nxl-init"
 # loads the Xen block and net frontends, waits for its devices, prints a
 # marker, its command line (so tests can pass a token through extra=), its
 # memory and devices on its console, then sleeps: once the marker is out the
-# guest is idle (blocked). Installed under the image ids the project's
+# guest is idle (blocked). Its /sbin/reboot (nxl-reboot) makes it honour a
+# reboot request from the toolstack (see there). Installed under the image ids the project's
 # examples use (examples/pv-direct-kernel.json: nxl-lab-kernel and
 # nxl-lab-initrd) in the directory the driver looks images up in.
 g="$tmp/guest-initrd"
@@ -220,6 +221,7 @@ mknod "$g/dev/console" c 5 1
 cat >"$g/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s
+ln -sf /bin/nxl-reboot /sbin/reboot
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -248,6 +250,32 @@ echo "NOVAXL-GUEST-DEVS blk=[${blk% }] net=[${net% }]"
 while :; do sleep 3600; done
 EOF
 chmod 755 "$g/init"
+# A PV guest's kernel answers the toolstack's reboot request (control/shutdown
+# "reboot": xl reboot, the driver's SOFT reboot) with orderly_reboot(), which
+# runs the usermode helper "/sbin/reboot" with no arguments and PATH
+# /sbin:/bin:/usr/sbin:/usr/bin, and forces a restart only if that cannot be
+# executed. busybox's plain reboot just signals PID 1, which the shell /init
+# ignores: this helper reboots for real. A test needs a guest that ignores
+# the request too (the driver's HARD fallback): NXL-IGNORE-REBOOT written at
+# the start of a disk (from dom0, while the guest runs) makes it do nothing.
+cat >"$g/bin/nxl-reboot" <<'EOF'
+#!/bin/busybox sh
+exec </dev/null >/dev/console 2>&1
+# The disk may have been written from dom0 since the guest read it.
+echo 1 >/proc/sys/vm/drop_caches
+for d in /dev/xvd?; do
+    [ -b "$d" ] || continue
+    if [ "$(/bin/busybox dd if="$d" bs=17 count=1 2>/dev/null)" = NXL-IGNORE-REBOOT ]; then
+        echo "NOVAXL-GUEST-REBOOT ignored: NXL-IGNORE-REBOOT on $d"
+        exit 0
+    fi
+done
+echo "NOVAXL-GUEST-REBOOT"
+/bin/busybox sync
+# /sbin/reboot is this script: busybox's own, forced (no init to ask).
+exec /bin/busybox reboot -f
+EOF
+chmod 755 "$g/bin/nxl-reboot"
 (cd "$g" && find . | cpio -o -H newc --quiet | gzip -9) \
     >"$root/var/lib/novaxl/images/nxl-lab-initrd"
 cp "$root/boot/vmlinuz-$kver" "$root/var/lib/novaxl/images/nxl-lab-kernel"

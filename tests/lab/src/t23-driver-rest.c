@@ -11,12 +11,15 @@
  *     disk file), block_stats of xvda, get_all_volume_usage (no volumes);
  *   trigger_crash_dump: an NMI reaches the running guest (its kernel logs
  *     it on its console); refused with NOT_RUNNING once it is halted;
- *   reboot SOFT: the lab guest (a shell as PID 1, no init to act on the
- *     kernel's orderly reboot) does not reboot, so the driver falls back
- *     to HARD after its bound (made SOFT_BOUND_S here, 120 s by default):
- *     a new domain, RUNNING, within the bound plus a create; a guest that
- *     did reboot itself would be built again sooner, which the test
- *     reports and accepts;
+ *   reboot SOFT, honoured: the lab guest's /sbin/reboot (what its
+ *     kernel's orderly reboot runs) reboots it: its console shows
+ *     NOVAXL-GUEST-REBOOT and the kernel's "reboot: Restarting system",
+ *     and it is RUNNING in a new domain before the driver's bound (made
+ *     SOFT_BOUND_S here, 120 s by default) has passed;
+ *   reboot SOFT, ignored: with NXL-IGNORE-REBOOT written at the start of
+ *     its disk (from dom0) the guest ignores the request (its console says
+ *     so), and the driver falls back to HARD after the bound: a new
+ *     domain, RUNNING, after the bound and within the bound plus a create;
  *   reboot SOFT of a paused instance: HARD at once (a paused guest cannot
  *     answer): RUNNING well before the SOFT bound;
  *   power_off(timeout, retry_interval): the lab guest's kernel powers off
@@ -34,6 +37,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,9 @@
 #define CREATE_BOUND_S 60
 #define POWER_OFF_TIMEOUT_S 8
 #define POWER_OFF_RETRY_S 3
+/* What makes the lab guest's /sbin/reboot ignore the request, at the start
+ * of one of its disks (lab/build-image.sh). */
+#define IGNORE_REBOOT "NXL-IGNORE-REBOOT"
 
 #define FOREIGN_NAME "nxl-t23-foreign"
 #define FOREIGN_UUID "0f0f0f0f-2323-4a4a-8b8b-0c0c0c0c0c0c"
@@ -101,6 +108,19 @@ static bool make_foreign(const char *root, const nxl_lab_env *env)
         r = system(cmd);
     }
     return nxl_lab_check(r == 0, "xl create -p %s (status %d)", cfg, r);
+}
+
+/* Writes data (len bytes) at the start of the guest's disk file, which
+ * QEMU's qdisk serves it from. */
+static bool poke_disk(const char *path, const char *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    bool ok =
+        fd >= 0 && pwrite(fd, data, len, 0) == (ssize_t)len && fsync(fd) == 0;
+
+    if (fd >= 0)
+        close(fd);
+    return nxl_lab_check(ok, "%zu bytes written at the start of %s", len, path);
 }
 
 static void check_inventory(nxl_driver *drv, const nxl_spawn_req *req,
@@ -193,6 +213,7 @@ static void check_inventory(nxl_driver *drv, const nxl_spawn_req *req,
 int main(void)
 {
     char root[512], images[512], instances[512], path[1024], log[1024];
+    char disk[1024];
     char line[512];
     nxl_error err = NXL_ERROR_INIT;
     nxl_driver *drv = NULL;
@@ -200,7 +221,7 @@ int main(void)
     nxl_instance *inst, unknown;
     nxl_lab_env env;
     char *doc = NULL;
-    int d1 = -1, d2 = -1, st, boots;
+    int d1 = -1, d2 = -1, st, boots, ignored;
     size_t mark;
     double t;
     bool b;
@@ -247,21 +268,62 @@ int main(void)
     printf("  guest: %s\n", line);
     nxl_lab_step_done("trigger_crash_dump");
 
-    /* SOFT reboot, with the HARD fallback after the bound. */
+    /* SOFT reboot, honoured by the guest: well before the bound. */
     st = nxl_lab_state_domid(drv, inst, &d1);
+    boots = nxl_lab_count_in_file(log, env.marker);
+    ignored = nxl_lab_count_in_file(log, "NOVAXL-GUEST-REBOOT ignored");
+    {
+        int asked = nxl_lab_count_in_file(log, "NOVAXL-GUEST-REBOOT");
+        int restarts = nxl_lab_count_in_file(log, "reboot: Restarting system");
+
+        t = nxl_lab_now();
+        nxl_lab_ok_call(nxl_instance_reboot(drv, inst, NULL, NXL_REBOOT_SOFT,
+                                            NULL, NULL, NULL, &err),
+                        &err, "reboot SOFT");
+        t = nxl_lab_now() - t;
+        st = nxl_lab_state_domid(drv, inst, &d2);
+        nxl_lab_check(st == NXL_POWER_RUNNING && d2 > 0 && d2 != d1,
+                      "RUNNING in a new domain (%d -> %d)", d1, d2);
+        nxl_lab_check(t < SOFT_BOUND_S,
+                      "the guest rebooted itself: %.1f s, "
+                      "before the %d s bound",
+                      t, SOFT_BOUND_S);
+        nxl_lab_check(
+            nxl_lab_count_in_file(log, "NOVAXL-GUEST-REBOOT") > asked &&
+                nxl_lab_count_in_file(log, "NOVAXL-GUEST-REBOOT ignored") ==
+                    ignored,
+            "the guest's /sbin/reboot ran (NOVAXL-GUEST-REBOOT)");
+        nxl_lab_check(
+            nxl_lab_wait_marker(log, "reboot: Restarting system", restarts, 10),
+            "the guest kernel restarted in order "
+            "(\"reboot: Restarting system\")");
+    }
+    nxl_lab_check(nxl_lab_wait_marker(log, env.marker, boots, BOOT_BOUND_S),
+                  "guest marker after the reboot");
+    nxl_lab_step_done("reboot SOFT (guest)");
+
+    /* SOFT reboot the guest ignores: HARD after the bound. */
+    d1 = d2;
+    snprintf(disk, sizeof(disk), "%s/%s/disk", instances, inst->uuid);
+    poke_disk(disk, IGNORE_REBOOT, strlen(IGNORE_REBOOT));
     t = nxl_lab_now();
     nxl_lab_ok_call(nxl_instance_reboot(drv, inst, NULL, NXL_REBOOT_SOFT, NULL,
                                         NULL, NULL, &err),
-                    &err, "reboot SOFT");
+                    &err, "reboot SOFT (ignored)");
     t = nxl_lab_now() - t;
     st = nxl_lab_state_domid(drv, inst, &d2);
     nxl_lab_check(st == NXL_POWER_RUNNING && d2 > 0 && d2 != d1,
                   "RUNNING in a new domain (%d -> %d)", d1, d2);
-    nxl_lab_check(t < SOFT_BOUND_S + CREATE_BOUND_S, "%s (%.1f s, bound %d s)",
-                  t >= SOFT_BOUND_S ? "the guest did not reboot: HARD after "
-                                      "the bound"
-                                    : "the guest rebooted itself",
+    nxl_lab_check(nxl_lab_count_in_file(log, "NOVAXL-GUEST-REBOOT ignored") >
+                      ignored,
+                  "the guest ignored the request (NOVAXL-GUEST-REBOOT "
+                  "ignored)");
+    nxl_lab_check(t >= SOFT_BOUND_S && t < SOFT_BOUND_S + CREATE_BOUND_S,
+                  "the guest did not reboot: HARD after the bound (%.1f s, "
+                  "bound %d s)",
                   t, SOFT_BOUND_S);
+    poke_disk(disk, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+              strlen(IGNORE_REBOOT));
     nxl_lab_step_done("reboot SOFT -> HARD fallback");
 
     /* From paused: no asking, HARD at once. */
