@@ -36,7 +36,8 @@ endif
 # stages it.
 noinst_PROGRAMS += tests/lab/t30-host-metadata
 tests_lab_t30_host_metadata_SOURCES = tests/lab/src/t30-host-metadata.c
-tests_lab_t30_host_metadata_LDADD = libnovaxl-internal.la
+tests_lab_t30_host_metadata_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread
 
 # Whole-host CPU stats, numa_topology and an aggregate on a cpupool.
 noinst_PROGRAMS += tests/lab/t31-host-pools

@@ -21,4 +21,5 @@ endif
 # links the convenience library, so dom0 needs only the system libraries.
 noinst_PROGRAMS += tests/lab/t10-port-lifecycle
 tests_lab_t10_port_lifecycle_SOURCES = tests/lab/src/t10-port-lifecycle.c
-tests_lab_t10_port_lifecycle_LDADD = libnovaxl-internal.la
+tests_lab_t10_port_lifecycle_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread

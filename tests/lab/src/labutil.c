@@ -171,6 +171,21 @@ void nxl_lab_last_line(const char *log, const char *needle, char *line,
     line[n] = '\0';
 }
 
+bool nxl_lab_wait_last_line(const char *log, const char *needle,
+                            const char *want, int bound_s, char *line,
+                            size_t size)
+{
+    double end = nxl_lab_now() + bound_s;
+
+    do {
+        nxl_lab_last_line(log, needle, line, size);
+        if (strstr(line, want))
+            return true;
+        usleep(500 * 1000);
+    } while (nxl_lab_now() < end);
+    return false;
+}
+
 /* ---- the host ---------------------------------------------------------------
  */
 
@@ -271,22 +286,60 @@ bool nxl_lab_make_root(const char *prefix, const nxl_lab_env *env,
                          path, env->initrd);
 }
 
+int nxl_lab_begin(nxl_lab_run *run, const char *prefix, const char *example)
+{
+    char path[1024];
+
+    memset(run, 0, sizeof(*run));
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!nxl_lab_is_dom0())
+        return 77;
+    nxl_lab_start();
+    nxl_lab_env_load(&run->env);
+    snprintf(path, sizeof(path), "%s/%s.json", run->env.examples, example);
+    if (!nxl_lab_read_request(path, &run->req, &run->doc) ||
+        !nxl_lab_make_root(prefix, &run->env, &run->req.instance, run->root,
+                           run->images, run->instances))
+        return nxl_lab_end(run);
+    return 0;
+}
+
+int nxl_lab_end(nxl_lab_run *run)
+{
+    nxl_xs_close(run->xs);
+    nxl_driver_close(run->drv);
+    nxl_spawn_req_dispose(&run->req);
+    free(run->doc);
+    return nxl_lab_finish();
+}
+
 bool nxl_lab_open_driver(const char *images, const char *instances,
                          const char *logdir, nxl_event_fn *listener,
                          nxl_driver **drv_r)
 {
     nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
-    nxl_error err = NXL_ERROR_INIT;
 
     cfg.instances_dir = instances;
     cfg.image_cache_dir = images;
     cfg.console_log_dir = logdir;
+    return nxl_lab_open_driver_cfg(&cfg, listener, 0, drv_r);
+}
+
+bool nxl_lab_open_driver_cfg(const nxl_driver_config *cfg,
+                             nxl_event_fn *listener, unsigned kinds,
+                             nxl_driver **drv_r)
+{
+    nxl_error err = NXL_ERROR_INIT;
+
     *drv_r = NULL;
-    return nxl_lab_ok_call(nxl_driver_open("libxl", &cfg, drv_r, &err), &err,
+    return nxl_lab_ok_call(nxl_driver_open("libxl", cfg, drv_r, &err), &err,
                            "nxl_driver_open") &&
            (!listener || nxl_lab_ok_call(nxl_driver_register_event_listener(
                                              *drv_r, listener, NULL, &err),
                                          &err, "register_event_listener")) &&
+           (!kinds ||
+            nxl_lab_ok_call(nxl_driver_set_event_kinds(*drv_r, kinds, &err),
+                            &err, "set_event_kinds")) &&
            nxl_lab_ok_call(nxl_host_init(*drv_r, "lab", &err), &err,
                            "init_host");
 }

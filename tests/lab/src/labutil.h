@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "novaxl/nxl.h"
+#include "xenstore/xs.h"
 
 /* Failed checks so far; a test exits 1 when non-zero. */
 extern int nxl_lab_failures;
@@ -56,6 +57,11 @@ bool nxl_lab_wait_marker(const char *log, const char *needle, int above,
 /* The last line of log holding needle (empty when none). */
 void nxl_lab_last_line(const char *log, const char *needle, char *line,
                        size_t size);
+/* Waits (at most bound_s, reading at least once) until the last line of
+ * log holding needle also holds want; that line lands in line either way. */
+bool nxl_lab_wait_last_line(const char *log, const char *needle,
+                            const char *want, int bound_s, char *line,
+                            size_t size);
 
 size_t nxl_lab_dir_entries(const char *dir);
 bool nxl_lab_is_file(const char *path);
@@ -77,11 +83,36 @@ bool nxl_lab_read_request(const char *path, nxl_spawn_req *req, char **doc);
 bool nxl_lab_make_root(const char *prefix, const nxl_lab_env *env,
                        const nxl_instance *inst, char *root, char *images,
                        char *instances);
+/* What most tests start with: the env, one example's request (doc owns
+ * its strings), a private root, and the driver and xenstore connection
+ * the test opens (NULL until then). */
+typedef struct nxl_lab_run {
+    nxl_lab_env env;
+    nxl_spawn_req req;
+    char *doc;
+    char root[512], images[512], instances[512];
+    nxl_driver *drv;
+    nxl_xs *xs;
+} nxl_lab_run;
+/* The start most tests share: stdout line-buffered, the dom0 check, the
+ * step clock, env loaded, examples/EXAMPLE.json read into run->req and a
+ * private root made (nxl_lab_make_root, with prefix). 0 when all is
+ * ready; otherwise the test's exit status: 77 off dom0, or
+ * nxl_lab_finish's after a failed check. */
+int nxl_lab_begin(nxl_lab_run *run, const char *prefix, const char *example);
+/* Closes and frees what run holds; nxl_lab_finish's status. */
+int nxl_lab_end(nxl_lab_run *run);
 /* Opens the libxl driver on images/instances/logdir and runs init_host
  * (with listener, when not NULL, registered first). */
 bool nxl_lab_open_driver(const char *images, const char *instances,
                          const char *logdir, nxl_event_fn *listener,
                          nxl_driver **drv_r);
+/* The same with the caller's whole configuration (host name, console log
+ * rotation...) and, when kinds is not 0, set_event_kinds before
+ * init_host. *drv_r is the caller's to close, also on failure. */
+bool nxl_lab_open_driver_cfg(const nxl_driver_config *cfg,
+                             nxl_event_fn *listener, unsigned kinds,
+                             nxl_driver **drv_r);
 
 /* get_info's state (or its negative error); the answer in i_r. */
 int nxl_lab_info(nxl_driver *drv, const nxl_instance *inst,

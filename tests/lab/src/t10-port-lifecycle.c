@@ -29,14 +29,13 @@
 
 #include "common/internal.h"
 #include "novaxl/nxl-types.h"
+#include "tests/lab/src/labutil.h"
 #include "xl_driver/xl_config.h"
 #include "xl_driver/xl_port.h"
 
 /* Bounds in seconds of wall time (TCG is slow; never loop counts). */
 #define BOOT_BOUND_S 90
 #define EVENT_BOUND_S 30
-
-static int failures;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -49,58 +48,17 @@ static void say(const char *fmt, ...)
     putchar('\n');
 }
 
-/* Records a check; returns ok so callers can stop when later steps would
- * only repeat the failure. */
-static bool check(bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static bool check(bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("%s ", ok ? "ok  " : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    if (!ok)
-        failures++;
-    return ok;
-}
-
-static const char *env_or(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-
-    return v && *v ? v : dflt;
-}
+#define check nxl_lab_check
 
 static void trace_to_stdout(void *user, const char *line)
 {
     printf("  port> %s\n", line);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* True when the file contains needle (read whole; console logs are
- * small). */
+/* True when the file contains needle. */
 static bool file_has(const char *path, const char *needle)
 {
-    char buf[65536];
-    size_t n;
-    FILE *f = fopen(path, "r");
-
-    if (!f)
-        return false;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strstr(buf, needle) != NULL;
+    return nxl_lab_count_in_file(path, needle) > 0;
 }
 
 static void dump_file(const char *path)
@@ -183,13 +141,8 @@ static int build_request(nxl_spawn_req *req, const char *name, const char *uuid,
 
 int main(void)
 {
-    const char *kernel =
-        env_or("NXL_LAB_GUEST_KERNEL", "/var/lib/novaxl/images/guest-kernel");
-    const char *initrd =
-        env_or("NXL_LAB_GUEST_INITRD", "/var/lib/novaxl/images/guest-initrd");
-    const char *marker = env_or("NXL_LAB_GUEST_MARKER", "NOVAXL-GUEST-UP");
-    const char *log_dir =
-        env_or("NXL_LAB_CONSOLE_LOG_DIR", "/var/log/xen/console");
+    nxl_lab_env env;
+    const char *kernel, *initrd, *marker, *log_dir;
     char kdir[4096], idir[4096], kbase[256], ibase[256];
     char name[64], uuid[NXL_UUID_STRLEN + 1], token[64], log[4200];
     char inst_dir[] = "/tmp/nxl-port-inst-XXXXXX";
@@ -211,6 +164,11 @@ int main(void)
     int rc;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    nxl_lab_env_load(&env);
+    kernel = env.kernel;
+    initrd = env.initrd;
+    marker = env.marker;
+    log_dir = env.logdir;
     nxl_spawn_req_init(&req);
     nxl_host_layout_init(&layout);
 
@@ -313,7 +271,7 @@ int main(void)
     /* A leftover log would let an old boot pass for this one. */
     unlink(log);
     say("step 4: create (the port leaves the domain paused)");
-    t0 = now_s();
+    t0 = nxl_lab_now();
     rc = port->ops->create(port, &cfg, &domid, &err);
     if (!check(rc == 0, "create: %s", rc ? nxl_error_message(&err) : "ok")) {
         if (err.domid > 0) {
@@ -323,7 +281,7 @@ int main(void)
         goto out;
     }
     have_domain = true;
-    say("  domid %u after %.1fs", domid, now_s() - t0);
+    say("  domid %u after %.1fs", domid, nxl_lab_now() - t0);
     rc = port->ops->domain_info(port, domid, &di, &err);
     if (!check(rc == 0, "domain_info: %s", rc ? nxl_error_message(&err) : "ok"))
         goto out;
@@ -345,13 +303,13 @@ int main(void)
     rc = port->ops->unpause(port, domid, &err);
     if (!check(rc == 0, "unpause: %s", rc ? nxl_error_message(&err) : "ok"))
         goto out;
-    deadline = now_s() + BOOT_BOUND_S;
+    deadline = nxl_lab_now() + BOOT_BOUND_S;
     while (!(file_has(log, marker) && file_has(log, token)) &&
-           now_s() < deadline)
+           nxl_lab_now() < deadline)
         sleep(1);
     if (!check(file_has(log, marker) && file_has(log, token),
                "guest console shows the marker and token after %.0fs",
-               now_s() - t0)) {
+               nxl_lab_now() - t0)) {
         dump_file(log);
         goto out;
     }
@@ -405,9 +363,9 @@ int main(void)
     if (!check(rc == 0, "destroy: %s", rc ? nxl_error_message(&err) : "ok"))
         goto out;
     have_domain = false;
-    deadline = now_s() + EVENT_BOUND_S;
+    deadline = nxl_lab_now() + EVENT_BOUND_S;
     ok = false;
-    while (!ok && now_s() < deadline) {
+    while (!ok && nxl_lab_now() < deadline) {
         nxl_error_dispose(&err);
         rc = port->ops->wait_event(port, 1000, &ev, &err);
         if (rc == NXL_E_TIMEOUT)
@@ -445,6 +403,6 @@ out:
     nxl_error_dispose(&err);
     nxl_host_layout_dispose(&layout);
     nxl_spawn_req_dispose(&req);
-    say("%d failure(s)", failures);
-    return failures ? 1 : 0;
+    say("%d failure(s)", nxl_lab_failures);
+    return nxl_lab_failures ? 1 : 0;
 }

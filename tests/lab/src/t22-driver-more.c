@@ -125,14 +125,8 @@ static bool pv_steps(nxl_driver *drv, nxl_spawn_req *req, const char *instances,
     if (nxl_lab_check(nxl_lab_wait_marker(log, marker, boots, PV_BOOT_BOUND_S),
                       "rescue guest booted (marker)")) {
         /* The guest lists its disks once they are there (10 s at most). */
-        double end = nxl_lab_now() + 15;
-
-        do {
-            nxl_lab_last_line(log, "NOVAXL-GUEST-DEVS", line, sizeof(line));
-            if (strstr(line, "xvdb"))
-                break;
-            usleep(500 * 1000);
-        } while (nxl_lab_now() < end);
+        nxl_lab_wait_last_line(log, "NOVAXL-GUEST-DEVS", "xvdb", 15, line,
+                               sizeof(line));
         nxl_lab_check(strstr(line, "xvda") && strstr(line, "xvdb"),
                       "rescue guest sees the rescue disk and its own: %s",
                       line);

@@ -157,14 +157,8 @@ int main(void)
     nxl_lab_check(nxl_lab_is_file(eph), "ephemeral disk %s", eph);
     if (nxl_lab_check(nxl_lab_wait_marker(log, env.marker, boots, BOOT_BOUND_S),
                       "guest marker")) {
-        double end = nxl_lab_now() + 15;
-
-        do {
-            nxl_lab_last_line(log, "NOVAXL-GUEST-DEVS", line, sizeof(line));
-            if (strstr(line, "xvdb"))
-                break;
-            usleep(500 * 1000);
-        } while (nxl_lab_now() < end);
+        nxl_lab_wait_last_line(log, "NOVAXL-GUEST-DEVS", "xvdb", 15, line,
+                               sizeof(line));
         nxl_lab_check(strstr(line, "xvda") && strstr(line, "xvdb"),
                       "the guest sees its root and ephemeral disks: %s", line);
     }

@@ -18,56 +18,19 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "common/internal.h"
-#include "common/json.h"
 #include "novaxl/nxl.h"
+#include "tests/lab/src/labutil.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_agent.h"
 
 #define BOOT_BOUND_S 120
 
-static int failures;
-
-static bool check(bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static bool check(bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("%s ", ok ? "ok  " : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-    if (!ok)
-        failures++;
-    return ok;
-}
-
-static const char *env_or(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-
-    return v && *v ? v : dflt;
-}
-
-static bool ok_call(int rc, nxl_error *err, const char *what)
-{
-    bool ok = check(rc == 0, "%s%s%s", what, rc ? ": " : "",
-                    rc ? nxl_error_message(err) : "");
-
-    nxl_error_dispose(err);
-    return ok;
-}
+#define check nxl_lab_check
+#define ok_call nxl_lab_ok_call
 
 /* One "key : value" line of `xl info`; false when missing. */
 static bool xl_info(const char *key, char *val, size_t size)
@@ -92,45 +55,6 @@ static bool xl_info(const char *key, char *val, size_t size)
     }
     pclose(p);
     return found;
-}
-
-static int count_in_file(const char *path, const char *needle)
-{
-    static char buf[1 << 20];
-    size_t n;
-    int count = 0;
-    FILE *f = fopen(path, "r");
-
-    if (!f)
-        return 0;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    for (char *p = buf; (p = strstr(p, needle)); p += strlen(needle))
-        count++;
-    return count;
-}
-
-static bool wait_marker(const char *log, const char *marker, int above)
-{
-    time_t end = time(NULL) + BOOT_BOUND_S;
-
-    while (time(NULL) < end) {
-        if (count_in_file(log, marker) > above)
-            return true;
-        sleep(1);
-    }
-    return false;
-}
-
-static int domid_of(nxl_driver *drv, const nxl_instance *inst)
-{
-    nxl_instance_info i;
-    int rc;
-
-    nxl_instance_info_init(&i);
-    rc = nxl_instance_get_info(drv, inst, &i, NULL);
-    return rc ? -1 : i.domid;
 }
 
 /* dom0's read of the metadata key of domid; NULL when absent. */
@@ -213,107 +137,64 @@ static void host_vs_xl_info(nxl_driver *drv)
 
 int main(void)
 {
-    const char *examples = env_or("NXL_LAB_EXAMPLES_DIR", "/novaxl/examples");
-    const char *kernel =
-        env_or("NXL_LAB_GUEST_KERNEL", "/var/lib/novaxl/images/guest-kernel");
-    const char *initrd =
-        env_or("NXL_LAB_GUEST_INITRD", "/var/lib/novaxl/images/guest-initrd");
-    const char *marker = env_or("NXL_LAB_GUEST_MARKER", "NOVAXL-GUEST-UP");
-    const char *logdir =
-        env_or("NXL_LAB_CONSOLE_LOG_DIR", "/var/log/xen/console");
-    char root[] = "/var/tmp/nxl-t30-XXXXXX";
-    char path[1024], images[512], instances[512], log[1024];
+    char log[1024];
     nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
     nxl_error err = NXL_ERROR_INIT;
-    nxl_driver *drv = NULL;
-    nxl_xs *xs = NULL;
-    nxl_spawn_req req;
+    nxl_lab_run run;
     nxl_instance *inst;
     nxl_overhead o;
     nxl_console con;
-    char *doc = NULL;
-    size_t len;
     int domid, d2, boots, rc;
-    char caps[64] = "";
-    FILE *f;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    f = fopen("/proc/xen/capabilities", "r");
-    if (!f || !fgets(caps, sizeof(caps), f) || !strstr(caps, "control_d")) {
-        printf("not a Xen dom0: skipping\n");
-        if (f)
-            fclose(f);
-        return 77;
-    }
-    fclose(f);
-
-    snprintf(path, sizeof(path), "%s/pv-direct-kernel.json", examples);
-    nxl_spawn_req_init(&req);
-    if (!check(nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, &doc, &len,
-                                     &err) == 0 &&
-                   nxl__spawn_req_from_json(doc, len, &req, &err) == 0,
-               "read %s%s%s", path, err.code ? ": " : "",
-               err.code ? nxl_error_message(&err) : ""))
-        return 1;
-    nxl_error_dispose(&err);
-    inst = &req.instance;
+    if ((rc = nxl_lab_begin(&run, "t30", "pv-direct-kernel")))
+        return rc;
+    inst = &run.req.instance;
     nxl_kvlist_set(&inst->metadata, "role", "lab");
     nxl_kvlist_set(&inst->metadata, "tier", "1");
-
-    if (!check(mkdtemp(root) != NULL, "temporary root %s", root))
-        return 1;
-    snprintf(images, sizeof(images), "%s/images", root);
-    snprintf(instances, sizeof(instances), "%s/instances", root);
-    mkdir(images, 0700);
-    snprintf(path, sizeof(path), "%s/%s", images, inst->kernel_id);
-    check(symlink(kernel, path) == 0, "image %s -> %s", path, kernel);
-    snprintf(path, sizeof(path), "%s/%s", images, inst->ramdisk_id);
-    check(symlink(initrd, path) == 0, "image %s -> %s", path, initrd);
-    snprintf(log, sizeof(log), "%s/guest-%s.log", logdir, inst->name);
-    boots = count_in_file(log, marker);
+    snprintf(log, sizeof(log), "%s/guest-%s.log", run.env.logdir, inst->name);
+    boots = nxl_lab_count_in_file(log, run.env.marker);
 
     cfg.host = "lab";
-    cfg.instances_dir = instances;
-    cfg.image_cache_dir = images;
-    cfg.console_log_dir = logdir;
-    if (!ok_call(nxl_driver_open("libxl", &cfg, &drv, &err), &err,
-                 "nxl_driver_open") ||
-        !ok_call(nxl_host_init(drv, "lab", &err), &err, "init_host") ||
-        !ok_call(nxl_xs_open(&xs, &err), &err, "xenstore open"))
-        return 1;
+    cfg.instances_dir = run.instances;
+    cfg.image_cache_dir = run.images;
+    cfg.console_log_dir = run.env.logdir;
+    if (!nxl_lab_open_driver_cfg(&cfg, NULL, 0, &run.drv) ||
+        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open"))
+        return nxl_lab_end(&run);
 
-    host_vs_xl_info(drv);
+    host_vs_xl_info(run.drv);
 
-    if (!ok_call(nxl_instance_spawn(drv, &req, &err), &err, "spawn"))
+    if (!ok_call(nxl_instance_spawn(run.drv, &run.req, &err), &err, "spawn"))
         goto out;
-    domid = domid_of(drv, inst);
+    nxl_lab_state_domid(run.drv, inst, &domid);
     check(domid > 0, "domid %d", domid);
-    check_md(xs, domid, "role", "lab");
-    check_md(xs, domid, "tier", "1");
-    check_acl(xs, domid, "role");
+    check_md(run.xs, domid, "role", "lab");
+    check_md(run.xs, domid, "tier", "1");
+    check_acl(run.xs, domid, "role");
 
     ok_call(nxl_instance_change_metadata(
-                drv, inst,
+                run.drv, inst,
                 "{\"role\": [\"+\", \"db\"], \"tier\": [\"-\"],"
                 " \"zone\": [\"+\", \"a\"]}",
                 &err),
             &err, "change_instance_metadata");
-    check_md(xs, domid, "role", "db");
-    check_md(xs, domid, "tier", NULL);
-    check_md(xs, domid, "zone", "a");
-    check_acl(xs, domid, "zone");
+    check_md(run.xs, domid, "role", "db");
+    check_md(run.xs, domid, "tier", NULL);
+    check_md(run.xs, domid, "zone", "a");
+    check_acl(run.xs, domid, "zone");
     rc = nxl_instance_change_metadata(
-        drv, inst, "{\"ok\": [\"+\", \"1\"], \"a/b\": [\"+\", \"2\"]}", &err);
+        run.drv, inst, "{\"ok\": [\"+\", \"1\"], \"a/b\": [\"+\", \"2\"]}",
+        &err);
     check(rc == NXL_E_INVAL, "bad key refused: %s", nxl_error_message(&err));
     nxl_error_dispose(&err);
-    check_md(xs, domid, "ok", NULL);
+    check_md(run.xs, domid, "ok", NULL);
 
-    check(wait_marker(log, marker, boots), "guest marker %s in %s", marker,
-          log);
-    boots = count_in_file(log, marker);
+    check(nxl_lab_wait_marker(log, run.env.marker, boots, BOOT_BOUND_S),
+          "guest marker %s in %s", run.env.marker, log);
+    boots = nxl_lab_count_in_file(log, run.env.marker);
 
     memset(&o, 0, sizeof(o));
-    if (ok_call(nxl_instance_estimate_overhead(drv, inst, &o, &err), &err,
+    if (ok_call(nxl_instance_estimate_overhead(run.drv, inst, &o, &err), &err,
                 "estimate_instance_overhead"))
         /* Positive and below the RAM; the unit test pins the fake to
          * the value this run saw for the example (4 MiB). */
@@ -323,8 +204,8 @@ int main(void)
               (unsigned long long)inst->memory_mb);
 
     nxl_console_init(&con);
-    if (ok_call(nxl_instance_get_serial_console(drv, inst, &con, &err), &err,
-                "get_serial_console"))
+    if (ok_call(nxl_instance_get_serial_console(run.drv, inst, &con, &err),
+                &err, "get_serial_console"))
         check(con.internal_access_path &&
                   strncmp(con.internal_access_path, "/dev/pts/", 9) == 0,
               "serial pty %s",
@@ -332,31 +213,27 @@ int main(void)
     nxl_console_dispose(&con);
 
     nxl__xl_agent_timeout_ms = 3000;
-    rc = nxl_instance_set_admin_password(drv, inst, "lab-pass", &err);
+    rc = nxl_instance_set_admin_password(run.drv, inst, "lab-pass", &err);
     check(rc == NXL_E_TIMEOUT &&
               strstr(nxl_error_message(&err), "no guest agent answered"),
           "set_admin_password without an agent: %s", nxl_error_message(&err));
     nxl_error_dispose(&err);
 
-    ok_call(nxl_instance_reboot(drv, inst, NULL, NXL_REBOOT_HARD, NULL, NULL,
-                                NULL, &err),
+    ok_call(nxl_instance_reboot(run.drv, inst, NULL, NXL_REBOOT_HARD, NULL,
+                                NULL, NULL, &err),
             &err, "reboot HARD");
-    d2 = domid_of(drv, inst);
+    nxl_lab_state_domid(run.drv, inst, &d2);
     check(d2 > 0 && d2 != domid, "new domain %d", d2);
-    check_md(xs, d2, "role", "db");
-    check_md(xs, d2, "zone", "a");
-    check_md(xs, d2, "tier", NULL);
-    check_acl(xs, d2, "role");
-    check(wait_marker(log, marker, boots), "guest booted again (marker)");
+    check_md(run.xs, d2, "role", "db");
+    check_md(run.xs, d2, "zone", "a");
+    check_md(run.xs, d2, "tier", NULL);
+    check_acl(run.xs, d2, "role");
+    check(nxl_lab_wait_marker(log, run.env.marker, boots, BOOT_BOUND_S),
+          "guest booted again (marker)");
 
 out:
-    ok_call(nxl_instance_destroy(drv, inst, NULL, NULL, true, NULL, &err), &err,
-            "destroy");
-    ok_call(nxl_host_cleanup(drv, "lab", &err), &err, "cleanup_host");
-    nxl_xs_close(xs);
-    nxl_driver_close(drv);
-    nxl_spawn_req_dispose(&req);
-    free(doc);
-    printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-    return failures ? 1 : 0;
+    ok_call(nxl_instance_destroy(run.drv, inst, NULL, NULL, true, NULL, &err),
+            &err, "destroy");
+    ok_call(nxl_host_cleanup(run.drv, "lab", &err), &err, "cleanup_host");
+    return nxl_lab_end(&run);
 }

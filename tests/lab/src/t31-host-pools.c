@@ -377,54 +377,33 @@ out:
 int main(void)
 {
     static char info[16384];
-    char root[512], images[512], instances[512];
     nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
     nxl_error err = NXL_ERROR_INIT;
-    nxl_driver *drv = NULL;
-    nxl_xs *xs = NULL;
-    nxl_lab_env env;
-    nxl_spawn_req req;
-    char *doc = NULL, path[1024];
+    nxl_lab_run run;
+    int rc;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (!nxl_lab_is_dom0())
-        return 77;
-    nxl_lab_start();
-    nxl_lab_env_load(&env);
-    snprintf(path, sizeof(path), "%s/pv-direct-kernel.json", env.examples);
-    if (!nxl_lab_read_request(path, &req, &doc) ||
-        !nxl_lab_make_root("t31", &env, &req.instance, root, images, instances))
-        return nxl_lab_finish();
+    if ((rc = nxl_lab_begin(&run, "t31", "pv-direct-kernel")))
+        return rc;
     cfg.host = "lab";
-    cfg.instances_dir = instances;
-    cfg.image_cache_dir = images;
-    cfg.console_log_dir = env.logdir;
-    if (!ok_call(nxl_driver_open("libxl", &cfg, &drv, &err), &err,
-                 "nxl_driver_open") ||
-        !ok_call(nxl_driver_register_event_listener(drv, listener, NULL, &err),
-                 &err, "register_event_listener") ||
-        !ok_call(
-            nxl_driver_set_event_kinds(
-                drv, NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE, &err),
-            &err, "set_event_kinds") ||
-        !ok_call(nxl_host_init(drv, "lab", &err), &err, "init_host") ||
-        !ok_call(nxl_xs_open(&xs, &err), &err, "xenstore open"))
+    cfg.instances_dir = run.instances;
+    cfg.image_cache_dir = run.images;
+    cfg.console_log_dir = run.env.logdir;
+    if (!nxl_lab_open_driver_cfg(
+            &cfg, listener, NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE,
+            &run.drv) ||
+        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open"))
         goto out;
 
     run_out("xl info 2>/dev/null", info, sizeof(info));
-    cpu_stats(drv, info);
+    cpu_stats(run.drv, info);
     nxl_lab_step_done("cpu stats");
-    numa(drv);
+    numa(run.drv);
     nxl_lab_step_done("numa_topology");
-    clean_pool(xs);
-    pools(drv, xs, &env, &req);
-    clean_pool(xs);
+    clean_pool(run.xs);
+    pools(run.drv, run.xs, &run.env, &run.req);
+    clean_pool(run.xs);
     nxl_lab_step_done("cpupool");
-    ok_call(nxl_host_cleanup(drv, "lab", &err), &err, "cleanup_host");
+    ok_call(nxl_host_cleanup(run.drv, "lab", &err), &err, "cleanup_host");
 out:
-    nxl_xs_close(xs);
-    nxl_driver_close(drv);
-    nxl_spawn_req_dispose(&req);
-    free(doc);
-    return nxl_lab_finish();
+    return nxl_lab_end(&run);
 }

@@ -146,7 +146,6 @@ static nxl_driver *open_driver(const char *images, const char *instances,
                                const char *logdir)
 {
     nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
-    nxl_error err = NXL_ERROR_INIT;
     nxl_driver *drv = NULL;
 
     cfg.host = "lab";
@@ -155,9 +154,7 @@ static nxl_driver *open_driver(const char *images, const char *instances,
     cfg.console_log_dir = logdir;
     cfg.console_log_cap = LOG_CAP;
     cfg.console_log_interval = 3600; /* the test says when */
-    if (!ok_call(nxl_driver_open("libxl", &cfg, &drv, &err), &err,
-                 "nxl_driver_open") ||
-        !ok_call(nxl_host_init(drv, "lab", &err), &err, "init_host")) {
+    if (!nxl_lab_open_driver_cfg(&cfg, NULL, 0, &drv)) {
         nxl_driver_close(drv);
         return NULL;
     }
@@ -238,59 +235,47 @@ out:
 
 int main(void)
 {
-    char root[512], images[512], instances[512], log[1024], rotated[1100];
-    char buf[8192], *w;
+    char log[1024], rotated[1100], buf[8192], *w;
     nxl_error err = NXL_ERROR_INIT;
-    nxl_driver *drv = NULL;
-    nxl_xs *xs = NULL;
-    nxl_lab_env env;
-    nxl_spawn_req req;
+    nxl_lab_run run;
     nxl_instance *inst;
     nxl_console c;
     nxl_buf out;
     struct stat st;
-    char *doc = NULL, path[1024];
-    int domid = -1, port = -1, fd, boots;
+    int domid = -1, port = -1, fd, boots, rc;
     double end;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (!nxl_lab_is_dom0())
-        return 77;
-    nxl_lab_start();
-    nxl_lab_env_load(&env);
-    snprintf(path, sizeof(path), "%s/pv-direct-kernel.json", env.examples);
-    if (!nxl_lab_read_request(path, &req, &doc) ||
-        !nxl_lab_make_root("t32", &env, &req.instance, root, images, instances))
-        return nxl_lab_finish();
-    inst = &req.instance;
-    snprintf(log, sizeof(log), "%s/guest-%s.log", env.logdir, inst->name);
+    if ((rc = nxl_lab_begin(&run, "t32", "pv-direct-kernel")))
+        return rc;
+    inst = &run.req.instance;
+    snprintf(log, sizeof(log), "%s/guest-%s.log", run.env.logdir, inst->name);
     snprintf(rotated, sizeof(rotated), "%s.1", log);
-    if (!(drv = open_driver(images, instances, env.logdir)) ||
-        !ok_call(nxl_xs_open(&xs, &err), &err, "xenstore open"))
+    if (!(run.drv = open_driver(run.images, run.instances, run.env.logdir)) ||
+        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open"))
         goto out;
 
     /* 1. */
-    w = nxl__xl_console_warning(drv);
-    check(w == NULL, "xenconsoled logs guests into %s%s%s", env.logdir,
+    w = nxl__xl_console_warning(run.drv);
+    check(w == NULL, "xenconsoled logs guests into %s%s%s", run.env.logdir,
           w ? ": " : "", w ? w : "");
     free(w);
     nxl_lab_step_done("xenconsoled check");
 
     /* 2. */
-    hvm(drv, xs, &req);
+    hvm(run.drv, run.xs, &run.req);
     nxl_lab_step_done("HVM: VNC and serial bridge");
 
     /* 3. */
-    boots = nxl_lab_count_in_file(log, env.marker);
-    if (!ok_call(nxl_instance_spawn(drv, &req, &err), &err, "spawn PV"))
+    boots = nxl_lab_count_in_file(log, run.env.marker);
+    if (!ok_call(nxl_instance_spawn(run.drv, &run.req, &err), &err, "spawn PV"))
         goto out;
-    nxl_lab_state_domid(drv, inst, &domid);
+    nxl_lab_state_domid(run.drv, inst, &domid);
     check(domid > 0, "PV domid %d", domid);
-    check(nxl_lab_wait_marker(log, env.marker, boots, BOOT_BOUND_S),
+    check(nxl_lab_wait_marker(log, run.env.marker, boots, BOOT_BOUND_S),
           "guest marker in %s", log);
-    check_tty_acl(xs, domid, "console/tty");
+    check_tty_acl(run.xs, domid, "console/tty");
     nxl_console_init(&c);
-    if (ok_call(nxl_instance_get_serial_console(drv, inst, &c, &err), &err,
+    if (ok_call(nxl_instance_get_serial_console(run.drv, inst, &c, &err), &err,
                 "get_serial_console (PV)")) {
         port = c.port;
         check(port >= 10000 && port <= 20000 && c.host &&
@@ -312,13 +297,13 @@ int main(void)
     nxl_lab_step_done("PV serial over TCP");
 
     /* A restart of the daemon: the port comes back by itself. */
-    ok_call(nxl_host_cleanup(drv, "lab", &err), &err, "cleanup_host");
+    ok_call(nxl_host_cleanup(run.drv, "lab", &err), &err, "cleanup_host");
     fd = port > 0 ? tcp_connect("127.0.0.1", port) : -1;
     check(fd < 0, "port %d closed by cleanup_host", port);
     if (fd >= 0)
         close(fd);
-    nxl_driver_close(drv);
-    if (!(drv = open_driver(images, instances, env.logdir)))
+    nxl_driver_close(run.drv);
+    if (!(run.drv = open_driver(run.images, run.instances, run.env.logdir)))
         goto out;
     fd = port > 0 ? tcp_connect("127.0.0.1", port) : -1;
     check(fd >= 0, "port %d listening again after init_host", port);
@@ -349,7 +334,7 @@ int main(void)
         check(st.st_size > LOG_CAP, "%s filled to %lld bytes (cap %d)", log,
               (long long)st.st_size, LOG_CAP);
     }
-    nxl__xl_console_logs_due(drv);
+    nxl__xl_console_logs_due(run.drv);
     end = nxl_lab_now() + 10;
     while (nxl_lab_now() < end && stat(rotated, &st) != 0)
         usleep(200000);
@@ -359,8 +344,8 @@ int main(void)
           "the event thread rotated it to %s (%lld bytes)", rotated,
           (long long)st.st_size);
     nxl_buf_init(&out);
-    if (ok_call(nxl_instance_get_console_output(drv, inst, &out, &err), &err,
-                "get_console_output after rotation"))
+    if (ok_call(nxl_instance_get_console_output(run.drv, inst, &out, &err),
+                &err, "get_console_output after rotation"))
         check(out.len <= 100 * 1024 && out.data &&
                   strstr(out.data, "NXL-LAB-FILL-END"),
               "its tail (%zu bytes) still ends with the filler's last line",
@@ -379,8 +364,8 @@ int main(void)
     nxl_lab_step_done("log rotation");
 
     /* 5. */
-    ok_call(nxl_instance_destroy(drv, inst, NULL, NULL, true, NULL, &err), &err,
-            "destroy PV");
+    ok_call(nxl_instance_destroy(run.drv, inst, NULL, NULL, true, NULL, &err),
+            &err, "destroy PV");
     end = nxl_lab_now() + 5;
     fd = 0;
     while (nxl_lab_now() < end && (fd = tcp_connect("127.0.0.1", port)) >= 0) {
@@ -394,11 +379,7 @@ int main(void)
     check(stat(log, &st) != 0 && stat(rotated, &st) != 0,
           "the destroyed instance's logs are deleted");
     nxl_lab_step_done("destroy");
-    ok_call(nxl_host_cleanup(drv, "lab", &err), &err, "cleanup_host");
+    ok_call(nxl_host_cleanup(run.drv, "lab", &err), &err, "cleanup_host");
 out:
-    nxl_xs_close(xs);
-    nxl_driver_close(drv);
-    nxl_spawn_req_dispose(&req);
-    free(doc);
-    return nxl_lab_finish();
+    return nxl_lab_end(&run);
 }

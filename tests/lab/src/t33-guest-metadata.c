@@ -102,41 +102,32 @@ static char *md_read(nxl_xs *xs, int domid, const char *key)
 
 int main(void)
 {
-    char root[512], images[512], instances[512], log[1024], line[512];
+    char log[1024], line[512];
     nxl_error err = NXL_ERROR_INIT;
-    nxl_driver *drv = NULL;
-    nxl_xs *xs = NULL;
-    nxl_lab_env env;
-    nxl_spawn_req req;
+    nxl_lab_run run;
     nxl_instance *inst;
-    char *doc = NULL, path[1024], *v;
-    int domid = -1, boots;
+    char *v;
+    int domid = -1, boots, rc;
 
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (!nxl_lab_is_dom0())
-        return 77;
-    nxl_lab_start();
-    nxl_lab_env_load(&env);
-    snprintf(path, sizeof(path), "%s/pv-direct-kernel.json", env.examples);
-    if (!nxl_lab_read_request(path, &req, &doc) ||
-        !nxl_lab_make_root("t33", &env, &req.instance, root, images,
-                           instances) ||
-        !build_initrd(root, images, env.initrd))
+    if ((rc = nxl_lab_begin(&run, "t33", "pv-direct-kernel")))
+        return rc;
+    if (!build_initrd(run.root, run.images, run.env.initrd))
         return nxl_lab_finish();
-    inst = &req.instance;
+    inst = &run.req.instance;
     free(inst->ramdisk_id);
     inst->ramdisk_id = strdup(INITRD_ID);
-    nxl_kvlist_set(&req.image_meta.properties, "ramdisk_id", INITRD_ID);
-    nxl_kvlist_set(&req.image_meta.properties, "os_command_line",
+    nxl_kvlist_set(&run.req.image_meta.properties, "ramdisk_id", INITRD_ID);
+    nxl_kvlist_set(&run.req.image_meta.properties, "os_command_line",
                    "console=hvc0 rdinit=/nxl-md-init quiet");
     nxl_kvlist_set(&inst->metadata, "role", "lab");
-    snprintf(log, sizeof(log), "%s/guest-%s.log", env.logdir, inst->name);
+    snprintf(log, sizeof(log), "%s/guest-%s.log", run.env.logdir, inst->name);
     boots = nxl_lab_count_in_file(log, "NOVAXL-MD-NEW");
-    if (!nxl_lab_open_driver(images, instances, env.logdir, NULL, &drv) ||
-        !ok_call(nxl_xs_open(&xs, &err), &err, "xenstore open") ||
-        !ok_call(nxl_instance_spawn(drv, &req, &err), &err, "spawn"))
+    if (!nxl_lab_open_driver(run.images, run.instances, run.env.logdir, NULL,
+                             &run.drv) ||
+        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open") ||
+        !ok_call(nxl_instance_spawn(run.drv, &run.req, &err), &err, "spawn"))
         goto out;
-    nxl_lab_state_domid(drv, inst, &domid);
+    nxl_lab_state_domid(run.drv, inst, &domid);
     check(domid > 0, "domid %d", domid);
     check(nxl_lab_wait_marker(log, "NOVAXL-MD-NEW", boots, BOOT_BOUND_S),
           "the guest's probe ran (%s)", log);
@@ -149,29 +140,25 @@ int main(void)
     nxl_lab_last_line(log, "NOVAXL-MD-NEW", line, sizeof(line));
     check(strstr(line, "NOVAXL-MD-NEW ERROR EACCES") != NULL,
           "the guest cannot add a key: %s", line);
-    v = md_read(xs, domid, "role");
+    v = md_read(run.xs, domid, "role");
     check(v && strcmp(v, "lab") == 0, "dom0 still reads role=%s",
           v ? v : "(none)");
     free(v);
-    v = md_read(xs, domid, "planted");
+    v = md_read(run.xs, domid, "planted");
     check(v == NULL, "no key planted by the guest");
     free(v);
     nxl_lab_step_done("guest reads, cannot write");
 
     boots = nxl_lab_count_in_file(log, "NOVAXL-MD-NOW role=db");
-    ok_call(nxl_instance_change_metadata(drv, inst,
+    ok_call(nxl_instance_change_metadata(run.drv, inst,
                                          "{\"role\": [\"+\", \"db\"]}", &err),
             &err, "change_instance_metadata role=db");
     check(nxl_lab_wait_marker(log, "NOVAXL-MD-NOW role=db", boots, 30),
           "the running guest sees role=db");
     nxl_lab_step_done("change seen by the guest");
-    ok_call(nxl_instance_destroy(drv, inst, NULL, NULL, true, NULL, &err), &err,
-            "destroy");
-    ok_call(nxl_host_cleanup(drv, "lab", &err), &err, "cleanup_host");
+    ok_call(nxl_instance_destroy(run.drv, inst, NULL, NULL, true, NULL, &err),
+            &err, "destroy");
+    ok_call(nxl_host_cleanup(run.drv, "lab", &err), &err, "cleanup_host");
 out:
-    nxl_xs_close(xs);
-    nxl_driver_close(drv);
-    nxl_spawn_req_dispose(&req);
-    free(doc);
-    return nxl_lab_finish();
+    return nxl_lab_end(&run);
 }
