@@ -128,6 +128,8 @@ int nxl__xl_state_new(nxl_xl_state **st_r, nxl_error *err)
 
 static void ev_thread_stop(nxl_xl_state *st);
 static int ev_thread_start(nxl_driver *drv, nxl_error *err);
+static void sweep_final(nxl_xl_state *st);
+static void sleep_ms(unsigned ms);
 
 void nxl__xl_state_free(nxl_xl_state *st)
 {
@@ -135,6 +137,7 @@ void nxl__xl_state_free(nxl_xl_state *st)
         return;
     /* The thread uses the port: it goes first. */
     ev_thread_stop(st);
+    sweep_final(st);
     free(st->known);
     free(st->pending);
     nxl__xl_console_free(st->con);
@@ -390,6 +393,32 @@ static void sweep_dead_domains(nxl_xl_state *st)
                    n_todo);
     }
     free(list);
+}
+
+/* Before the port closes (cleanup_host, close): the event thread will not
+ * look again, so give a domain destroyed in the last SWEEP_SETTLE_MS its
+ * QEMU's last write (it comes within a second or two of the destroy),
+ * then sweep once more. Bounded: at most SWEEP_SETTLE_MS of waiting. */
+#define SWEEP_SETTLE_MS 3000
+
+static void sweep_final(nxl_xl_state *st)
+{
+    uint64_t latest = 0, now = now_ms();
+
+    pthread_mutex_lock(&st->ev_lock);
+    for (size_t i = 0; i < st->n_sweep; i++) {
+        uint64_t noted = st->sweep[i].until_ms - NXL_XL_SWEEP_MS;
+
+        if (noted > latest)
+            latest = noted;
+    }
+    pthread_mutex_unlock(&st->ev_lock);
+    if (!latest)
+        return;
+    /* A test's own port (borrowed) runs no QEMU: nothing to wait for. */
+    if (!st->port_borrowed && now < latest + SWEEP_SETTLE_MS)
+        sleep_ms((unsigned)(latest + SWEEP_SETTLE_MS - now));
+    sweep_dead_domains(st);
 }
 
 /* Destroys every domain with uuid (a half-made one next to an old one can
@@ -1621,6 +1650,7 @@ int nxl_xl_cleanup_host(nxl_driver *drv, const char *host, nxl_error *err)
      * service stop). The event thread uses the port: it stops first. */
     ev_thread_stop(st);
     nxl__xl_console_cleanup_host(drv);
+    sweep_final(st);
     pthread_mutex_lock(&st->lock);
     if (!st->port_borrowed)
         nxl__port_free(st->port);
