@@ -329,7 +329,7 @@ static void sweep_note(nxl_xl_state *st, uint32_t domid)
         st->n_sweep--;
     }
     st->sweep[st->n_sweep].domid = domid;
-    st->sweep[st->n_sweep].until_ms = now_ms() + NXL_XL_SWEEP_MS;
+    st->sweep[st->n_sweep].noted_ms = now_ms();
     st->n_sweep++;
     pthread_mutex_unlock(&st->ev_lock);
 }
@@ -369,7 +369,7 @@ static void sweep_dead_domains(nxl_xl_state *st)
 
     pthread_mutex_lock(&st->ev_lock);
     for (size_t i = 0; i < st->n_sweep; i++)
-        if (st->sweep[i].until_ms > now) {
+        if (now - st->sweep[i].noted_ms < NXL_XL_SWEEP_MS) {
             st->sweep[k++] = st->sweep[i];
             todo[n_todo++] = st->sweep[i].domid;
         }
@@ -407,7 +407,7 @@ static void sweep_final(nxl_xl_state *st)
 
     pthread_mutex_lock(&st->ev_lock);
     for (size_t i = 0; i < st->n_sweep; i++) {
-        uint64_t noted = st->sweep[i].until_ms - NXL_XL_SWEEP_MS;
+        uint64_t noted = st->sweep[i].noted_ms;
 
         if (noted > latest)
             latest = noted;

@@ -92,10 +92,11 @@ typedef struct nxl_xl_state {
     size_t n_pending;
     bool delivering;
     /* Domains this driver destroyed, whose xenstore leftovers are swept
-     * until `until_ms` (see sweep_dead_domains in xl_lifecycle.c). */
+     * for NXL_XL_SWEEP_MS after `noted_ms` (see sweep_dead_domains in
+     * xl_lifecycle.c). */
     struct {
         uint32_t domid;
-        uint64_t until_ms;
+        uint64_t noted_ms;
     } sweep[NXL_XL_SWEEP_MAX];
     size_t n_sweep;
 } nxl_xl_state;
