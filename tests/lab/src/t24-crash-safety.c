@@ -147,10 +147,24 @@ static int crash_child(const lab *l, unsigned k)
         fflush(stdout);
         _exit(rc ? 1 : 0);
     }
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+    if (waitpid(pid, &status, 0) != pid) {
+        printf("  child: waitpid failed\n");
+        return -1;
+    }
+    /* Say how a child that neither crashed on purpose nor completed
+     * ended: a lab run is the only place this is seen. */
+    if (WIFSIGNALED(status)) {
+        printf("  child: killed by signal %d at k=%u\n", WTERMSIG(status), k);
+        return -1;
+    }
+    if (!WIFEXITED(status))
         return -1;
     if (WEXITSTATUS(status) == EXIT_CRASHED)
         return 1;
+    if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1)
+        printf("  child: exit status %d at k=%u (2: it could not open the "
+               "driver)\n",
+               WEXITSTATUS(status), k);
     return WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
