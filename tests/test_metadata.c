@@ -601,7 +601,7 @@ typedef enum agent_mode {
 typedef struct agent {
     nxl_test_xsd_guest g;
     agent_mode mode;
-    volatile int stop;
+    _Atomic int stop;
     int answered;
     int write_refused; /* it tried to overwrite the request and failed */
     char seen[4096];
@@ -695,11 +695,20 @@ static void afx_setup(agent_fx *f, bool with_agent, agent_mode mode)
     nxl__xl_agent_timeout_ms = 5000;
 }
 
-static void afx_teardown(agent_fx *f)
+/* The agent's seen and write_refused are read only after its thread is
+ * gone: the driver's answer reached us through xenstored, which orders
+ * nothing between the two threads' memory. */
+static void agent_join(agent_fx *f)
 {
     f->a.stop = 1;
     if (f->running)
         pthread_join(f->t, NULL);
+    f->running = false;
+}
+
+static void afx_teardown(agent_fx *f)
+{
+    agent_join(f);
     /* Nothing of the exchange is left behind. */
     CU_ASSERT_EQUAL(n_children_or_zero(&f->fx, "/local/domain/1/data/host"), 0);
     CU_ASSERT_EQUAL(n_children_or_zero(&f->fx, "/local/domain/1/data/guest"),
@@ -717,6 +726,7 @@ static void test_agent_password(void)
     afx_setup(&f, true, AGENT_OK);
     CHECK_OK(
         nxl_instance_set_admin_password(f.fx.drv, &f.inst, "hunter2", &e_));
+    agent_join(&f);
     CU_ASSERT_TRUE(nxl_test_has(f.a.seen, "\"name\":\"password\""));
     CU_ASSERT_TRUE(nxl_test_has(f.a.seen, "\"value\":\"hunter2\""));
     /* The guest may read its request but not change it. */
@@ -775,6 +785,7 @@ static void run_agent_call(agent_mode mode, int which, int want,
     if (rc != want || (what[0] && !nxl_test_has(nxl_error_message(&e), what)))
         fprintf(stderr, "  mode %d call %d: rc %d '%s', wanted %d '%s'\n", mode,
                 which, rc, nxl_error_message(&e), want, what);
+    agent_join(&f);
     if (seen_want) {
         CU_ASSERT_TRUE(nxl_test_has(f.a.seen, seen_want));
         if (!nxl_test_has(f.a.seen, seen_want))

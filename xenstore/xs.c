@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,11 +263,27 @@ out:
     return rc;
 }
 
+/* libxenstore builds its socket path in a static buffer
+ * (xs_daemon_socket(), which xs_open() calls too): two threads opening at
+ * once write it together. Opens are rare; they take turns (libxl's too,
+ * see nxl_xs_open_lock()). */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void nxl_xs_open_lock(void)
+{
+    pthread_mutex_lock(&open_lock);
+}
+
+void nxl_xs_open_unlock(void)
+{
+    pthread_mutex_unlock(&open_lock);
+}
+
 int nxl_xs_open(nxl_xs **xs_r, nxl_error *err)
 {
     const char *env = getenv("XENSTORED_PATH");
     nxl_xs *xs = NULL;
-    int rc;
+    int rc, open_errno = 0;
 
     if (!xs_r) {
         rc = nxl_error_set(err, NXL_E_INVAL, "xenstore open: bad call");
@@ -277,20 +294,25 @@ int nxl_xs_open(nxl_xs **xs_r, nxl_error *err)
         rc = nxl_error_set(err, NXL_E_NOMEM, "out of memory opening xenstore");
         goto out;
     }
-    rc = nxl__strdup(&xs->where, env && *env ? env : xs_daemon_socket(), err);
-    if (rc)
-        goto out;
     if (env && *env) {
         rc = probe_socket(env, err);
         if (rc)
             goto out;
     }
+    pthread_mutex_lock(&open_lock);
+    rc = nxl__strdup(&xs->where, env && *env ? env : xs_daemon_socket(), err);
     /* XS_UNWATCH_FILTER: once nxl_xs_unwatch() returns, no stale event for
      * that watch comes out of nxl_xs_read_watch(). */
-    xs->h = xs_open(XS_UNWATCH_FILTER);
+    if (!rc) {
+        xs->h = xs_open(XS_UNWATCH_FILTER);
+        open_errno = errno;
+    }
+    pthread_mutex_unlock(&open_lock);
+    if (rc)
+        goto out;
     if (!xs->h) {
         rc = nxl_error_set_errno(
-            err, NXL_E_HYPERVISOR, errno, "cannot connect to xenstored at %s%s",
+            err, NXL_E_HYPERVISOR, open_errno, "cannot connect to xenstored at %s%s",
             xs->where, env && *env ? "" : " or /dev/xen/xenbus");
         goto out;
     }

@@ -58,6 +58,11 @@ typedef struct nxl_xs nxl_xs;
 NXL_HIDDEN int nxl_xs_open(nxl_xs **xs_r, nxl_error *err);
 /* Closes the connection; NULL is fine. Open transactions are dropped. */
 NXL_HIDDEN void nxl_xs_close(nxl_xs *xs);
+/* libxenstore's xs_open() writes a static buffer: any other code that
+ * opens a xenstore connection through it (libxl_ctx_alloc does) holds
+ * this lock meanwhile, as nxl_xs_open() does. */
+NXL_HIDDEN void nxl_xs_open_lock(void);
+NXL_HIDDEN void nxl_xs_open_unlock(void);
 
 /* ---- validation ---------------------------------------------------------- */
 

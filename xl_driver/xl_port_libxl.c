@@ -25,6 +25,7 @@
 #include "xl_driver/xl_log.h"
 #include "xl_driver/xl_port.h"
 #include "xl_driver/xl_rc.h"
+#include "xenstore/xs.h"
 
 typedef struct lx_watch {
     uint32_t domid;
@@ -971,8 +972,10 @@ int nxl__port_libxl_new(nxl_port **port_r, nxl_error *err)
     nxl__xl_logger_init(&lp->lg);
     pthread_mutex_init(&lp->watch_lock, NULL);
     pthread_mutex_init(&lp->wait_lock, NULL);
+    nxl_xs_open_lock(); /* libxl opens xenstore with xs_open() */
     r = libxl_ctx_alloc(&lp->ctx, LIBXL_VERSION, 0,
                         nxl__xl_logger_xtl(&lp->lg));
+    nxl_xs_open_unlock();
     if (r) {
         /* Off dom0 this is where it ends: no /dev/xen/privcmd for libxc
          * (or no permission). libxl's logger has the reason. */
