@@ -2966,3 +2966,224 @@ int nxl__jw_finish(nxl_jw *w, char **json_r, nxl_error *err)
         return nxl_error_set(err, w->rc, "%s", nxl_error_message(&w->err));
     return gen_finish(w->g, json_r, err);
 }
+
+/* ---- QEMU's QMP monitor -------------------------------------------------- */
+
+int nxl__qmp_command_to_json(const char *execute, const char *id, char **json_r,
+                             nxl_error *err)
+{
+    nxl_jw *w = nxl__jw_new();
+    int rc;
+
+    nxl__jw_object_open(w);
+    nxl__jw_kv_string(w, "execute", execute);
+    if (id)
+        nxl__jw_kv_string(w, "id", id);
+    nxl__jw_object_close(w);
+    rc = nxl__jw_finish(w, json_r, err);
+    nxl__jw_free(w);
+    return rc;
+}
+
+int nxl__qmp_message(const char *doc, size_t len, nxl_qmp_kind *kind_r,
+                     char **id_r, char **desc_r, nxl_error *err)
+{
+    const nxl_json *e, *id;
+    nxl_json *root = NULL;
+    char *desc = NULL, *ids = NULL;
+    int rc;
+
+    if (id_r)
+        *id_r = NULL;
+    if (desc_r)
+        *desc_r = NULL;
+    rc = nxl__json_parse(doc, len, NXL_QMP_MAX_MESSAGE, &root, err);
+    if (rc)
+        return rc;
+    if (nxl__json_type(root) != NXL_JSON_OBJECT) {
+        rc = nxl_error_set(err, NXL_E_INVAL, "QMP message: %s, not an object",
+                           nxl__json_type_name(root));
+        goto out;
+    }
+    if (nxl__json_get(root, "QMP"))
+        *kind_r = NXL_QMP_GREETING;
+    else if (nxl__json_get(root, "event"))
+        *kind_r = NXL_QMP_EVENT;
+    else if (nxl__json_get(root, "return"))
+        *kind_r = NXL_QMP_RETURN;
+    else if ((e = nxl__json_get(root, "error"))) {
+        char qc[64], qd[256];
+
+        *kind_r = NXL_QMP_ERROR;
+        nxl__quote(qc, sizeof(qc), nxl__json_string(nxl__json_get(e, "class")));
+        nxl__quote(qd, sizeof(qd), nxl__json_string(nxl__json_get(e, "desc")));
+        if (desc_r && asprintf(&desc, "%s: %s", qc, qd) < 0) {
+            desc = NULL;
+            rc = nxl_error_set(err, NXL_E_NOMEM, "QMP message: out of memory");
+            goto out;
+        }
+    } else {
+        rc = nxl_error_set(err, NXL_E_INVAL,
+                           "QMP message: neither a greeting, a reply nor an "
+                           "event");
+        goto out;
+    }
+    id = nxl__json_get(root, "id");
+    if (id_r && nxl__json_string(id) && !(ids = strdup(nxl__json_string(id)))) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "QMP message: out of memory");
+        goto out;
+    }
+    if (id_r)
+        *id_r = ids;
+    if (desc_r)
+        *desc_r = desc;
+    ids = desc = NULL;
+    rc = 0;
+out:
+    free(ids);
+    free(desc);
+    nxl__json_free(root);
+    return rc;
+}
+
+void nxl__qmp_blockstats_init(nxl_qmp_blockstats *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void nxl__qmp_blockstats_dispose(nxl_qmp_blockstats *s)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        free(s->items[i].device);
+        free(s->items[i].node_name);
+        free(s->items[i].qdev);
+    }
+    if (s) {
+        free(s->items);
+        nxl__qmp_blockstats_init(s);
+    }
+}
+
+/* An optional name of entry i: absent, null and "" are NULL. */
+static int qmp_name(const nxl_json *entry, size_t i, const char *key,
+                    char **out_r, nxl_error *err)
+{
+    const nxl_json *v = nxl__json_get(entry, key);
+    const char *s = nxl__json_string(v);
+
+    *out_r = NULL;
+    if (!v || nxl__json_type(v) == NXL_JSON_NULL)
+        return 0;
+    if (!s || strlen(s) > NXL_MAX_NAME_LEN)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "query-blockstats: return[%zu].%s: %s, not a "
+                             "name of at most %d bytes",
+                             i, key,
+                             s ? "a longer string" : nxl__json_type_name(v),
+                             NXL_MAX_NAME_LEN);
+    if (!*s)
+        return 0;
+    if (!(*out_r = strdup(s)))
+        return nxl_error_set(err, NXL_E_NOMEM,
+                             "query-blockstats: out of memory");
+    return 0;
+}
+
+static int qmp_counter(const nxl_json *stats, size_t i, const char *key,
+                       uint64_t *out_r, nxl_error *err)
+{
+    const nxl_json *v = nxl__json_get(stats, key);
+    long long ll;
+
+    if (!nxl__json_integer(v, &ll) || ll < 0)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "query-blockstats: return[%zu].stats.%s: %s, "
+                             "not a non-negative integer",
+                             i, key,
+                             nxl__json_type(v) == NXL_JSON_INTEGER
+                                 ? "negative"
+                                 : nxl__json_type_name(v));
+    *out_r = (uint64_t)ll;
+    return 0;
+}
+
+int nxl__qmp_blockstats_from_json(const char *doc, size_t len,
+                                  nxl_qmp_blockstats *out_r, nxl_error *err)
+{
+    nxl_qmp_blockstats s;
+    const nxl_json *ret;
+    nxl_json *root = NULL;
+    char *desc = NULL;
+    nxl_qmp_kind kind;
+    int rc;
+
+    nxl__qmp_blockstats_init(&s);
+    if ((rc = nxl__qmp_message(doc, len, &kind, NULL, &desc, err)))
+        return rc;
+    if (kind == NXL_QMP_ERROR) {
+        rc = nxl_error_set(err, NXL_E_FAILED, "query-blockstats: QEMU: %s",
+                           desc);
+        free(desc);
+        return rc;
+    }
+    if (kind != NXL_QMP_RETURN)
+        return nxl_error_set(err, NXL_E_INVAL, "query-blockstats: not a reply");
+    if ((rc = nxl__json_parse(doc, len, NXL_QMP_MAX_MESSAGE, &root, err)))
+        return rc;
+    ret = nxl__json_get(root, "return");
+    if (nxl__json_type(ret) != NXL_JSON_ARRAY) {
+        rc = nxl_error_set(err, NXL_E_INVAL,
+                           "query-blockstats: return: %s, not an array",
+                           nxl__json_type_name(ret));
+        goto out;
+    }
+    if (nxl__json_len(ret) > NXL_MAX_LIST_ITEMS) {
+        rc = nxl_error_set(err, NXL_E_INVAL,
+                           "query-blockstats: return: %zu entries, more "
+                           "than %d",
+                           nxl__json_len(ret), NXL_MAX_LIST_ITEMS);
+        goto out;
+    }
+    s.items = calloc(nxl__json_len(ret) + 1, sizeof(*s.items));
+    if (!s.items) {
+        rc = nxl_error_set(err, NXL_E_NOMEM, "query-blockstats: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nxl__json_len(ret); i++) {
+        const nxl_json *e = nxl__json_at(ret, i), *st;
+        nxl_qmp_blockstat *b = &s.items[i];
+
+        s.n++;
+        if (nxl__json_type(e) != NXL_JSON_OBJECT) {
+            rc = nxl_error_set(err, NXL_E_INVAL,
+                               "query-blockstats: return[%zu]: %s, not an "
+                               "object",
+                               i, nxl__json_type_name(e));
+            goto out;
+        }
+        st = nxl__json_get(e, "stats");
+        if (nxl__json_type(st) != NXL_JSON_OBJECT) {
+            rc = nxl_error_set(err, NXL_E_INVAL,
+                               "query-blockstats: return[%zu].stats: %s, "
+                               "not an object",
+                               i, nxl__json_type_name(st));
+            goto out;
+        }
+        if ((rc = qmp_name(e, i, "device", &b->device, err)) ||
+            (rc = qmp_name(e, i, "node-name", &b->node_name, err)) ||
+            (rc = qmp_name(e, i, "qdev", &b->qdev, err)) ||
+            (rc = qmp_counter(st, i, "rd_bytes", &b->rd_bytes, err)) ||
+            (rc = qmp_counter(st, i, "wr_bytes", &b->wr_bytes, err)) ||
+            (rc =
+                 qmp_counter(st, i, "rd_operations", &b->rd_operations, err)) ||
+            (rc = qmp_counter(st, i, "wr_operations", &b->wr_operations, err)))
+            goto out;
+    }
+    *out_r = s;
+    nxl__qmp_blockstats_init(&s);
+    rc = 0;
+out:
+    nxl__qmp_blockstats_dispose(&s);
+    nxl__json_free(root);
+    return rc;
+}

@@ -265,4 +265,55 @@ NXL_HIDDEN void nxl__jw_kv_bool(nxl_jw *w, const char *key, bool v);
  * malloc'd; or the first failure. Does not free w. */
 NXL_HIDDEN int nxl__jw_finish(nxl_jw *w, char **json_r, nxl_error *err);
 
+/* ---- QEMU's QMP monitor (xl_driver/xl_qmp.c) ---------------------------- */
+
+/* What QEMU sends is untrusted: each message is one JSON object on its
+ * own line, at most NXL_QMP_MAX_MESSAGE bytes. */
+#define NXL_QMP_MAX_MESSAGE (256 * 1024)
+
+typedef enum nxl_qmp_kind {
+    NXL_QMP_GREETING, /* {"QMP": {...}} */
+    NXL_QMP_RETURN,   /* {"return": ..., "id": ...} */
+    NXL_QMP_ERROR,    /* {"error": {"class": ..., "desc": ...}, "id": ...} */
+    NXL_QMP_EVENT,    /* {"event": ...}: asynchronous, never a reply */
+} nxl_qmp_kind;
+
+/* One QMP command, {"execute": execute, "id": id}. free(*json_r). */
+NXL_HIDDEN int nxl__qmp_command_to_json(const char *execute, const char *id,
+                                        char **json_r, nxl_error *err);
+/* Classifies one message. *id_r: its "id" when a string, else NULL;
+ * *desc_r for NXL_QMP_ERROR: QEMU's class and description, quoted for a
+ * message, else NULL (both free(); either pointer may be NULL). Anything
+ * else (not an object, none of the four) is NXL_E_INVAL. */
+NXL_HIDDEN int nxl__qmp_message(const char *doc, size_t len,
+                                nxl_qmp_kind *kind_r, char **id_r,
+                                char **desc_r, nxl_error *err);
+
+/* One entry of query-blockstats' reply: a BlockBackend and its root
+ * node's counters. Names QEMU left out (or gave as "") are NULL. */
+typedef struct nxl_qmp_blockstat {
+    char *device;    /* the BlockBackend's name (a -drive id) */
+    char *node_name; /* the root node's name */
+    char *qdev;      /* the device's id or QOM path */
+    uint64_t rd_bytes, wr_bytes, rd_operations, wr_operations;
+} nxl_qmp_blockstat;
+
+typedef struct nxl_qmp_blockstats {
+    nxl_qmp_blockstat *items;
+    size_t n;
+} nxl_qmp_blockstats;
+
+NXL_HIDDEN void nxl__qmp_blockstats_init(nxl_qmp_blockstats *s);
+NXL_HIDDEN void nxl__qmp_blockstats_dispose(nxl_qmp_blockstats *s);
+/* query-blockstats' reply, {"return": [{"device": .., "node-name": ..,
+ * "qdev": .., "stats": {"rd_bytes": .., ...}}, ...]}. Names must be
+ * strings of at most NXL_MAX_NAME_LEN bytes, the four counters
+ * non-negative JSON integers, the list at most NXL_MAX_LIST_ITEMS long;
+ * anything else is NXL_E_INVAL naming the field ("return[1].stats.
+ * rd_bytes: ..."), an {"error": ...} reply NXL_E_FAILED with QEMU's
+ * description. */
+NXL_HIDDEN int nxl__qmp_blockstats_from_json(const char *doc, size_t len,
+                                             nxl_qmp_blockstats *out_r,
+                                             nxl_error *err);
+
 #endif /* NOVAXL_COMMON_JSON_H */

@@ -10,15 +10,25 @@
  * with xl) are never reported, even when asked for by UUID; missing sysfs
  * files give zeros or a clear error, never a crash; an instance without a
  * domain reports its configured devices and no usage; a port failure is
- * passed on.
+ * passed on. A qdisk disk's counters come from a fake QEMU statistics
+ * monitor (qmp-libxenstat-<domid>, a thread on a unix socket in the
+ * temporary directory) that also misbehaves: QEMU errors, garbage,
+ * oversized, truncated and badly typed replies, and silence, each a
+ * clear, bounded error.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -32,6 +42,7 @@
 #include "xl_driver/xl_diag.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
+#include "xl_driver/xl_qmp.h"
 
 #define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
 #define UUID_B "00000000-0000-4000-8000-00000000000b"
@@ -154,6 +165,7 @@ static void fx_setup(fixture *fx)
     mkdirs(fx->net);
     CU_ASSERT_EQUAL_FATAL(nxl__xl_diag_set_sysfs(fx->backend, fx->net, NULL),
                           0);
+    CU_ASSERT_EQUAL_FATAL(nxl__xl_qmp_set(fx->root, 5000, NULL), 0);
     CU_ASSERT_EQUAL_FATAL(nxl__port_fake_new(&fx->port), 0);
     CU_ASSERT_EQUAL_FATAL(open_driver(fx), 0);
 }
@@ -163,6 +175,7 @@ static void fx_teardown(fixture *fx)
     nxl_driver_close(fx->drv);
     nxl__port_free(fx->port);
     nxl__xl_diag_set_sysfs(NULL, NULL, NULL);
+    nxl__xl_qmp_set(NULL, 0, NULL);
     nxl_test_rm_tree(fx->root);
     memset(fx, 0, sizeof(*fx));
 }
@@ -223,6 +236,193 @@ static long long json_int(const nxl_json *root, const char *key)
     if (!nxl__json_integer(nxl__json_get(root, key), &v))
         return -1;
     return v;
+}
+
+/* ---- a fake QEMU statistics monitor --------------------------------- */
+
+/* The first two and the last three answer with FQ_STATS's shape. */
+typedef enum fq_mode {
+    FQ_NORMAL,
+    FQ_EVENT,      /* an event before the reply */
+    FQ_QEMU_ERROR, /* query-blockstats answered with an error */
+    FQ_GARBAGE,    /* not JSON */
+    FQ_OVERSIZED,  /* a message longer than the cap */
+    FQ_TRUNCATED,  /* half a reply, then closed */
+    FQ_SILENT,     /* accepts, never greets */
+    FQ_NEGATIVE,   /* a negative counter */
+    FQ_WRONG_TYPE, /* a counter as a string */
+    FQ_WRONG_ID,   /* a reply to some other command */
+} fq_mode;
+
+typedef struct fake_qmp {
+    int lfd;
+    fq_mode mode;
+    pthread_t th;
+    bool got_caps, got_query; /* the client's commands, as seen */
+} fake_qmp;
+
+/* xvdab comes first: its node name must not be taken for xvda's. */
+#define FQ_STATS                                                               \
+    "[{\"device\": \"\", \"node-name\": \"xvdab-raw\", \"qdev\": "             \
+    "\"/machine/unattached/device[9]\", \"stats\": {\"rd_bytes\": 1, "         \
+    "\"wr_bytes\": 1, \"rd_operations\": 1, \"wr_operations\": 1}},"           \
+    " {\"device\": \"\", \"node-name\": \"xvda-raw\", \"qdev\": "              \
+    "\"/machine/unattached/device[8]\", \"stats\": {\"rd_bytes\": %s, "        \
+    "\"wr_bytes\": 2048, \"rd_operations\": %s, \"wr_operations\": 3, "        \
+    "\"flush_operations\": 1, \"failed_rd_operations\": 0}}]"
+
+/* One line from the client, bounded in time; false on EOF or silence. */
+static bool fq_read_line(int fd, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    while (n + 1 < size) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char ch;
+
+        if (poll(&p, 1, 5000) <= 0 || read(fd, &ch, 1) != 1)
+            return false;
+        if (ch == '\n')
+            break;
+        buf[n++] = ch;
+    }
+    buf[n] = '\0';
+    return true;
+}
+
+static void fq_send(int fd, const char *text)
+{
+    size_t len = strlen(text);
+
+    while (len) {
+        ssize_t w = send(fd, text, len, MSG_NOSIGNAL);
+
+        if (w <= 0)
+            return; /* the client gave up: fine */
+        text += w;
+        len -= (size_t)w;
+    }
+}
+
+static void *fq_serve(void *arg)
+{
+    fake_qmp *f = arg;
+    struct pollfd p = {.fd = f->lfd, .events = POLLIN};
+    char line[1024], reply[4096];
+    int fd;
+
+    if (poll(&p, 1, 5000) <= 0 || (fd = accept(f->lfd, NULL, NULL)) < 0)
+        return NULL;
+    if (f->mode == FQ_SILENT) {
+        /* Until the client gives up and closes. */
+        fq_read_line(fd, line, sizeof(line));
+        close(fd);
+        return NULL;
+    }
+    fq_send(fd, "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, "
+                "\"minor\": 2, \"micro\": 0}, \"package\": \"\"}, "
+                "\"capabilities\": [\"oob\"]}}\r\n");
+    if (fq_read_line(fd, line, sizeof(line)) &&
+        strstr(line, "\"qmp_capabilities\"") && strstr(line, "\"nxl-1\"")) {
+        f->got_caps = true;
+        fq_send(fd, "{\"return\": {}, \"id\": \"nxl-1\"}\r\n");
+    }
+    if (f->got_caps && fq_read_line(fd, line, sizeof(line)) &&
+        strstr(line, "\"query-blockstats\"") && strstr(line, "\"nxl-2\"")) {
+        /* The counters and id of a well-formed reply, bent per mode. */
+        const char *rd_bytes = "40960", *rd_ops = "7", *id = "nxl-2";
+        char stats[2048];
+
+        f->got_query = true;
+        reply[0] = '\0';
+        switch (f->mode) {
+        case FQ_EVENT:
+            fq_send(fd, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": "
+                        "2}, \"event\": \"BLOCK_IO_ERROR\", \"data\": {}}\r\n");
+            break;
+        case FQ_NEGATIVE:
+            rd_ops = "-7";
+            break;
+        case FQ_WRONG_TYPE:
+            rd_bytes = "\"40960\"";
+            break;
+        case FQ_WRONG_ID:
+            id = "other";
+            break;
+        case FQ_QEMU_ERROR:
+            snprintf(reply, sizeof(reply),
+                     "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                     "\"no block layer\"}, \"id\": \"nxl-2\"}\r\n");
+            break;
+        case FQ_GARBAGE:
+            snprintf(reply, sizeof(reply), "this is not JSON\r\n");
+            break;
+        case FQ_TRUNCATED:
+            snprintf(reply, sizeof(reply),
+                     "{\"return\": [{\"device\": \"\", \"node-na");
+            break;
+        case FQ_OVERSIZED: {
+            size_t n = NXL_QMP_MAX_MESSAGE + 8192;
+            char *big = malloc(n + 1);
+
+            if (big) {
+                memset(big, ' ', n);
+                big[0] = '{';
+                big[n] = '\0';
+                fq_send(fd, big);
+                free(big);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        if (f->mode <= FQ_EVENT || f->mode >= FQ_NEGATIVE) {
+            snprintf(stats, sizeof(stats), FQ_STATS, rd_bytes, rd_ops);
+            snprintf(reply, sizeof(reply),
+                     "{\"return\": %s, \"id\": \"%s\"}\r\n", stats, id);
+        }
+        fq_send(fd, reply);
+    }
+    close(fd);
+    return NULL;
+}
+
+/* Listens on <root>/qmp-libxenstat-<domid> and serves one client. */
+static void fq_start(fake_qmp *f, const fixture *fx, uint32_t domid,
+                     fq_mode mode)
+{
+    struct sockaddr_un sa;
+
+    memset(f, 0, sizeof(*f));
+    f->mode = mode;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    CU_ASSERT_FATAL((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
+                                     "%s/qmp-libxenstat-%u", fx->root,
+                                     domid) < sizeof(sa.sun_path));
+    unlink(sa.sun_path);
+    f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(f->lfd >= 0);
+    CU_ASSERT_EQUAL_FATAL(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    CU_ASSERT_EQUAL_FATAL(listen(f->lfd, 4), 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&f->th, NULL, fq_serve, f), 0);
+}
+
+/* Waits for the server (bounded by its own polls); the socket stays, as
+ * QEMU's does while it runs. */
+static void fq_stop(fake_qmp *f)
+{
+    pthread_join(f->th, NULL);
+    close(f->lfd);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- tests --------------------------------------------------------------------- */
@@ -438,10 +638,12 @@ static void test_block_stats(void)
         nxl_instance_block_stats(fx.drv, &inst, "/dev/xvdb", &bs, NULL), 0);
     CU_ASSERT_EQUAL(bs.rd_req, 10);
 
-    /* The local root disk is on qdisk: QEMU keeps no counters in dom0. */
+    /* The local root disk is on qdisk, and no QEMU runs for it: a clear
+     * error naming the socket, never InstanceNotFound. */
     CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvda", &bs, &err),
-                    NXL_E_UNSUPPORTED);
+                    NXL_E_IO);
     CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "qdisk"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "qmp-libxenstat-"));
     nxl_error_dispose(&err);
     CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvdz", &bs, &err),
                     NXL_E_NOT_FOUND);
@@ -463,6 +665,152 @@ static void test_block_stats(void)
     nxl_error_dispose(&err);
     nxl_instance_dispose(&inst);
     fx_teardown(&fx);
+}
+
+/* block_stats of the qdisk root disk against fake QEMUs: QEMU's own
+ * counters when it answers, a clear and bounded error otherwise. */
+static void test_block_stats_qdisk(void)
+{
+    static const struct {
+        fq_mode mode;
+        int rc;
+        const char *what;
+    } bad[] = {
+        {FQ_QEMU_ERROR, NXL_E_FAILED, "no block layer"},
+        {FQ_GARBAGE, NXL_E_IO, "query-blockstats"},
+        {FQ_OVERSIZED, NXL_E_IO, "longer than"},
+        {FQ_TRUNCATED, NXL_E_IO, "closed the connection in the middle"},
+        {FQ_NEGATIVE, NXL_E_IO, "return[1].stats.rd_operations: negative"},
+        {FQ_WRONG_TYPE, NXL_E_IO, "return[1].stats.rd_bytes: a string"},
+        {FQ_WRONG_ID, NXL_E_IO, "not its reply"},
+    };
+    fixture fx;
+    fake_qmp f;
+    nxl_instance inst;
+    nxl_block_stats bs;
+    nxl_error err = NXL_ERROR_INIT;
+    uint32_t domid;
+    double t;
+
+    fx_setup(&fx);
+    domid = spawn(&fx, UUID_A, "instance-a");
+    make_inst(&inst, UUID_A);
+
+    for (int mode = FQ_NORMAL; mode <= FQ_EVENT; mode++) {
+        fq_start(&f, &fx, domid, (fq_mode)mode);
+        memset(&bs, 0, sizeof(bs));
+        if (nxl_instance_block_stats(fx.drv, &inst, "/dev/xvda", &bs, &err))
+            fprintf(stderr, "block_stats: %s\n", nxl_error_message(&err));
+        CU_ASSERT_EQUAL(err.code, NXL_OK);
+        fq_stop(&f);
+        CU_ASSERT_TRUE(f.got_caps && f.got_query);
+        CU_ASSERT_EQUAL(bs.rd_req, 7);
+        CU_ASSERT_EQUAL(bs.rd_bytes, 40960);
+        CU_ASSERT_EQUAL(bs.wr_req, 3);
+        CU_ASSERT_EQUAL(bs.wr_bytes, 2048);
+        CU_ASSERT_EQUAL(bs.errs, -1); /* QEMU has no held-up count */
+        nxl_error_dispose(&err);
+    }
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        fq_start(&f, &fx, domid, bad[i].mode);
+        CU_ASSERT_EQUAL(
+            nxl_instance_block_stats(fx.drv, &inst, "xvda", &bs, &err),
+            bad[i].rc);
+        if (!strstr(nxl_error_message(&err), bad[i].what))
+            fprintf(stderr, "mode %d: %s\n", (int)bad[i].mode,
+                    nxl_error_message(&err));
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), bad[i].what));
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "xvda"));
+        nxl_error_dispose(&err);
+        fq_stop(&f);
+    }
+
+    /* A QEMU that never answers: NXL_E_TIMEOUT, within the deadline. */
+    CU_ASSERT_EQUAL(nxl__xl_qmp_set(fx.root, 300, NULL), 0);
+    fq_start(&f, &fx, domid, FQ_SILENT);
+    t = now_s();
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvda", &bs, &err),
+                    NXL_E_TIMEOUT);
+    t = now_s() - t;
+    CU_ASSERT(t >= 0.25 && t < 3.0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "in time"));
+    nxl_error_dispose(&err);
+    fq_stop(&f);
+
+    /* A socket nobody listens on any more (QEMU gone): refused. */
+    CU_ASSERT_EQUAL(nxl_instance_block_stats(fx.drv, &inst, "xvda", &bs, &err),
+                    NXL_E_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "connect"));
+    nxl_error_dispose(&err);
+
+    CU_ASSERT_EQUAL(nxl__xl_qmp_set("relative", 0, NULL), NXL_E_INVAL);
+    nxl_instance_dispose(&inst);
+    fx_teardown(&fx);
+}
+
+/* The reply parser on its own: untrusted shapes are refused by field. */
+static void test_qmp_parser(void)
+{
+    static const struct {
+        const char *doc;
+        const char *what;
+    } bad[] = {
+        {"{\"return\": {}}", "return: an object"},
+        {"{\"return\": [1]}", "return[0]: "},
+        {"{\"return\": [{\"device\": 5, \"stats\": {}}]}", "return[0].device"},
+        {"{\"return\": [{\"stats\": {\"rd_bytes\": 1.5}}]}",
+         "return[0].stats.rd_bytes"},
+        {"{\"return\": [{\"stats\": {\"rd_bytes\": 99999999999999999999}}]}",
+         "return[0].stats.rd_bytes"},
+        {"{\"return\": [{\"device\": \"a\"}]}", "return[0].stats"},
+        {"[]", "not an object"},
+        {"{\"what\": 1}", "neither"},
+    };
+    nxl_qmp_blockstats s;
+    nxl_error err = NXL_ERROR_INIT;
+    char *big;
+    size_t n = 0;
+
+    nxl__qmp_blockstats_init(&s);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CU_ASSERT_EQUAL(nxl__qmp_blockstats_from_json(
+                            bad[i].doc, strlen(bad[i].doc), &s, &err),
+                        NXL_E_INVAL);
+        if (!strstr(nxl_error_message(&err), bad[i].what))
+            fprintf(stderr, "%s: %s\n", bad[i].doc, nxl_error_message(&err));
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), bad[i].what));
+        CU_ASSERT_EQUAL(s.n, 0);
+        nxl_error_dispose(&err);
+    }
+    /* More entries than any host has disks. */
+    big = malloc(64 * (NXL_MAX_LIST_ITEMS + 2));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    n += (size_t)sprintf(big, "{\"return\": [");
+    for (int i = 0; i <= NXL_MAX_LIST_ITEMS; i++)
+        n += (size_t)sprintf(big + n, "%s{\"stats\": {}}", i ? "," : "");
+    sprintf(big + n, "]}");
+    CU_ASSERT_EQUAL(nxl__qmp_blockstats_from_json(big, strlen(big), &s, &err),
+                    NXL_E_INVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&err), "entries"));
+    nxl_error_dispose(&err);
+    free(big);
+    /* "" and null names are absent. */
+    {
+        const char *ok = "{\"return\": [{\"device\": \"\", \"node-name\": null,"
+                         " \"qdev\": \"q\", \"stats\": {\"rd_bytes\": 0,"
+                         " \"wr_bytes\": 0, \"rd_operations\": 0,"
+                         " \"wr_operations\": 9223372036854775807}}]}";
+
+        CU_ASSERT_EQUAL(nxl__qmp_blockstats_from_json(ok, strlen(ok), &s, NULL),
+                        0);
+        CU_ASSERT_EQUAL_FATAL(s.n, 1);
+        CU_ASSERT_PTR_NULL(s.items[0].device);
+        CU_ASSERT_PTR_NULL(s.items[0].node_name);
+        CU_ASSERT_STRING_EQUAL(s.items[0].qdev, "q");
+        CU_ASSERT_EQUAL(s.items[0].wr_operations, 9223372036854775807ULL);
+        nxl__qmp_blockstats_dispose(&s);
+    }
 }
 
 /* Every per-instance method: an unknown instance, and a domain that is
@@ -734,6 +1082,35 @@ static void test_volume_usage(void)
     CU_ASSERT_EQUAL(vl.items[0].wr_bytes, 16 * 512);
     nxl_volume_usage_list_dispose(&vl);
 
+    /* A volume on qdisk (here the caller calls xvda one): QEMU's counters
+     * when its monitor answers; left out, not an error, when it does
+     * not. */
+    free(bdi.mappings[1].mount_device);
+    bdi.mappings[1].mount_device = strdup("/dev/xvda");
+    {
+        fake_qmp f;
+
+        fq_start(&f, &fx, domid, FQ_NORMAL);
+        CU_ASSERT_EQUAL(nxl_host_get_all_volume_usage(fx.drv, hb, 1, &vl, NULL),
+                        0);
+        fq_stop(&f);
+        CU_ASSERT_EQUAL_FATAL(vl.n, 2);
+        CU_ASSERT_STRING_EQUAL(vl.items[1].volume, "vol-2");
+        CU_ASSERT_EQUAL(vl.items[1].rd_req, 7);
+        CU_ASSERT_EQUAL(vl.items[1].rd_bytes, 40960);
+        CU_ASSERT_EQUAL(vl.items[1].wr_req, 3);
+        CU_ASSERT_EQUAL(vl.items[1].wr_bytes, 2048);
+        nxl_volume_usage_list_dispose(&vl);
+        fq_start(&f, &fx, domid, FQ_GARBAGE);
+        CU_ASSERT_EQUAL(nxl_host_get_all_volume_usage(fx.drv, hb, 1, &vl, NULL),
+                        0);
+        fq_stop(&f);
+        CU_ASSERT_EQUAL(vl.n, 1);
+        nxl_volume_usage_list_dispose(&vl);
+    }
+    free(bdi.mappings[1].mount_device);
+    bdi.mappings[1].mount_device = strdup("/dev/xvdc");
+
     /* Volumes are not local disks for get_instance_disk_info: only the
      * root disk file is. And if the caller calls xvda a volume, it is
      * left out too. */
@@ -839,8 +1216,9 @@ int main(void)
         !CU_add_test(s, "instance diagnostics", test_instance_diagnostics) ||
         !CU_add_test(s, "legacy diagnostics", test_legacy_diagnostics) ||
         !CU_add_test(s, "block_stats", test_block_stats) ||
-        !CU_add_test(s, "not found and foreign",
-                     test_not_found_and_foreign) ||
+        !CU_add_test(s, "block_stats qdisk", test_block_stats_qdisk) ||
+        !CU_add_test(s, "QMP reply parser", test_qmp_parser) ||
+        !CU_add_test(s, "not found and foreign", test_not_found_and_foreign) ||
         !CU_add_test(s, "host-wide usage", test_host_wide) ||
         !CU_add_test(s, "HVM NIC names", test_hvm_nic_names) ||
         !CU_add_test(s, "volume usage", test_volume_usage) ||

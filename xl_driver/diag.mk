@@ -1,13 +1,16 @@
 # xl_driver/diag.mk: the libxl backend's diagnostics and usage counters
 # (xl_diag.c: get_diagnostics, get_instance_diagnostics,
 # get_instance_disk_info, block_stats, get_all_bw_counters,
-# get_all_volume_usage, get_per_instance_usage), their suite on the fake
+# get_all_volume_usage, get_per_instance_usage; xl_qmp.c: QEMU's
+# block counters over its statistics QMP monitor), their suite on the fake
 # port over a sysfs tree in a temporary directory (tests/test_diag, no Xen
 # needed), and the lab test on real Xen. Included from the top-level
 # Makefile.am after xl_driver/host.mk.
 libnovaxl_internal_la_SOURCES += \
 	xl_driver/xl_diag.c \
-	xl_driver/xl_diag.h
+	xl_driver/xl_diag.h \
+	xl_driver/xl_qmp.c \
+	xl_driver/xl_qmp.h
 
 if HAVE_CUNIT
 check_PROGRAMS += tests/test_diag

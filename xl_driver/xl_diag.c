@@ -37,6 +37,7 @@
 #include "xl_driver/xl_diag.h"
 #include "xl_driver/xl_lifecycle.h"
 #include "xl_driver/xl_port.h"
+#include "xl_driver/xl_qmp.h"
 #include "xl_driver/xl_store.h"
 
 #define SECTOR_BYTES 512ULL
@@ -138,6 +139,7 @@ static bool is_dir(const char *path)
 
 typedef struct blk_counters {
     uint64_t rd_req, rd_bytes, wr_req, wr_bytes, oo_req;
+    bool qemu; /* from QEMU, which has no oo_req */
 } blk_counters;
 
 /* blkback's counters of domid's disk devid; *avail_r false when there
@@ -164,6 +166,38 @@ static void read_blk(uint32_t domid, int devid, blk_counters *c,
      * nova's "errs" ("requests held up due to a full pipeline"). */
     c->oo_req = counter_or_0(dir, "oo_req");
     *avail_r = true;
+}
+
+/* The entry of QEMU's query-blockstats for disk vdev. QEMU 7.2's Xen
+ * block backend (hw/block/xen-block.c, xen_block_drive_create) names
+ * the root node of the disk it serves "<vdev>-<driver>" ("xvda-raw") and
+ * leaves its BlockBackend anonymous; a disk QEMU was given with -drive
+ * has the BlockBackend named instead. vdev names hold no '-', so
+ * "xvda-" never matches xvdab's node. */
+static const nxl_qmp_blockstat *qmp_entry(const nxl_qmp_blockstats *s,
+                                          const char *vdev)
+{
+    size_t n = strlen(vdev);
+
+    for (size_t i = 0; n && i < s->n; i++) {
+        const nxl_qmp_blockstat *e = &s->items[i];
+
+        if ((e->device && strcmp(e->device, vdev) == 0) ||
+            (e->node_name && strncmp(e->node_name, vdev, n) == 0 &&
+             e->node_name[n] == '-'))
+            return e;
+    }
+    return NULL;
+}
+
+static void qmp_fill(const nxl_qmp_blockstat *e, blk_counters *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->rd_req = e->rd_operations;
+    c->rd_bytes = e->rd_bytes;
+    c->wr_req = e->wr_operations;
+    c->wr_bytes = e->wr_bytes;
+    c->qemu = true;
 }
 
 /* Guest view of one NIC: rx is what the guest received. */
@@ -924,6 +958,41 @@ out:
     return rc;
 }
 
+/* The counters QEMU keeps of qdisk disk k, from its statistics monitor. */
+static int qdisk_counters(const inst_view *v, const diag_disk *k,
+                          const char *disk_id, const char *method,
+                          blk_counters *c, nxl_error *err)
+{
+    nxl_qmp_blockstats s;
+    const nxl_qmp_blockstat *ent;
+    nxl_error e = NXL_ERROR_INIT;
+    int rc;
+
+    nxl__qmp_blockstats_init(&s);
+    rc = nxl__xl_qmp_blockstats(v->d.domid, &s, &e);
+    if (rc) {
+        /* NOT_FOUND would read as InstanceNotFound to nova. */
+        rc = nxl_error_set(err, rc == NXL_E_NOT_FOUND ? NXL_E_IO : rc,
+                           "%s: instance %s: disk %s (qdisk): %s", method,
+                           v->rec.uuid, disk_id, nxl_error_message(&e));
+        goto out;
+    }
+    ent = qmp_entry(&s, strip_dev(k->vdev));
+    if (!ent) {
+        rc = nxl_error_set(err, NXL_E_IO,
+                           "%s: instance %s: disk %s (qdisk): QEMU of "
+                           "domain %" PRIu32 " reports no block device %s",
+                           method, v->rec.uuid, disk_id, v->d.domid,
+                           strip_dev(k->vdev));
+        goto out;
+    }
+    qmp_fill(ent, c);
+out:
+    nxl__qmp_blockstats_dispose(&s);
+    nxl_error_dispose(&e);
+    return rc;
+}
+
 /* The counters of disk_id on v's running domain, as block_stats wants. */
 static int disk_counters(const inst_view *v, const char *disk_id,
                          const char *method, blk_counters *c, nxl_error *err)
@@ -940,10 +1009,7 @@ static int disk_counters(const inst_view *v, const char *disk_id,
                              "%s: instance %s is not running", method,
                              v->rec.uuid);
     if (k->qdisk)
-        return nxl_error_set(err, NXL_E_UNSUPPORTED,
-                             "%s: instance %s: disk %s has a qdisk (QEMU) "
-                             "backend, which keeps no counters dom0 can read",
-                             method, v->rec.uuid, disk_id);
+        return qdisk_counters(v, k, disk_id, method, c, err);
     read_blk(v->d.domid, k->devid, c, &avail);
     if (!avail)
         return nxl_error_set(err, NXL_E_IO,
@@ -972,7 +1038,9 @@ int nxl_xl_block_stats(nxl_driver *drv, const nxl_instance *inst,
     stats_r->rd_bytes = (int64_t)c.rd_bytes;
     stats_r->wr_req = (int64_t)c.wr_req;
     stats_r->wr_bytes = (int64_t)c.wr_bytes;
-    stats_r->errs = (int64_t)c.oo_req;
+    /* QEMU counts no requests held up; -1 is nova's libvirt driver's
+     * "not known" there too. */
+    stats_r->errs = c.qemu ? -1 : (int64_t)c.oo_req;
 out:
     view_dispose(&v);
     return rc;
@@ -1092,12 +1160,14 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
         goto out;
     for (size_t i = 0; i < n; i++) {
         const nxl_block_device_info *bdi = host_bdms[i].bdi;
+        nxl_qmp_blockstats qs;
+        bool skip, qs_tried = false, qs_ok = false;
         inst_view v;
-        bool skip;
 
         if (!host_bdms[i].instance)
             continue;
         view_init(&v);
+        nxl__qmp_blockstats_init(&qs);
         rc = running_view(drv, host_bdms[i].instance->uuid, snap, n_snap,
                           method, &v, &skip, err);
         for (size_t j = 0; rc == 0 && !skip && bdi && j < bdi->n_mappings;
@@ -1107,16 +1177,30 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
                                      ? view_disk(&v, m->mount_device)
                                      : NULL;
             nxl_volume_usage *u, *items;
+            const nxl_qmp_blockstat *qe;
             blk_counters c;
             bool avail;
 
             /* A volume not attached (any more), or one without counters
-             * (qdisk), has no usage to report. */
-            if (!k || k->qdisk || !volume_id(m))
+             * (blkback not connected, QEMU not answering), has no usage
+             * to report: one instance's stuck QEMU must not cost the
+             * host's poll the others. */
+            if (!k || !k->vdev || !volume_id(m))
                 continue;
-            read_blk(v.d.domid, k->devid, &c, &avail);
-            if (!avail)
-                continue;
+            if (k->qdisk) {
+                if (!qs_tried) {
+                    qs_tried = true;
+                    qs_ok = nxl__xl_qmp_blockstats(v.d.domid, &qs, NULL) == 0;
+                }
+                qe = qs_ok ? qmp_entry(&qs, strip_dev(k->vdev)) : NULL;
+                if (!qe)
+                    continue;
+                qmp_fill(qe, &c);
+            } else {
+                read_blk(v.d.domid, k->devid, &c, &avail);
+                if (!avail)
+                    continue;
+            }
             items = realloc(l.items, (l.n + 1) * sizeof(*items));
             if (!items) {
                 rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory",
@@ -1134,6 +1218,7 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
             u->wr_req = c.wr_req;
             u->wr_bytes = c.wr_bytes;
         }
+        nxl__qmp_blockstats_dispose(&qs);
         view_dispose(&v);
         if (rc)
             goto out;

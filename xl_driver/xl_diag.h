@@ -17,9 +17,10 @@
  *   disks    blkback's counters in
  *            <xen-backend>/vbd-<domid>-<devid>/statistics/{rd_req,wr_req,
  *            rd_sect,wr_sect,oo_req}; sectors are 512 bytes. A qdisk
- *            (QEMU) backend keeps no counters dom0 can read: its disks
- *            report zeros in diagnostics and block_stats refuses them
- *            with NXL_E_UNSUPPORTED.
+ *            (QEMU) disk's counters are QEMU's, over its statistics QMP
+ *            monitor (xl_qmp.h): block_stats and get_all_volume_usage
+ *            read them (errs -1: QEMU has no oo_req); the diagnostics
+ *            calls do not ask QEMU and report zeros for them.
  *   NICs     <net>/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
  *            of vif<domid>.<devid> (or the ifname the config gives), plus
  *            its "-emu" tap twin for an emulated HVM NIC. The backend's
