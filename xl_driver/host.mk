@@ -57,3 +57,10 @@ noinst_PROGRAMS += tests/lab/t33-guest-metadata
 tests_lab_t33_guest_metadata_SOURCES = tests/lab/src/t33-guest-metadata.c
 tests_lab_t33_guest_metadata_LDADD = tests/lab/liblabutil.la \
 	libnovaxl-internal.la -lpthread
+
+# The remaining host members (power, enabled, maintenance, uptime,
+# address, connector), SPICE of a PV guest and the agent methods.
+noinst_PROGRAMS += tests/lab/t34-host-rest
+tests_lab_t34_host_rest_SOURCES = tests/lab/src/t34-host-rest.c
+tests_lab_t34_host_rest_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread

@@ -228,8 +228,9 @@ int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode,
 
 /* Reboots or shuts down the host (dom0 and Xen with it). action must be
  * "startup", "shutdown" or "reboot", else NXL_E_INVAL; a running dom0
- * cannot start itself, so a backend answers "startup" with NXL_E_INVAL
- * too. free(*result_r). */
+ * cannot start itself, so the libxl backend answers "startup" with
+ * NXL_E_UNSUPPORTED. libxl: refused (NXL_E_DENIED) while guest domains
+ * run. free(*result_r). */
 /* contract: host_power_action */
 int nxl_host_power_action(nxl_driver *drv, const char *action,
                           char **result_r, nxl_error *err);
