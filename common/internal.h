@@ -2,6 +2,7 @@
 #ifndef NOVAXL_COMMON_INTERNAL_H
 #define NOVAXL_COMMON_INTERNAL_H
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "novaxl/nxl-error.h"
@@ -36,5 +37,7 @@ NXL_HIDDEN void nxl__debug(const char *fmt, ...)
 
 /* strdup that records NXL_E_NOMEM in err; NULL in gives NULL out, rc 0. */
 NXL_HIDDEN int nxl__strdup(char **dst, const char *src, struct nxl_error *err);
+/* CLOCK_MONOTONIC in milliseconds: for deadlines and ages, never dates. */
+NXL_HIDDEN int64_t nxl__mono_ms(void);
 
 #endif /* NOVAXL_COMMON_INTERNAL_H */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/internal.h"
 
@@ -37,4 +38,12 @@ int nxl__strdup(char **dst, const char *src, nxl_error *err)
     if (!*dst)
         return nxl_error_set(err, NXL_E_NOMEM, "out of memory copying a string");
     return 0;
+}
+
+int64_t nxl__mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -851,20 +851,13 @@ int nxl_xs_watch_fd(nxl_xs *xs)
 
 #define WATCH_POLL_SLICE_MS 250
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int nxl_xs_read_watch(nxl_xs *xs, int timeout_ms, char **path_r, char **token_r,
                       nxl_error *err)
 {
     char **ev = NULL;
     char *path = NULL, *token = NULL;
-    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? nxl__mono_ms() + timeout_ms : 0;
     int rc;
 
     if (!xs || !xs->h || !path_r || !token_r) {
@@ -891,7 +884,7 @@ int nxl_xs_read_watch(nxl_xs *xs, int timeout_ms, char **path_r, char **token_r,
          * xs_check_watch() tells. */
         wait_ms = WATCH_POLL_SLICE_MS;
         if (timeout_ms > 0) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - nxl__mono_ms();
 
             if (left <= 0) {
                 rc = 0;

@@ -28,13 +28,6 @@
 
 unsigned nxl__xl_agent_timeout_ms = NXL_XL_AGENT_TIMEOUT_MS;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int request_id(char id[33], nxl_error *err)
 {
@@ -210,7 +203,7 @@ int nxl__xl_agent_call(uint32_t domid, const char *method,
     if ((rc = nxl_xs_transact(xs, write_request, &c, err)) < 0)
         goto out;
     requested = true;
-    deadline = mono_ms() + timeout;
+    deadline = nxl__mono_ms() + timeout;
     for (;;) {
         int64_t left;
         int r;
@@ -229,7 +222,7 @@ int nxl__xl_agent_call(uint32_t domid, const char *method,
                                resp_path);
             goto out;
         }
-        left = deadline - mono_ms();
+        left = deadline - nxl__mono_ms();
         if (left <= 0) {
             timeout_text(tmo, sizeof(tmo), timeout);
             rc = nxl_error_set(err, NXL_E_TIMEOUT,

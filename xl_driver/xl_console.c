@@ -217,13 +217,6 @@ static nxl_xl_console *con_of(nxl_driver *drv)
     return st ? st->con : NULL;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int nxl__xl_console_new(nxl_xl_console **con_r, nxl_error *err)
 {
@@ -562,9 +555,9 @@ void nxl__xl_console_tick(nxl_driver *drv)
     pthread_mutex_lock(&c->lock);
     reconcile(drv, c);
     delete_gone_logs(drv, c);
-    if (mono_ms() >= c->next_logs_ms) {
+    if ((uint64_t)nxl__mono_ms() >= c->next_logs_ms) {
         log_policy(drv, c);
-        c->next_logs_ms = mono_ms() + drv->console.log_interval_s * 1000ull;
+        c->next_logs_ms = nxl__mono_ms() + drv->console.log_interval_s * 1000ull;
     }
     pthread_mutex_unlock(&c->lock);
 }

@@ -298,13 +298,6 @@ static int find_domain(nxl_xl_state *st, const char *uuid,
     return 0;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- xenstore leftovers of destroyed domains ------------------------------
  *
@@ -329,7 +322,7 @@ static void sweep_note(nxl_xl_state *st, uint32_t domid)
         st->n_sweep--;
     }
     st->sweep[st->n_sweep].domid = domid;
-    st->sweep[st->n_sweep].noted_ms = now_ms();
+    st->sweep[st->n_sweep].noted_ms = nxl__mono_ms();
     st->n_sweep++;
     pthread_mutex_unlock(&st->ev_lock);
 }
@@ -365,7 +358,7 @@ static void sweep_dead_domains(nxl_xl_state *st)
     size_t n_todo = 0, n = 0, k = 0;
     nxl_port_dominfo *list = NULL;
     nxl_xs *xs = NULL;
-    uint64_t now = now_ms();
+    uint64_t now = nxl__mono_ms();
 
     pthread_mutex_lock(&st->ev_lock);
     for (size_t i = 0; i < st->n_sweep; i++)
@@ -403,7 +396,7 @@ static void sweep_dead_domains(nxl_xl_state *st)
 
 static void sweep_final(nxl_xl_state *st)
 {
-    uint64_t latest = 0, now = now_ms();
+    uint64_t latest = 0, now = nxl__mono_ms();
 
     pthread_mutex_lock(&st->ev_lock);
     for (size_t i = 0; i < st->n_sweep; i++) {
@@ -486,7 +479,7 @@ static int wait_shutdown(nxl_xl_state *st, uint32_t domid, uint64_t timeout_ms,
                          uint64_t retry_ms, ask_fn *ask, bool *down_r,
                          nxl_error *err)
 {
-    uint64_t start = now_ms(), last_ask = start;
+    uint64_t start = nxl__mono_ms(), last_ask = start;
 
     *down_r = false;
     for (;;) {
@@ -510,7 +503,7 @@ static int wait_shutdown(nxl_xl_state *st, uint32_t domid, uint64_t timeout_ms,
             *down_r = true;
             return 0;
         }
-        now = now_ms();
+        now = nxl__mono_ms();
         if (now - start >= timeout_ms)
             return 0;
         if (retry_ms && now - last_ask >= retry_ms) {
@@ -649,7 +642,7 @@ static void ev_note(nxl_xl_state *st, const char *uuid, int from, int to)
  * the domain's death before then is only the death. */
 static bool ev_pause_settled(nxl_xl_state *st, const char *uuid)
 {
-    uint64_t now = now_ms(), settle;
+    uint64_t now = nxl__mono_ms(), settle;
     bool settled = true;
 
     pthread_mutex_lock(&st->ev_lock);
@@ -3413,11 +3406,11 @@ int nxl_xl_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
          * second: a lock busy for less than POLL_BUSY_MS is that look,
          * not an operation, and must not make a stuck instance look
          * busy. */
-        for (uint64_t t0 = now_ms();;) {
+        for (uint64_t t0 = nxl__mono_ms();;) {
             nxl__record_init(&rec);
             rc = settled_state(drv, "poll_rebooting_instances", uuid, false,
                                &rec, &state, &save, &e);
-            if (rc != NXL_E_CONFLICT || now_ms() - t0 >= POLL_BUSY_MS)
+            if (rc != NXL_E_CONFLICT || nxl__mono_ms() - t0 >= POLL_BUSY_MS)
                 break;
             nxl__record_dispose(&rec);
             nxl_error_dispose(&e);
@@ -3753,12 +3746,12 @@ static void *ev_main(void *arg)
         pthread_mutex_unlock(&st->ev_lock);
         if (stop || is_dead(st))
             break;
-        if (now_ms() >= next_scan) {
+        if ((uint64_t)nxl__mono_ms() >= next_scan) {
             ev_scan(drv, &armed);
             ev_flush(st);
             nxl__xl_console_tick(drv);
             sweep_dead_domains(st);
-            next_scan = now_ms() + poll;
+            next_scan = nxl__mono_ms() + poll;
         }
         wait = poll < EV_WAIT_MAX_MS ? poll : EV_WAIT_MAX_MS;
         rc = st->port->ops->wait_event(st->port, (int)wait, &ev, NULL);

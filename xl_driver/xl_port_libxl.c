@@ -518,13 +518,6 @@ static int lx_unwatch_domain(nxl_port *port, uint32_t domid, nxl_error *err)
     return 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One round of the loop libxl_event.h documents: beforepoll, poll,
  * afterpoll. Under wait_lock. */
@@ -568,7 +561,7 @@ static int lx_wait_event(nxl_port *port, int timeout_ms, nxl_port_event *ev_r,
                           (1ULL << LIBXL_EVENT_TYPE_DOMAIN_DEATH);
     lx_port *lp = lx(port);
     libxl_event *ev = NULL;
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = nxl__mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int rc, r;
 
     pthread_mutex_lock(&lp->wait_lock);
@@ -582,7 +575,7 @@ static int lx_wait_event(nxl_port *port, int timeout_ms, nxl_port_event *ev_r,
             rc = lx_fail(lp, err, r, -1, "libxl_event_check");
             goto out;
         }
-        left = timeout_ms < 0 ? -1 : deadline - mono_ms();
+        left = timeout_ms < 0 ? -1 : deadline - nxl__mono_ms();
         /* libxl notices xenstore watches only in afterpoll: even a zero
          * timeout gets one non-blocking round before giving up. */
         if (polled && timeout_ms >= 0 && left <= 0) {
