@@ -521,6 +521,62 @@ static const diag_disk *view_disk(const inst_view *v, const char *name)
     return NULL;
 }
 
+/* QEMU's block statistics of one domain, asked for at most once however
+ * many of its disks are on qdisk: the monitor takes one client at a time,
+ * and each exchange may cost a whole deadline. */
+typedef struct qmp_once {
+    nxl_qmp_blockstats s;
+    nxl_error e; /* why asking failed */
+    int rc;
+    bool asked;
+} qmp_once;
+
+static void qmp_once_init(qmp_once *q)
+{
+    memset(q, 0, sizeof(*q));
+    nxl__qmp_blockstats_init(&q->s);
+    nxl_error_init(&q->e);
+}
+
+static void qmp_once_dispose(qmp_once *q)
+{
+    nxl__qmp_blockstats_dispose(&q->s);
+    nxl_error_dispose(&q->e);
+    qmp_once_init(q);
+}
+
+/* QEMU's entry of disk vdev of domid, asking QEMU on first use; NULL when
+ * QEMU could not be asked (q->rc and q->e say why) or lists no such
+ * disk. */
+static const nxl_qmp_blockstat *qmp_once_entry(qmp_once *q, uint32_t domid,
+                                               const char *vdev)
+{
+    if (!q->asked) {
+        q->asked = true;
+        q->rc = nxl__xl_qmp_blockstats(domid, &q->s, &q->e);
+    }
+    return q->rc ? NULL : qmp_entry(&q->s, strip_dev(vdev));
+}
+
+/* The counters of disk k of v's domain wherever they are kept: blkback's
+ * sysfs, or for a qdisk disk QEMU's monitor through q; *avail_r false
+ * when there are none to read. */
+static void disk_read(const inst_view *v, const diag_disk *k, qmp_once *q,
+                      blk_counters *c, bool *avail_r)
+{
+    const nxl_qmp_blockstat *e;
+
+    if (!k->qdisk) {
+        read_blk(v->d.domid, k->devid, c, avail_r);
+        return;
+    }
+    memset(c, 0, sizeof(*c));
+    e = k->vdev ? qmp_once_entry(q, v->d.domid, k->vdev) : NULL;
+    *avail_r = e != NULL;
+    if (e)
+        qmp_fill(e, c);
+}
+
 /* ---- diagnostics ----------------------------------------------------------------- */
 
 /* Everything both diagnostics calls report, read once. */
@@ -562,9 +618,11 @@ static int data_read(nxl_driver *drv, const inst_view *v, const char *method,
     char net[PATH_MAX / 2];
     nxl_error e = NXL_ERROR_INIT;
     uint64_t start = 0;
+    qmp_once q;
     int rc;
 
     memset(dd, 0, sizeof(*dd));
+    qmp_once_init(&q);
     dd->blk = calloc(v->n_disks + 1, sizeof(*dd->blk));
     dd->blk_avail = calloc(v->n_disks + 1, sizeof(*dd->blk_avail));
     dd->nic = calloc(v->n_nics + 1, sizeof(*dd->nic));
@@ -590,10 +648,10 @@ static int data_read(nxl_driver *drv, const inst_view *v, const char *method,
 
         dd->uptime = now > start ? now - start : 0;
     }
+    /* A QEMU that does not answer costs its disks' counters only (their
+     * blk_avail stays false), never the rest of the diagnostics. */
     for (size_t i = 0; i < v->n_disks; i++)
-        if (!v->disks[i].qdisk)
-            read_blk(v->d.domid, v->disks[i].devid, &dd->blk[i],
-                     &dd->blk_avail[i]);
+        disk_read(v, &v->disks[i], &q, &dd->blk[i], &dd->blk_avail[i]);
     get_roots(NULL, 0, net, sizeof(net));
     for (size_t i = 0; i < v->n_nics; i++) {
         char emu[IFNAME_MAX + sizeof(EMU_SUFFIX)];
@@ -606,6 +664,7 @@ static int data_read(nxl_driver *drv, const inst_view *v, const char *method,
     }
     rc = 0;
 out:
+    qmp_once_dispose(&q);
     nxl_error_dispose(&e);
     if (rc)
         data_dispose(dd);
@@ -688,7 +747,9 @@ int nxl_xl_get_instance_diagnostics(nxl_driver *drv, const nxl_instance *inst,
         d.n_cpu_details = dd.n_vcpus;
     }
     /* One entry per disk and NIC of the config, in its order; counters
-     * dom0 cannot read (qdisk, or nothing running) stay 0. */
+     * dom0 cannot read (blkback not connected, QEMU not answering, or
+     * nothing running) stay 0, as does errors_count of a qdisk disk
+     * (QEMU counts no held-up requests; the field is unsigned). */
     if (v.n_disks) {
         d.disk_details = calloc(v.n_disks, sizeof(*d.disk_details));
         if (!d.disk_details) {
@@ -763,7 +824,9 @@ int nxl_xl_get_diagnostics(nxl_driver *drv, const nxl_instance *inst,
         (rc = data_read(drv, &v, method, &dd, err)))
         goto out;
     /* The keys of nova's libvirt driver (its legacy dict); counters dom0
-     * cannot read are left out rather than reported as 0. */
+     * cannot read are left out rather than reported as 0. A qdisk disk's
+     * _errors is -1, as block_stats' errs and as libvirt says of QEMU's
+     * disks. */
     w = nxl__jw_new();
     nxl__jw_object_open(w);
     for (size_t i = 0; i < dd.n_vcpus; i++) {
@@ -784,7 +847,14 @@ int nxl_xl_get_diagnostics(nxl_driver *drv, const nxl_instance *inst,
         kv_counter(w, name, "read_req", dd.blk[i].rd_req);
         kv_counter(w, name, "write", dd.blk[i].wr_bytes);
         kv_counter(w, name, "write_req", dd.blk[i].wr_req);
-        kv_counter(w, name, "errors", dd.blk[i].oo_req);
+        if (dd.blk[i].qemu) {
+            char key[64];
+
+            snprintf(key, sizeof(key), "%s_errors", name);
+            nxl__jw_kv_int(w, key, -1);
+        } else {
+            kv_counter(w, name, "errors", dd.blk[i].oo_req);
+        }
     }
     for (size_t i = 0; i < v.n_nics; i++) {
         const char *name = v.nics[i].ifname;
@@ -963,33 +1033,26 @@ static int qdisk_counters(const inst_view *v, const diag_disk *k,
                           const char *disk_id, const char *method,
                           blk_counters *c, nxl_error *err)
 {
-    nxl_qmp_blockstats s;
     const nxl_qmp_blockstat *ent;
-    nxl_error e = NXL_ERROR_INIT;
-    int rc;
+    qmp_once q;
+    int rc = 0;
 
-    nxl__qmp_blockstats_init(&s);
-    rc = nxl__xl_qmp_blockstats(v->d.domid, &s, &e);
-    if (rc) {
+    qmp_once_init(&q);
+    ent = qmp_once_entry(&q, v->d.domid, k->vdev);
+    if (q.rc)
         /* NOT_FOUND would read as InstanceNotFound to nova. */
-        rc = nxl_error_set(err, rc == NXL_E_NOT_FOUND ? NXL_E_IO : rc,
+        rc = nxl_error_set(err, q.rc == NXL_E_NOT_FOUND ? NXL_E_IO : q.rc,
                            "%s: instance %s: disk %s (qdisk): %s", method,
-                           v->rec.uuid, disk_id, nxl_error_message(&e));
-        goto out;
-    }
-    ent = qmp_entry(&s, strip_dev(k->vdev));
-    if (!ent) {
+                           v->rec.uuid, disk_id, nxl_error_message(&q.e));
+    else if (!ent)
         rc = nxl_error_set(err, NXL_E_IO,
                            "%s: instance %s: disk %s (qdisk): QEMU of "
                            "domain %" PRIu32 " reports no block device %s",
                            method, v->rec.uuid, disk_id, v->d.domid,
                            strip_dev(k->vdev));
-        goto out;
-    }
-    qmp_fill(ent, c);
-out:
-    nxl__qmp_blockstats_dispose(&s);
-    nxl_error_dispose(&e);
+    else
+        qmp_fill(ent, c);
+    qmp_once_dispose(&q);
     return rc;
 }
 
@@ -1160,14 +1223,14 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
         goto out;
     for (size_t i = 0; i < n; i++) {
         const nxl_block_device_info *bdi = host_bdms[i].bdi;
-        nxl_qmp_blockstats qs;
-        bool skip, qs_tried = false, qs_ok = false;
+        qmp_once q;
+        bool skip;
         inst_view v;
 
         if (!host_bdms[i].instance)
             continue;
         view_init(&v);
-        nxl__qmp_blockstats_init(&qs);
+        qmp_once_init(&q);
         rc = running_view(drv, host_bdms[i].instance->uuid, snap, n_snap,
                           method, &v, &skip, err);
         for (size_t j = 0; rc == 0 && !skip && bdi && j < bdi->n_mappings;
@@ -1177,7 +1240,6 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
                                      ? view_disk(&v, m->mount_device)
                                      : NULL;
             nxl_volume_usage *u, *items;
-            const nxl_qmp_blockstat *qe;
             blk_counters c;
             bool avail;
 
@@ -1187,20 +1249,9 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
              * host's poll the others. */
             if (!k || !k->vdev || !volume_id(m))
                 continue;
-            if (k->qdisk) {
-                if (!qs_tried) {
-                    qs_tried = true;
-                    qs_ok = nxl__xl_qmp_blockstats(v.d.domid, &qs, NULL) == 0;
-                }
-                qe = qs_ok ? qmp_entry(&qs, strip_dev(k->vdev)) : NULL;
-                if (!qe)
-                    continue;
-                qmp_fill(qe, &c);
-            } else {
-                read_blk(v.d.domid, k->devid, &c, &avail);
-                if (!avail)
-                    continue;
-            }
+            disk_read(&v, k, &q, &c, &avail);
+            if (!avail)
+                continue;
             items = realloc(l.items, (l.n + 1) * sizeof(*items));
             if (!items) {
                 rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory",
@@ -1218,7 +1269,7 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
             u->wr_req = c.wr_req;
             u->wr_bytes = c.wr_bytes;
         }
-        nxl__qmp_blockstats_dispose(&qs);
+        qmp_once_dispose(&q);
         view_dispose(&v);
         if (rc)
             goto out;

@@ -18,9 +18,12 @@
  *            <xen-backend>/vbd-<domid>-<devid>/statistics/{rd_req,wr_req,
  *            rd_sect,wr_sect,oo_req}; sectors are 512 bytes. A qdisk
  *            (QEMU) disk's counters are QEMU's, over its statistics QMP
- *            monitor (xl_qmp.h): block_stats and get_all_volume_usage
- *            read them (errs -1: QEMU has no oo_req); the diagnostics
- *            calls do not ask QEMU and report zeros for them.
+ *            monitor (xl_qmp.h), asked once per call and domain however
+ *            many qdisk disks it has (errs -1: QEMU has no oo_req). When
+ *            QEMU cannot be read, block_stats fails; get_all_volume_usage
+ *            leaves the volume out, get_diagnostics leaves the disk's keys
+ *            out and get_instance_diagnostics reports zeros (its counters
+ *            are unsigned), both still succeeding.
  *   NICs     <net>/<if>/statistics/{rx,tx}_{bytes,packets,errors,dropped}
  *            of vif<domid>.<devid> (or the ifname the config gives), plus
  *            its "-emu" tap twin for an emulated HVM NIC. The backend's

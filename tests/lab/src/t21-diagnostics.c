@@ -5,11 +5,12 @@
  * Spawns examples/pv-direct-kernel.json (128 MiB, 1 vcpu, one NIC on
  * xenbr0, a blank root disk), waits for the guest's marker on its
  * console, then checks real numbers: get_instance_diagnostics (vcpu 0 has
- * used CPU time, memory maximum 128 MiB, the NIC with its MAC, its tap device
- * in sysfs), get_diagnostics (cpu0_time, memory, the vif's keys),
- * block_stats of xvda (the driver serves it with qdisk: QEMU counts the
- * guest's reads, read over libxl's qmp-libxenstat-<domid> monitor, whose
- * entries are printed to show QEMU's names), disk info,
+ * used CPU time, memory maximum 128 MiB, the NIC with its MAC, its tap
+ * device in sysfs, the root disk xvda with nonzero read counters),
+ * get_diagnostics (cpu0_time, memory, the vif's keys, xvda_read_req > 0,
+ * xvda_errors -1), block_stats of xvda (the driver serves it with qdisk:
+ * QEMU counts the guest's reads, read over libxl's qmp-libxenstat-<domid>
+ * monitor, whose entries are printed to show QEMU's names), disk info,
  * per-instance usage and bandwidth counters; then destroys it.
  */
 #include "config.h"
@@ -89,6 +90,7 @@ int main(void)
 
     {
         nxl_diagnostics d;
+        nxl_disk_diagnostics k;
         char key[64], dir[128], ifname[32];
         struct stat sb;
 
@@ -116,8 +118,18 @@ int main(void)
                               strcmp(d.nic_details[0].mac_address,
                                      "fa:16:3e:4a:7c:01") == 0,
                           "one NIC with the example's MAC");
-            nxl_lab_check(d.n_disk_details >= 1, "%zu disk(s)",
-                          d.n_disk_details);
+            /* The root disk comes first; the driver serves it with
+             * qdisk, whose counters only QEMU keeps, and the guest's
+             * initramfs has read it by now. */
+            memset(&k, 0, sizeof(k));
+            if (d.n_disk_details)
+                k = d.disk_details[0];
+            nxl_lab_check(k.read_requests > 0 && k.read_bytes > 0,
+                          "%zu disk(s); xvda (qdisk): read_requests %llu "
+                          "read_bytes %llu write_requests %llu",
+                          d.n_disk_details, (unsigned long long)k.read_requests,
+                          (unsigned long long)k.read_bytes,
+                          (unsigned long long)k.write_requests);
         }
         nxl_diagnostics_dispose(&d);
         /* The driver names the backend interface after Nova's VIF devname
@@ -140,6 +152,15 @@ int main(void)
                           "memory 131072 KiB");
             snprintf(key, sizeof(key), "%s_tx", ifname);
             nxl_lab_check(json_int(doc2, key) >= 0, "%s present", key);
+            nxl_lab_check(json_int(doc2, "xvda_read_req") > 0 &&
+                              json_int(doc2, "xvda_read") > 0 &&
+                              strstr(doc2, "\"xvda_errors\"") &&
+                              json_int(doc2, "xvda_errors") == -1,
+                          "xvda (qdisk): xvda_read_req %lld xvda_read %lld "
+                          "xvda_errors %lld",
+                          json_int(doc2, "xvda_read_req"),
+                          json_int(doc2, "xvda_read"),
+                          json_int(doc2, "xvda_errors"));
         }
         free(doc2);
         doc2 = NULL;
