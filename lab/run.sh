@@ -3,7 +3,7 @@
 # from STAGING (see lab/stage.sh), mounted at /novaxl in dom0.
 #
 #   lab/run.sh --check STAGING   run the lab tests; print PASS/FAIL/SKIP lines
-#                                and "N passed, N failed, N skipped"; exit
+#                                and "N passed, N failed, N skipped, N retried"; exit
 #                                non-zero on any failure, missing LAB-DONE or
 #                                timeout
 #   lab/run.sh --demo STAGING    run /novaxl/lab/demo.sh in dom0; exit with its
@@ -154,5 +154,7 @@ fi
 [ "$failed" -eq 0 ] || status=1
 [ "$passed" -gt 0 ] || { echo "run.sh: no lab test passed"; status=1; }
 echo "run.sh: total ${elapsed}s (image + payload + boot + tests)"
-echo "$passed passed, $failed failed, $skipped skipped"
+retried=$(grep -c '^LAB-RETRY ' <<<"$clean" || true)
+grep -E '^LAB-RETRY ' <<<"$clean" || true
+echo "$passed passed, $failed failed, $skipped skipped, $retried retried"
 exit "$status"
