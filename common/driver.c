@@ -566,7 +566,7 @@ int nxl_host_set_enabled(nxl_driver *drv, bool enabled, const char **result_r, n
 }
 
 /* contract: host_maintenance_mode */
-int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode, const char **result_r, nxl_error *err)
+int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode, nxl_maintenance *result_r, nxl_error *err)
 {
     int rc;
 

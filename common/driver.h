@@ -65,7 +65,7 @@ typedef struct nxl_driver_ops {
     int (*get_host_ip_addr)(nxl_driver *drv, char **ip_r, nxl_error *err);
     int (*get_host_uptime)(nxl_driver *drv, char **uptime_r, nxl_error *err);
     int (*set_host_enabled)(nxl_driver *drv, bool enabled, const char **result_r, nxl_error *err);
-    int (*host_maintenance_mode)(nxl_driver *drv, const char *host, bool mode, const char **result_r, nxl_error *err);
+    int (*host_maintenance_mode)(nxl_driver *drv, const char *host, bool mode, nxl_maintenance *result_r, nxl_error *err);
     int (*host_power_action)(nxl_driver *drv, const char *action, char **result_r, nxl_error *err);
     int (*get_console_pool_info)(nxl_driver *drv, const char *console_type, nxl_console_pool *pool_r, nxl_error *err);
     int (*get_all_bw_counters)(nxl_driver *drv, const nxl_instance *instances, size_t n, nxl_bw_counter_list *bw_r, nxl_error *err);

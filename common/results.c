@@ -115,6 +115,21 @@ void nxl_console_pool_dispose(nxl_console_pool *p)
     nxl_console_pool_init(p);
 }
 
+void nxl_maintenance_init(nxl_maintenance *m)
+{
+    memset(m, 0, sizeof(*m));
+    nxl_strv_init(&m->not_evacuated);
+}
+
+void nxl_maintenance_dispose(nxl_maintenance *m)
+{
+    if (!m)
+        return;
+    nxl_strv_dispose(&m->not_evacuated);
+    free(m->reason);
+    nxl_maintenance_init(m);
+}
+
 void nxl_volume_connector_init(nxl_volume_connector *vc)
 {
     memset(vc, 0, sizeof(*vc));

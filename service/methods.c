@@ -335,17 +335,26 @@ static int m_set_host_enabled(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 static int m_host_maintenance_mode(nxl_svc_call *call, nxl_jw *w,
                                    nxl_error *err)
 {
-    const char *host, *result;
+    nxl_maintenance res;
+    const char *host;
     bool mode;
     int rc;
 
+    nxl_maintenance_init(&res);
     if ((rc = p_string(call, "host", true, &host, err)) ||
         (rc = p_bool(call, "mode", true, false, &mode, err)) ||
-        (rc = nxl_host_maintenance_mode(call->drv, host, mode, &result, err)))
-        return rc;
-    call->result_word = result;
-    nxl__jw_string(w, result);
-    return 0;
+        (rc = nxl_host_maintenance_mode(call->drv, host, mode, &res, err)))
+        goto out;
+    call->result_word = res.state;
+    nxl__jw_object_open(w);
+    nxl__jw_kv_string(w, "state", res.state);
+    nxl__jw_key(w, "not_evacuated");
+    write_strv(w, &res.not_evacuated);
+    nxl__jw_kv_string(w, "reason", res.reason);
+    nxl__jw_object_close(w);
+out:
+    nxl_maintenance_dispose(&res);
+    return rc;
 }
 
 static int m_capabilities(nxl_svc_call *call, nxl_jw *w, nxl_error *err)

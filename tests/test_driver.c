@@ -142,6 +142,7 @@ typedef struct outs {
     nxl_block_stats bs;
     nxl_kvlist kv;
     nxl_volume_connector vc;
+    nxl_maintenance maint;
 } outs;
 
 static void outs_reset(outs *o)
@@ -160,6 +161,7 @@ static void outs_reset(outs *o)
     nxl_disk_info_list_init(&o->disks);
     nxl_kvlist_init(&o->kv);
     nxl_volume_connector_init(&o->vc);
+    nxl_maintenance_init(&o->maint);
 }
 
 /* Frees whatever a call that wrongly succeeded left, so that a failing
@@ -180,6 +182,7 @@ static void outs_dispose(outs *o)
     nxl_disk_info_list_dispose(&o->disks);
     nxl_kvlist_dispose(&o->kv);
     nxl_volume_connector_dispose(&o->vc);
+    nxl_maintenance_dispose(&o->maint);
 }
 
 /* ---- callbacks handed to the calls --------------------------------------- */
@@ -327,7 +330,7 @@ static int c_set_host_enabled(CALL_ARGS)
 
 static int c_host_maintenance_mode(CALL_ARGS)
 {
-    return nxl_host_maintenance_mode(drv, A(2, f->host), false, A(1, &o->cs), err);
+    return nxl_host_maintenance_mode(drv, A(2, f->host), false, A(1, &o->maint), err);
 }
 
 static int c_host_power_action(CALL_ARGS)

@@ -444,12 +444,15 @@ static void test_ip_and_connector(void)
 static void test_enabled_and_maintenance(void)
 {
     nxl_driver *drv = open_driver(NULL), *drv2;
+    nxl_maintenance maint;
+    nxl_port *port = NULL;
     nxl_test_xsd_guest g;
     const char *res = NULL;
     uint32_t type = 0;
     char *reply = NULL;
     size_t len = 0;
 
+    nxl_maintenance_init(&maint);
     CHECK_OK(nxl__xl_host_accepts_work(drv, "spawn", &e_));
     CHECK_OK(nxl_host_set_enabled(drv, false, &res, &e_));
     CU_ASSERT_STRING_EQUAL(res ?: "", "disabled");
@@ -464,10 +467,23 @@ static void test_enabled_and_maintenance(void)
     CU_ASSERT_STRING_EQUAL(res ?: "", "enabled");
     CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
 
-    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-2", true, &res, &e_),
+    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-2", true, &maint,
+                                         &e_),
                NXL_E_INVAL, "not this host");
-    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", true, &res, &e_));
-    CU_ASSERT_STRING_EQUAL(res ?: "", "on_maintenance");
+    CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
+    /* A driver that cannot list its instances (no init_host) cannot say
+     * what stays: the call fails and the flag is as it was. */
+    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-1", true, &maint,
+                                         &e_),
+               NXL_E_HYPERVISOR, "init_host has not run");
+    CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
+    CU_ASSERT_PTR_NULL(maint.state);
+    nxl_driver_close(drv2);
+    drv2 = open_driver(&port);
+    CHECK_OK(nxl_host_init(drv2, "compute-1", &e_));
+    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", true, &maint, &e_));
+    CU_ASSERT_STRING_EQUAL(maint.state ?: "", "on_maintenance");
+    CU_ASSERT_EQUAL(maint.not_evacuated.n, 0);
     CHECK_FAIL(nxl__xl_host_accepts_work(drv2, "spawn", &e_), NXL_E_DENIED,
                "maintenance");
 
@@ -494,9 +510,12 @@ static void test_enabled_and_maintenance(void)
     nxl_test_xsd_guest_close(&g);
     CHECK_FAIL(nxl__xl_host_accepts_work(drv2, "spawn", &e_), NXL_E_DENIED,
                "maintenance");
-    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", false, &res, &e_));
-    CU_ASSERT_STRING_EQUAL(res ?: "", "off_maintenance");
+    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", false, &maint,
+                                       &e_));
+    CU_ASSERT_STRING_EQUAL(maint.state ?: "", "off_maintenance");
     CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
+    nxl_maintenance_dispose(&maint);
+    nxl_host_cleanup(drv2, "compute-1", NULL);
     nxl_driver_close(drv2);
 }
 

@@ -44,6 +44,7 @@
 #include "xl_driver/xl_store.h"
 
 #define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
+#define UUID_B "00000000-0000-4000-8000-0000000000bb"
 #define RESCUE_DISK_NAME NXL_XL_RESCUE_DISK
 
 typedef struct fixture {
@@ -1626,6 +1627,7 @@ static void test_crash_resume(void)
 static void test_host_refuses_work(void)
 {
     const char *result = NULL;
+    nxl_maintenance maint;
     fixture fx;
 
     fx_setup(&fx);
@@ -1644,16 +1646,49 @@ static void test_host_refuses_work(void)
     }
     assert_no_leaks(&fx, 0, "spawn on a disabled host");
     CU_ASSERT_EQUAL(nxl_host_set_enabled(fx.drv, true, &result, NULL), 0);
+    /* Entering maintenance with nothing on the host: nothing to report. */
+    nxl_maintenance_init(&maint);
     CU_ASSERT_EQUAL(
-        nxl_host_maintenance_mode(fx.drv, "testhost", true, &result, NULL), 0);
+        nxl_host_maintenance_mode(fx.drv, "testhost", true, &maint, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(maint.state ?: "", "on_maintenance");
+    CU_ASSERT_EQUAL(maint.not_evacuated.n, 0);
+    CU_ASSERT_PTR_NULL(maint.reason);
     CHECK_FAILS(spawn(&fx, UUID_A, "instance-0000000a", &e_), NXL_E_DENIED,
                 "spawn: host 'testhost' is in maintenance");
     assert_no_leaks(&fx, 0, "spawn on a host in maintenance");
     CU_ASSERT_EQUAL(
-        nxl_host_maintenance_mode(fx.drv, "testhost", false, &result, NULL),
+        nxl_host_maintenance_mode(fx.drv, "testhost", false, &maint, NULL),
         0);
+    CU_ASSERT_STRING_EQUAL(maint.state ?: "", "off_maintenance");
     spawn_ok(&fx, UUID_A, "instance-0000000a");
+    spawn_ok(&fx, UUID_B, "instance-0000000b");
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_B, 1, NULL), 0);
+    /* Entering it with two instances, one running and one halted: both
+     * stay (no migration target), both are reported, and both are left
+     * as they were. */
+    CU_ASSERT_EQUAL(
+        nxl_host_maintenance_mode(fx.drv, "testhost", true, &maint, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(maint.state ?: "", "on_maintenance");
+    CU_ASSERT_EQUAL(maint.not_evacuated.n, 2);
+    CU_ASSERT(maint.not_evacuated.n == 2 &&
+              ((strcmp(maint.not_evacuated.v[0], UUID_A) == 0 &&
+                strcmp(maint.not_evacuated.v[1], UUID_B) == 0) ||
+               (strcmp(maint.not_evacuated.v[0], UUID_B) == 0 &&
+                strcmp(maint.not_evacuated.v[1], UUID_A) == 0)));
+    CU_ASSERT(maint.reason && strstr(maint.reason, "no migration target") &&
+              strstr(maint.reason, "2 instances stay on host 'testhost'"));
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_B, NULL), NXL_POWER_SHUTDOWN);
+    /* Leaving it reports nothing, and spawns go through again. */
+    CU_ASSERT_EQUAL(
+        nxl_host_maintenance_mode(fx.drv, "testhost", false, &maint, NULL),
+        0);
+    CU_ASSERT_STRING_EQUAL(maint.state ?: "", "off_maintenance");
+    CU_ASSERT_EQUAL(maint.not_evacuated.n, 0);
+    CU_ASSERT_PTR_NULL(maint.reason);
+    nxl_maintenance_dispose(&maint);
     CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_B, true, NULL), 0);
     fx_teardown(&fx);
 }
 

@@ -52,6 +52,7 @@
 #include "tests/xsd/xsd-harness.h"
 
 #define UUID_A "2f9c4d1e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
+#define UUID_MAINT "00000000-0000-4000-8000-00000000004d"
 #define BACKLOG 16
 #define MAX_REQUEST 65536
 
@@ -530,6 +531,7 @@ static void test_lifecycle(void)
 static void test_host_calls(void)
 {
     client *c = client_open(rw_path);
+    char *sp;
     nxl_json *r;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -564,11 +566,34 @@ static void test_host_calls(void)
     CU_ASSERT_EQUAL(error_code(r), -32602);
     CU_ASSERT_STRING_EQUAL(error_kind(r), "InvalidInput");
     nxl__json_free(r);
+    /* An instance on the host stays (no migration target) and is
+     * reported as not evacuated, with the reason. */
+    sp = spawn_params(UUID_MAINT, "instance-0000004d");
+    r = call(c, "spawn", sp);
+    CU_ASSERT(is_ok(r));
+    nxl__json_free(r);
+    free(sp);
     r = call(c, "host_maintenance_mode", "{\"host\": \"testhost\", \"mode\": true}");
     CU_ASSERT(is_ok(r));
-    CU_ASSERT_STRING_EQUAL(nxl__json_string(result_of(r)), "on_maintenance");
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(result_of(r), "state")) ?: "",
+        "on_maintenance");
+    CU_ASSERT(strv_has(nxl__json_get(result_of(r), "not_evacuated"), UUID_MAINT));
+    CU_ASSERT(strstr(nxl__json_string(nxl__json_get(result_of(r), "reason"))
+                         ?: "",
+                     "no migration target") != NULL);
     nxl__json_free(r);
     r = call(c, "host_maintenance_mode", "{\"host\": \"testhost\", \"mode\": false}");
+    CU_ASSERT(is_ok(r));
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(result_of(r), "state")) ?: "",
+        "off_maintenance");
+    CU_ASSERT_EQUAL(nxl__json_len(nxl__json_get(result_of(r), "not_evacuated")),
+                    0);
+    CU_ASSERT_EQUAL(nxl__json_type(nxl__json_get(result_of(r), "reason")),
+                    NXL_JSON_NULL);
+    nxl__json_free(r);
+    r = call(c, "destroy", "{\"uuid\": \"" UUID_MAINT "\"}");
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
     client_close(c);
@@ -2607,7 +2632,8 @@ static void test_cli_host_and_aggregates(void)
     cli_out_free(&o);
     CLI(&o, "host", "maintenance", "on", "--host", "testhost");
     expect_exit(&o, 0, "maintenance on");
-    CU_ASSERT_STRING_EQUAL(o.out, "on_maintenance\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "state          on_maintenance\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "not_evacuated  ["));
     cli_out_free(&o);
     CLI(&o, "host", "maintenance", "off", "--host", "testhost");
     expect_exit(&o, 0, "maintenance off");

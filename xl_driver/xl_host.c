@@ -844,21 +844,51 @@ static int guests_running(nxl_port *port, size_t *n_r, nxl_error *err)
 }
 
 int nxl_xl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode,
-                                 const char **result_r, nxl_error *err)
+                                 nxl_maintenance *result_r, nxl_error *err)
 {
-    int rc;
+    nxl_maintenance res;
+    int was, rc;
 
+    nxl_maintenance_init(&res);
     if (strcmp(host, drv->host) != 0)
         return nxl_error_set(err, NXL_E_INVAL,
                              "host_maintenance_mode: '%s' is not this host "
                              "('%s')",
                              host, drv->host);
-    /* Nothing is evacuated: live migration is not there yet, so the
-     * guests stay (get_num_instances says how many) and only new work is
-     * refused. */
+    if ((was = host_flag_read("maintenance", err)) < 0)
+        return was;
+    /* The flag first, so that no spawn slips in after the list below is
+     * taken and goes unreported. */
     if ((rc = host_flag_write("maintenance", mode ? "1" : "0", err)) < 0)
         return rc;
-    *result_r = mode ? "on_maintenance" : "off_maintenance";
+    res.state = mode ? "on_maintenance" : "off_maintenance";
+    if (mode) {
+        /* Evacuating needs a migration target, which this driver does
+         * not have yet: every instance on the host (a halted one's disks
+         * are here too) stays, as it is. */
+        rc = drv->ops->list_instance_uuids(drv, &res.not_evacuated, err);
+        if (rc == 0 && res.not_evacuated.n > 0 &&
+            asprintf(&res.reason,
+                     "no migration target: this driver cannot migrate "
+                     "instances yet, so %zu instance%s stay%s on host '%s' "
+                     "in %s current state",
+                     res.not_evacuated.n,
+                     res.not_evacuated.n == 1 ? "" : "s",
+                     res.not_evacuated.n == 1 ? "s" : "", drv->host,
+                     res.not_evacuated.n == 1 ? "its" : "their") < 0) {
+            res.reason = NULL;
+            rc = nxl_error_set(err, NXL_E_NOMEM,
+                               "host_maintenance_mode: out of memory");
+        }
+        if (rc < 0) {
+            /* Unreported is as bad as unrefused: put the flag back. */
+            host_flag_write("maintenance", was ? "1" : "0", NULL);
+            nxl_maintenance_dispose(&res);
+            return rc;
+        }
+    }
+    nxl_maintenance_dispose(result_r);
+    *result_r = res;
     return 0;
 }
 

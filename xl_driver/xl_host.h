@@ -169,7 +169,8 @@ NXL_HIDDEN int nxl_xl_get_volume_connector(nxl_driver *drv,
 NXL_HIDDEN int nxl_xl_set_host_enabled(nxl_driver *drv, bool enabled,
                                        const char **result_r, nxl_error *err);
 NXL_HIDDEN int nxl_xl_host_maintenance_mode(nxl_driver *drv, const char *host,
-                                            bool mode, const char **result_r,
+                                            bool mode,
+                                            nxl_maintenance *result_r,
                                             nxl_error *err);
 /* libxl_domain_need_memory of a domain of inst's flavor (its type from
  * the image's vm_mode in system_metadata) minus its RAM, in whole MiB

@@ -169,6 +169,22 @@ typedef struct nxl_console_pool {
 void nxl_console_pool_init(nxl_console_pool *p);
 void nxl_console_pool_dispose(nxl_console_pool *p);
 
+/* ---- host maintenance ---------------------------------------------------- */
+
+/* What host_maintenance_mode did. state is the contract's return value,
+ * "on_maintenance" or "off_maintenance" (static storage). Entering
+ * maintenance evacuates what it can; not_evacuated lists the UUIDs of the
+ * instances that stayed on the host (in any power state) and reason says
+ * why. Both are empty when leaving maintenance or when nothing stayed. */
+typedef struct nxl_maintenance {
+    const char *state;
+    nxl_strv not_evacuated;
+    char *reason; /* NULL when not_evacuated is empty */
+} nxl_maintenance;
+
+void nxl_maintenance_init(nxl_maintenance *m);
+void nxl_maintenance_dispose(nxl_maintenance *m);
+
 /* ---- volumes, disks, usage ------------------------------------------------ */
 
 /* get_volume_connector: {'ip', 'initiator', 'host'}. */

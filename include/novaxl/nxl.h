@@ -220,11 +220,15 @@ int nxl_host_get_uptime(nxl_driver *drv, char **uptime_r, nxl_error *err);
 int nxl_host_set_enabled(nxl_driver *drv, bool enabled,
                          const char **result_r, nxl_error *err);
 
-/* Enters (mode true) or leaves host maintenance. *result_r is
- * "on_maintenance" or "off_maintenance" (static: do not free). */
+/* Enters (mode true) or leaves host maintenance: a host in maintenance
+ * takes no new work. result_r->state is the contract's return value; on
+ * entering, result_r also lists the instances that could not be evacuated
+ * and why (libxl: all of them, as this driver has no migration target
+ * yet; they stay as they are). Either the call succeeds or the flag is as
+ * before. Init result_r first; nxl_maintenance_dispose(result_r). */
 /* contract: host_maintenance_mode */
 int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode,
-                              const char **result_r, nxl_error *err);
+                              nxl_maintenance *result_r, nxl_error *err);
 
 /* Reboots or shuts down the host (dom0 and Xen with it). action must be
  * "startup", "shutdown" or "reboot", else NXL_E_INVAL; a running dom0

@@ -14,12 +14,12 @@
  *    guard that fails and counts, so a driver bug cannot take the lab
  *    down: it must never be reached.
  * 3. get_spice_console of the PV guest: CONSOLE_UNAVAILABLE (no SPICE
- *    server). HVM SPICE is not tried: whether the lab's qemu has SPICE is
- *    not known, and an HVM guest costs more than this test's budget.
- * 4. host_maintenance_mode(true): on_maintenance, the flag in dom0-only
- *    xenstore, a spawn of a second instance refused (DENIED) leaving
- *    nothing, the running guest not evacuated (same domain, RUNNING,
- *    still counted); (false): off_maintenance.
+ *    server). t35-spice proves the SPICE server of an HVM guest.
+ * 4. host_maintenance_mode(true): on_maintenance, the guest reported as
+ *    not evacuated with the reason (no migration target), the flag in
+ *    dom0-only xenstore, a spawn of a second instance refused (DENIED)
+ *    leaving nothing, the running guest not evacuated (same domain,
+ *    RUNNING, still counted); (false): off_maintenance, nothing reported.
  * 5. set_host_enabled(false): disabled, the flag in xenstore; the driver
  *    restarted (cleanup_host, close, a new driver's init_host): the new
  *    driver still refuses the spawn (persisted), leaving nothing;
@@ -560,10 +560,12 @@ int main(void)
     nxl_spawn_req req2;
     char *doc2 = NULL, path[1024];
     const char *res = NULL;
+    nxl_maintenance maint;
     bool addr_added = false, iscsi_dir = false, iscsi_file = false;
     bool spawned2 = false;
     int domid = -1, boots, rc;
 
+    nxl_maintenance_init(&maint);
     if ((rc = nxl_lab_begin(&run, "t34", "pv-direct-kernel")))
         return rc;
     nxl__xl_host_power_exec = power_exec_guard;
@@ -606,18 +608,30 @@ int main(void)
     spice_on_pv(run.drv, &run.req.instance, domid);
     nxl_lab_step_done("spawn, power actions, SPICE");
 
-    if (ok_call(nxl_host_maintenance_mode(run.drv, cfg.host, true, &res, &err),
-                &err, "host_maintenance_mode(true)"))
-        check(res && strcmp(res, "on_maintenance") == 0,
-              "host_maintenance_mode(true) = %s", res ? res : "(none)");
+    if (ok_call(nxl_host_maintenance_mode(run.drv, cfg.host, true, &maint,
+                                          &err),
+                &err, "host_maintenance_mode(true)")) {
+        check(maint.state && strcmp(maint.state, "on_maintenance") == 0,
+              "host_maintenance_mode(true) = %s",
+              maint.state ? maint.state : "(none)");
+        check(maint.not_evacuated.n == 1 &&
+                  strcmp(maint.not_evacuated.v[0], run.req.instance.uuid) ==
+                      0,
+              "not evacuated: %zu instance(s), %s", maint.not_evacuated.n,
+              maint.not_evacuated.n ? maint.not_evacuated.v[0] : "-");
+        check(maint.reason && strstr(maint.reason, "no migration target"),
+              "reason: %s", maint.reason ? maint.reason : "(none)");
+    }
     check_flag(run.xs, "maintenance", "1");
     spawn_refused(run.drv, &req2, run.instances, "is in maintenance");
     not_evacuated(run.drv, &run.req.instance, domid);
-    res = NULL;
-    if (ok_call(nxl_host_maintenance_mode(run.drv, cfg.host, false, &res, &err),
+    if (ok_call(nxl_host_maintenance_mode(run.drv, cfg.host, false, &maint,
+                                          &err),
                 &err, "host_maintenance_mode(false)"))
-        check(res && strcmp(res, "off_maintenance") == 0,
-              "host_maintenance_mode(false) = %s", res ? res : "(none)");
+        check(maint.state && strcmp(maint.state, "off_maintenance") == 0 &&
+                  maint.not_evacuated.n == 0 && !maint.reason,
+              "host_maintenance_mode(false) = %s, nothing reported",
+              maint.state ? maint.state : "(none)");
     check_flag(run.xs, "maintenance", "0");
     nxl_lab_step_done("maintenance");
 
@@ -668,7 +682,8 @@ out:
      * (a driver is needed to clear them). */
     if (!run.drv)
         nxl_lab_open_driver_cfg(&cfg, NULL, 0, &run.drv);
-    nxl_host_maintenance_mode(run.drv, cfg.host, false, &res, NULL);
+    nxl_host_maintenance_mode(run.drv, cfg.host, false, &maint, NULL);
+    nxl_maintenance_dispose(&maint);
     nxl_host_set_enabled(run.drv, true, &res, NULL);
     if (spawned2)
         nxl_instance_destroy(run.drv, &req2.instance, NULL, NULL, true, NULL,
