@@ -222,6 +222,7 @@ cat >"$g/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s
 ln -sf /bin/nxl-reboot /sbin/reboot
+ln -sf /bin/nxl-reboot /sbin/poweroff
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -258,21 +259,35 @@ chmod 755 "$g/init"
 # ignores: this helper reboots for real. A test needs a guest that ignores
 # the request too (the driver's HARD fallback): NXL-IGNORE-REBOOT written at
 # the start of a disk (from dom0, while the guest runs) makes it do nothing.
+# A poweroff request (control/shutdown "poweroff": xl shutdown, the driver's
+# power_off) runs "/sbin/poweroff" the same way, and is this script too:
+# NXL-IGNORE-POWEROFF on a disk makes the guest ignore it (power_off's
+# destroy after its timeout), else it says NOVAXL-GUEST-POWEROFF and powers
+# off.
 cat >"$g/bin/nxl-reboot" <<'EOF'
 #!/bin/busybox sh
 exec </dev/null >/dev/console 2>&1
+case "$0" in
+*poweroff) what=POWEROFF ;;
+*) what=REBOOT ;;
+esac
+marker=NXL-IGNORE-$what
 # The disk may have been written from dom0 since the guest read it.
 echo 1 >/proc/sys/vm/drop_caches
 for d in /dev/xvd?; do
     [ -b "$d" ] || continue
-    if [ "$(/bin/busybox dd if="$d" bs=17 count=1 2>/dev/null)" = NXL-IGNORE-REBOOT ]; then
-        echo "NOVAXL-GUEST-REBOOT ignored: NXL-IGNORE-REBOOT on $d"
+    if [ "$(/bin/busybox dd if="$d" bs=${#marker} count=1 2>/dev/null)" = "$marker" ]; then
+        echo "NOVAXL-GUEST-$what ignored: $marker on $d"
         exit 0
     fi
 done
-echo "NOVAXL-GUEST-REBOOT"
+echo "NOVAXL-GUEST-$what"
 /bin/busybox sync
-# /sbin/reboot is this script: busybox's own, forced (no init to ask).
+# /sbin/reboot and /sbin/poweroff are this script: busybox's own, forced
+# (no init to ask).
+if [ $what = POWEROFF ]; then
+    exec /bin/busybox poweroff -f
+fi
 exec /bin/busybox reboot -f
 EOF
 chmod 755 "$g/bin/nxl-reboot"

@@ -34,7 +34,8 @@ int main(void)
     nxl_instance *inst;
     char *doc = NULL;
     size_t n = 0;
-    int d1 = -1, d2 = -1, boots;
+    int d1 = -1, d2 = -1, boots, offs;
+    double t;
     const char *marker, *logdir;
     nxl_lab_env env;
 
@@ -76,11 +77,21 @@ int main(void)
     nxl_lab_check(nxl_lab_state_domid(drv, inst, NULL) == NXL_POWER_RUNNING,
                   "get_info RUNNING");
 
+    offs = nxl_lab_count_in_file(log, "NOVAXL-GUEST-POWEROFF");
+    t = nxl_lab_now();
     nxl_lab_ok_call(nxl_instance_power_off(drv, inst, 30, 5, &err), &err,
                     "power_off(30, 5)");
+    t = nxl_lab_now() - t;
     nxl_lab_check(nxl_lab_state_domid(drv, inst, &d2) == NXL_POWER_SHUTDOWN &&
                       d2 == -1,
                   "get_info SHUTDOWN, no domain");
+    /* Clean: the guest's own /sbin/poweroff ran, well before the
+     * timeout (t23 shows the destroy after it). */
+    nxl_lab_check(nxl_lab_wait_marker(log, "NOVAXL-GUEST-POWEROFF", offs, 5) &&
+                      t < 30,
+                  "the guest powered off on the request (NOVAXL-GUEST-POWEROFF, "
+                  "%.1f s)",
+                  t);
     nxl_lab_check(nxl_lab_domains_with(inst->uuid) == 0,
                   "no domain with the UUID");
 
