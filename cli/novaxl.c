@@ -167,8 +167,9 @@ static const cmd_spec cmd_table[] = {
      "Change the metadata published to a guest",
      "set UUID KEY=VALUE... | unset UUID KEY... [--name NAME]", NULL},
     {"host", cmd_host, false, "Host resources, statistics and state",
-     "resources [--node NODE] | cpu-stats | uptime | ip | connector | "
-     "capabilities | enable | disable | maintenance on|off [--host NAME] | "
+     "status | resources [--node NODE] | cpu-stats | uptime | ip | "
+     "connector | capabilities | enable | disable | "
+     "maintenance on|off [--host NAME] | "
      "power-action reboot|shutdown|startup --yes",
      NULL},
     {"aggregate", cmd_aggregate, true,
@@ -1812,7 +1813,9 @@ static int cmd_host(cli *c, int argc, char **argv)
     sub = argv[optind];
     w = nxl__jw_new();
     nxl__jw_object_open(w);
-    if (strcmp(sub, "resources") == 0) {
+    if (strcmp(sub, "status") == 0) {
+        method = "host_status";
+    } else if (strcmp(sub, "resources") == 0) {
         method = "get_available_resource";
         if (node)
             nxl__jw_kv_string(w, "nodename", node);

@@ -807,6 +807,19 @@ int nxl_instance_get_request(nxl_driver *drv, const nxl_instance *inst,
     return drv->ops->instance_request(drv, inst, json_r, err);
 }
 
+int nxl_host_get_console_warning(nxl_driver *drv, char **warning_r,
+                                 nxl_error *err)
+{
+    if (!drv)
+        return null_arg(err, "console_warning", "drv");
+    if (!warning_r)
+        return null_arg(err, "console_warning", "warning_r");
+    *warning_r = NULL;
+    if (!drv->ops->console_warning)
+        return not_implemented(drv, "console_warning", err);
+    return drv->ops->console_warning(drv, warning_r, err);
+}
+
 /* contract: spawn */
 int nxl_instance_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
 {

@@ -43,6 +43,8 @@ typedef struct nxl_driver_ops {
      * May be NULL. */
     int (*instance_request)(nxl_driver *drv, const nxl_instance *inst,
                             char **json_r, nxl_error *err);
+    /* Nor this: nxl_host_get_console_warning(). May be NULL. */
+    int (*console_warning)(nxl_driver *drv, char **warning_r, nxl_error *err);
 
     /* nova's `capabilities` attribute: constant data, never NULL in a
      * real backend (the dispatcher reports NOT_IMPLEMENTED otherwise). */

@@ -872,6 +872,25 @@ static int m_aggregate_record(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
     return 0;
 }
 
+/* novaxl's own (not nova's), for `novaxl host status`: what an operator
+ * should know about the host that no nova method reports.
+ * console_warning is null when guest consoles are logged where the
+ * driver reads them. */
+static int m_host_status(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
+{
+    char *warning = NULL;
+    int rc;
+
+    if ((rc = nxl_host_get_console_warning(call->drv, &warning, err)))
+        return rc;
+    nxl__jw_object_open(w);
+    nxl__jw_kv_string(w, "driver", nxl_driver_name(call->drv));
+    nxl__jw_kv_string(w, "console_warning", warning);
+    nxl__jw_object_close(w);
+    free(warning);
+    return 0;
+}
+
 /* novaxl's own (not nova's): {"uuid", "name"?} -> the spawn request the
  * driver keeps for the instance, for `novaxl dumpxml`. */
 static int m_instance_request(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
@@ -3050,6 +3069,7 @@ static const nxl_svc_method methods[] = {
     MUT(remove_from_aggregate),
     MUT(undo_aggregate_operation),
     RO(aggregate_record), /* novaxl's own: `novaxl aggregate show` */
+    RO(host_status),      /* novaxl's own: `novaxl host status` */
     RW(instance_request), /* novaxl's own, `novaxl dumpxml`: credentials */
     MUT(spawn),
     MUT(destroy),

@@ -16,7 +16,9 @@
  * --fake-port is for the test suite only (tests/test_service.c): it runs
  * the driver on the in-memory fake hypervisor instead of libxl, refuses
  * to start without --instances-dir and --image-cache (so it can never
- * touch a real host's records) and says so loudly in the log. */
+ * touch a real host's records) and says so loudly in the log.
+ * --fake-proc DIR (with --fake-port only) makes init_host's xenconsoled
+ * check read DIR instead of /proc, so the tests choose the warning. */
 #include "config.h"
 
 #include <errno.h>
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
         {"image-cache", required_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
         {"fake-port", no_argument, NULL, 'F'}, /* tests only; see above */
+        {"fake-proc", required_argument, NULL, 'P'}, /* tests only too */
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -145,6 +148,7 @@ int main(int argc, char **argv)
     nxl_svc_bus *bus = NULL;
     nxl_svc_server *srv = NULL;
     nxl_port *port = NULL;
+    const char *fake_proc = NULL;
     bool foreground = false, fake = false, have_inst = false,
          have_img = false, host_up = false;
     char host[256];
@@ -182,6 +186,9 @@ int main(int argc, char **argv)
         case 'F':
             fake = true;
             break;
+        case 'P':
+            fake_proc = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -199,6 +206,11 @@ int main(int argc, char **argv)
     }
     if (optind != argc) {
         usage(stderr);
+        return 2;
+    }
+    if (fake_proc && !fake) {
+        fprintf(stderr, "novaxld: --fake-proc is for the test suite and "
+                        "needs --fake-port\n");
         return 2;
     }
     if (fake && (!have_inst || !have_img)) {
@@ -256,6 +268,8 @@ int main(int argc, char **argv)
             nxl__port_free(port);
             goto fail;
         }
+        if (fake_proc)
+            nxl__xl_console_set_proc(drv, fake_proc);
     }
     if ((nxl_svc_bus_new(d.cfg.event_backlog, &bus, &err)))
         goto fail;
@@ -269,9 +283,10 @@ int main(int argc, char **argv)
         goto fail;
     host_up = true;
     {
-        char *w = nxl__xl_console_warning(drv);
+        char *w = NULL;
 
-        if (w)
+        /* Also in host_status, for who never reads this log. */
+        if (nxl_host_get_console_warning(drv, &w, NULL) == 0 && w)
             nxl_svc_log(LOG_WARNING, NULL, "consoles: %s", w);
         free(w);
     }

@@ -47,6 +47,7 @@ expect "set-bootable shutdown soft-delete spawn start suspend " s
 expect "--json " --js
 expect "list " --local li
 expect "maintenance " host ma
+expect "status " host st
 expect "off on " host maintenance ""
 expect "add remove show undo " aggregate ""
 expect "no yes " set-bootable x ""

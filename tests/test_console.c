@@ -925,9 +925,17 @@ static void test_driver_log_rotation(void)
     path_of(p, "rot-logs/guest-instance-0001.log");
     write_file(p, big, 5000);
     reopens = 0;
+    /* Nothing checked before init_host: no warning yet. */
+    w = (char *)"stale"; /* overwritten, never freed */
+    CHECK_OK(nxl_host_get_console_warning(drv, &w, &e_));
+    CU_ASSERT_PTR_NULL(w);
+    CHECK_FAIL(nxl_host_get_console_warning(drv, NULL, &e_), NXL_E_INVAL,
+               "warning_r");
+    CHECK_FAIL(nxl_host_get_console_warning(NULL, &w, &e_), NXL_E_INVAL,
+               "drv");
     /* init_host checks xenconsoled and runs the first upkeep at once. */
     CHECK_OK(nxl_host_init(drv, "h", &e_));
-    w = nxl__xl_console_warning(drv);
+    CHECK_OK(nxl_host_get_console_warning(drv, &w, &e_));
     CU_ASSERT(w && strstr(w, "not running"));
     free(w);
     CU_ASSERT_EQUAL(reopens, 1);

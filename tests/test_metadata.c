@@ -15,7 +15,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,6 +38,7 @@
 #include "tests/xsd/xsd-harness.h"
 #include "xenstore/xs.h"
 #include "xl_driver/xl_agent.h"
+#include "xl_driver/xl_config.h"
 #include "xl_driver/xl_console.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
@@ -160,13 +163,25 @@ static void fx_teardown(fixture *fx)
     nxl_test_rm_tree(fx->root);
 }
 
+/* Spawns the request doc (JSON). */
+static int spawn_doc(fixture *fx, const char *doc, nxl_error *err)
+{
+    nxl_spawn_req req;
+    int rc;
+
+    nxl_spawn_req_init(&req);
+    rc = nxl__spawn_req_from_json(doc, strlen(doc), &req, err);
+    if (rc == 0)
+        rc = nxl_instance_spawn(fx->drv, &req, err);
+    nxl_spawn_req_dispose(&req);
+    return rc;
+}
+
 /* Spawns uuid as "inst-<n>" with the given metadata (a JSON object). */
 static int spawn(fixture *fx, const char *uuid, const char *name,
                  const char *metadata, nxl_error *err)
 {
     char doc[4096];
-    nxl_spawn_req req;
-    int rc;
 
     snprintf(doc, sizeof(doc),
              "{\"instance\": {\"uuid\": \"%s\", \"name\": \"%s\","
@@ -177,12 +192,7 @@ static int spawn(fixture *fx, const char *uuid, const char *name,
              " \"properties\": {\"vm_mode\": \"xen\"}},"
              " \"network_info\": []}",
              uuid, name, metadata);
-    nxl_spawn_req_init(&req);
-    rc = nxl__spawn_req_from_json(doc, strlen(doc), &req, err);
-    if (rc == 0)
-        rc = nxl_instance_spawn(fx->drv, &req, err);
-    nxl_spawn_req_dispose(&req);
-    return rc;
+    return spawn_doc(fx, doc, err);
 }
 
 static void make_inst(nxl_instance *inst, const char *uuid, const char *name)
@@ -1219,8 +1229,8 @@ static void test_spice_console(void)
                NXL_E_CONSOLE_UNAVAILABLE, "no SPICE server configured");
     nxl_instance_dispose(&inst);
 
-    /* An HVM domain with SPICE, made behind the driver's back (spawn
-     * does not configure SPICE yet). */
+    /* An HVM domain with SPICE made behind the driver's back: whatever
+     * libxl was given is what get_spice_console reports. */
     libxl_domain_config_init(&cfg);
     libxl_domain_create_info_init(&cfg.c_info);
     cfg.c_info.type = LIBXL_DOMAIN_TYPE_HVM;
@@ -1241,6 +1251,157 @@ static void test_spice_console(void)
     nxl_console_dispose(&c);
     nxl_instance_dispose(&inst);
     fx_teardown(&fx);
+}
+
+/* A listening TCP socket on 127.0.0.1:port; -1 when it cannot bind. */
+static int listen_on(unsigned port)
+{
+    struct sockaddr_in a;
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Spawns uuid as an HVM guest whose flavor asks for SPICE. */
+static int spawn_spice(fixture *fx, const char *uuid, const char *name,
+                       nxl_error *err)
+{
+    char doc[4096];
+
+    snprintf(doc, sizeof(doc),
+             "{\"instance\": {\"uuid\": \"%s\", \"name\": \"%s\","
+             " \"memory_mb\": 128, \"vcpus\": 1, \"root_gb\": 0,"
+             " \"kernel_id\": \"kernel-1\", \"ramdisk_id\": \"initrd-1\","
+             " \"flavor\": {\"name\": \"m1.spice\", \"memory_mb\": 128,"
+             " \"vcpus\": 1, \"root_gb\": 0,"
+             " \"extra_specs\": {\"hw:spice\": \"true\"}}},"
+             " \"image_meta\": {\"id\": \"kernel-1\", \"disk_format\": \"aki\","
+             " \"properties\": {\"vm_mode\": \"hvm\"}},"
+             " \"network_info\": []}",
+             uuid, name);
+    return spawn_doc(fx, doc, err);
+}
+
+/* spawn picks a SPICE port from the driver's range, skipping one that is
+ * taken, and libxl's config of the domain carries it. */
+static void test_spice_spawn(void)
+{
+    fixture fx;
+    nxl_instance inst;
+    nxl_console c;
+    unsigned taken = 0;
+    int fd;
+
+    fx_setup(&fx);
+    /* The port spawn would take next, held by someone else. */
+    CHECK_OK(nxl__xl_spice_claim("127.0.0.1", NXL_XL_SPICE_PORT_MIN,
+                                 NXL_XL_SPICE_PORT_MAX, &taken, &e_));
+    nxl__xl_spice_release(taken);
+    fd = listen_on(taken);
+    CU_ASSERT_FATAL(fd >= 0);
+    CHECK_OK(spawn_spice(&fx, UUID1, "inst-1", &e_));
+    make_inst(&inst, UUID1, "inst-1");
+    nxl_console_init(&c);
+    CHECK_OK(nxl_instance_get_spice_console(fx.drv, &inst, &c, &e_));
+    CU_ASSERT_EQUAL(c.type, NXL_CONSOLE_SPICE);
+    CU_ASSERT(c.port >= NXL_XL_SPICE_PORT_MIN &&
+              c.port <= NXL_XL_SPICE_PORT_MAX);
+    CU_ASSERT_NOT_EQUAL(c.port, (int)taken);
+    CU_ASSERT_EQUAL(c.tls_port, -1);
+    CU_ASSERT_STRING_EQUAL(c.host ? c.host : "", "127.0.0.1");
+    nxl_console_dispose(&c);
+    CHECK_OK(nxl_instance_destroy(fx.drv, &inst, NULL, NULL, true, NULL, &e_));
+    nxl_instance_dispose(&inst);
+    close(fd);
+    fx_teardown(&fx);
+}
+
+static void test_spice_claim(void)
+{
+    unsigned a = 0, b = 0, c = 0, lo;
+    int fd;
+
+    /* A range of 3 free ports of our own, away from other test runs. */
+    fd = listen_on(0);
+    CU_ASSERT_FATAL(fd >= 0);
+    {
+        struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+
+        CU_ASSERT_FATAL(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+        lo = ntohs(sa.sin_port);
+    }
+    close(fd);
+    if (lo > 65530)
+        lo = 65530;
+    /* Claims exclude each other until released. */
+    CHECK_OK(nxl__xl_spice_claim("127.0.0.1", lo, lo + 2, &a, &e_));
+    CHECK_OK(nxl__xl_spice_claim("127.0.0.1", lo, lo + 2, &b, &e_));
+    CU_ASSERT(a >= lo && a <= lo + 2 && b >= lo && b <= lo + 2);
+    CU_ASSERT_NOT_EQUAL(a, b);
+    nxl__xl_spice_release(a);
+    CHECK_OK(nxl__xl_spice_claim("127.0.0.1", a, a, &c, &e_));
+    CU_ASSERT_EQUAL(c, a);
+    nxl__xl_spice_release(c);
+    nxl__xl_spice_release(b);
+    nxl__xl_spice_release(0); /* ignored */
+    /* A bound port is not free; nothing else in range: a clear error. */
+    fd = listen_on(a);
+    CU_ASSERT_FATAL(fd >= 0);
+    CHECK_FAIL(nxl__xl_spice_claim("127.0.0.1", a, a, &c, &e_), NXL_E_FAILED,
+               "no free port");
+    close(fd);
+    CHECK_FAIL(nxl__xl_spice_claim("localhost", lo, lo + 2, &c, &e_),
+               NXL_E_INVAL, "not a numeric");
+    CHECK_FAIL(nxl__xl_spice_claim(NULL, lo, lo + 2, &c, &e_), NXL_E_INVAL,
+               "listen address");
+    CHECK_FAIL(nxl__xl_spice_claim("127.0.0.1", 0, 10, &c, &e_), NXL_E_INVAL,
+               "range");
+    CHECK_FAIL(nxl__xl_spice_claim("127.0.0.1", 20, 10, &c, &e_), NXL_E_INVAL,
+               "range");
+    CHECK_FAIL(nxl__xl_spice_claim("127.0.0.1", 1, 65536, &c, &e_), NXL_E_INVAL,
+               "range");
+    /* qemu's SPICE server resolves its address with AI_ADDRCONFIG: on a
+     * host whose only IPv4 address is loopback's, 127.0.0.1 cannot be
+     * resolved and the driver says so (getifaddrs is the oracle). */
+    {
+        struct ifaddrs *ifs = NULL;
+        bool v4 = false;
+
+        CU_ASSERT_FATAL(getifaddrs(&ifs) == 0);
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+            if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+                !(i->ifa_flags & IFF_LOOPBACK))
+                v4 = true;
+        freeifaddrs(ifs);
+        if (v4)
+            CHECK_OK(nxl__xl_spice_check_listen("127.0.0.1", &e_));
+        else
+            CHECK_FAIL(nxl__xl_spice_check_listen("127.0.0.1", &e_),
+                       NXL_E_FAILED, "AI_ADDRCONFIG");
+    }
+    /* IPv6 listen addresses are probed as such. */
+    if ((fd = socket(AF_INET6, SOCK_STREAM, 0)) >= 0) {
+        nxl_error e6 = NXL_ERROR_INIT;
+
+        close(fd);
+        if (nxl__xl_spice_claim("::1", lo, lo + 2, &c, &e6) == 0)
+            nxl__xl_spice_release(c);
+        else
+            CU_ASSERT_EQUAL(e6.code, NXL_E_FAILED); /* no ::1 here */
+        nxl_error_dispose(&e6);
+    }
 }
 
 static void test_console_pool_info(void)
@@ -1429,6 +1590,8 @@ int main(void)
         !CU_add_test(s, "serial config", test_serial_config) ||
         !CU_add_test(s, "console log deletion", test_console_log_deletion) ||
         !CU_add_test(s, "spice console", test_spice_console) ||
+        !CU_add_test(s, "spice port at spawn", test_spice_spawn) ||
+        !CU_add_test(s, "spice port claims", test_spice_claim) ||
         !CU_add_test(s, "console pool info", test_console_pool_info) ||
         !CU_add_test(s, "estimate_instance_overhead", test_overhead)) {
         CU_cleanup_registry();

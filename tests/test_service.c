@@ -62,6 +62,8 @@ static char rw_path[PATH_MAX], ro_path[PATH_MAX], conf_path[PATH_MAX],
     log_path[PATH_MAX];
 static pid_t daemon_pid = -1;
 static bool under_valgrind;
+/* --fake-proc for the next start_daemon (NULL: the real /proc). */
+static const char *daemon_proc;
 
 /* ---- the daemon ------------------------------------------------------------- */
 
@@ -204,6 +206,10 @@ static int start_daemon(void)
         args[n++] = inst;
         args[n++] = "--image-cache";
         args[n++] = img;
+        if (daemon_proc) {
+            args[n++] = "--fake-proc";
+            args[n++] = (char *)daemon_proc;
+        }
         args[n] = NULL;
         execvp(args[0], args);
         _exit(97);
@@ -2989,6 +2995,148 @@ static void test_cli_errors(void)
     }
 }
 
+/* ---- host_status: xenconsoled's logging, as init_host found it --------------- */
+
+/* DIR/42 as /proc has it for a process called xenconsoled with argv
+ * (len bytes, NUL-separated). */
+static void proc_of_xenconsoled(const char *dir, const char *argv, size_t len)
+{
+    char p[PATH_MAX];
+    FILE *f;
+
+    mkdir(dir, 0700);
+    snprintf(p, sizeof(p), "%s/42", dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof(p), "%s/42/comm", dir);
+    write_file(p, "xenconsoled\n");
+    snprintf(p, sizeof(p), "%s/42/cmdline", dir);
+    f = fopen(p, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fwrite(argv, 1, len, f);
+    fclose(f);
+}
+
+/* Stops the daemon (cleanly: exit 0) and starts it on proc. */
+static void restart_daemon(const char *proc)
+{
+    int status = -1;
+
+    if (daemon_pid > 0) {
+        kill(daemon_pid, SIGTERM);
+        CU_ASSERT_EQUAL(waitpid(daemon_pid, &status, 0), daemon_pid);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        daemon_pid = -1;
+    }
+    daemon_proc = proc;
+    CU_ASSERT_EQUAL_FATAL(start_daemon(), 0);
+}
+
+/* Runs after SIGTERM stopped the suite's daemon: its own daemons. */
+static void test_host_status(void)
+{
+    char bad[PATH_MAX], good[PATH_MAX], logs[PATH_MAX], argv[PATH_MAX + 64];
+    const char *w;
+    client *c;
+    nxl_json *r, *d;
+    cli_out o;
+    int n;
+
+    snprintf(bad, sizeof(bad), "%s/proc-nolog", root);
+    snprintf(good, sizeof(good), "%s/proc-good", root);
+    snprintf(logs, sizeof(logs), "%s/console", root);
+    mkdir(logs, 0700);
+    /* Debian's default: xenconsoled logs no guest console. */
+    proc_of_xenconsoled(bad, "/usr/sbin/xenconsoled\0--pid-file=/run/x.pid",
+                        sizeof("/usr/sbin/xenconsoled\0--pid-file=/run/x.pid"));
+    n = snprintf(argv, sizeof(argv), "/usr/sbin/xenconsoled%c--log=guest%c"
+                 "--log-dir=%s", 0, 0, logs);
+    proc_of_xenconsoled(good, argv, (size_t)n + 1);
+
+    restart_daemon(bad);
+    /* The read-only socket has it: it is for whoever watches the host. */
+    c = client_open(ro_path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    r = call(c, "host_status", NULL);
+    CU_ASSERT(is_ok(r));
+    w = nxl__json_string(nxl__json_get(result_of(r), "console_warning"));
+    CU_ASSERT(w && strstr(w, "xenconsoled (pid 42) does not log guest "
+                             "consoles (--log=none)") &&
+              strstr(w, "XENCONSOLED_TRACE=guest"));
+    CU_ASSERT(nxl__json_string(nxl__json_get(result_of(r), "driver")) &&
+              strcmp(nxl__json_string(nxl__json_get(result_of(r), "driver")),
+                     "libxl") == 0);
+    nxl__json_free(r);
+    client_close(c);
+    CU_ASSERT(log_has("consoles: xenconsoled (pid 42) does not log"));
+    CLI(&o, "host", "status");
+    expect_exit(&o, 0, "host status (warning)");
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(o.out, "console_warning  xenconsoled (pid 42) does not log "
+                      "guest consoles (--log=none)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "driver           libxl\n"));
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "status");
+    expect_exit(&o, 0, "host status --json (warning)");
+    d = out_doc(&o);
+    w = nxl__json_string(nxl__json_get(d, "console_warning"));
+    CU_ASSERT(w && strstr(w, "--log=none"));
+    nxl__json_free(d);
+    cli_out_free(&o);
+
+    /* Logging guests into console_log_dir: no warning, null. */
+    restart_daemon(good);
+    c = client_open(rw_path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    r = call(c, "host_status", "{}");
+    CU_ASSERT(is_ok(r));
+    CU_ASSERT(nxl__json_type(nxl__json_get(result_of(r), "console_warning")) ==
+              NXL_JSON_NULL);
+    nxl__json_free(r);
+    client_close(c);
+    CLI(&o, "host", "status");
+    expect_exit(&o, 0, "host status (no warning)");
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "console_warning  -\n"));
+    cli_out_free(&o);
+    CLI(&o, "--json", "host", "status");
+    expect_exit(&o, 0, "host status --json (no warning)");
+    d = out_doc(&o);
+    CU_ASSERT(d && nxl__json_get(d, "console_warning") &&
+              nxl__json_type(nxl__json_get(d, "console_warning")) ==
+                  NXL_JSON_NULL);
+    nxl__json_free(d);
+    cli_out_free(&o);
+    CLI(&o, "host", "status", "extra");
+    expect_exit(&o, 1, "host status extra");
+    cli_out_free(&o);
+    /* --fake-proc without --fake-port: refused. */
+    {
+        char novaxld[PATH_MAX];
+        const char *builddir = getenv("NXL_TEST_BUILDDIR");
+        int status = -1;
+        pid_t pid;
+
+        snprintf(novaxld, sizeof(novaxld), "%s/service/novaxld",
+                 builddir ? builddir : ".");
+        pid = fork();
+        if (pid == 0) {
+            int fd = open("/dev/null", O_WRONLY);
+            dup2(fd, 2);
+            execl(novaxld, novaxld, "--fake-proc", good, (char *)NULL);
+            _exit(97);
+        }
+        CU_ASSERT(pid > 0 && waitpid(pid, &status, 0) == pid &&
+                  WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    }
+    kill(daemon_pid, SIGTERM);
+    {
+        int status = -1;
+
+        CU_ASSERT_EQUAL(waitpid(daemon_pid, &status, 0), daemon_pid);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    daemon_pid = -1;
+}
+
 static void cleanup(void)
 {
     if (daemon_pid > 0) {
@@ -3083,7 +3231,9 @@ int main(void)
         !CU_add_test(s, "novaxl: rescue, diagnostics, rebuild, aggregate show",
                      test_cli_more_commands) ||
         !CU_add_test(s, "SIGHUP reload", test_sighup_reload) ||
-        !CU_add_test(s, "SIGTERM", test_sigterm)) {
+        !CU_add_test(s, "SIGTERM", test_sigterm) ||
+        !CU_add_test(s, "host_status: xenconsoled's logging",
+                     test_host_status)) {
         CU_cleanup_registry();
         cleanup();
         return 1;

@@ -64,3 +64,10 @@ noinst_PROGRAMS += tests/lab/t34-host-rest
 tests_lab_t34_host_rest_SOURCES = tests/lab/src/t34-host-rest.c
 tests_lab_t34_host_rest_LDADD = tests/lab/liblabutil.la \
 	libnovaxl-internal.la -lpthread
+
+# The SPICE console of an HVM guest: the driver's port, libxl's and qemu's
+# view of it, the SPICE link handshake, VNC beside it.
+noinst_PROGRAMS += tests/lab/t35-spice
+tests_lab_t35_spice_SOURCES = tests/lab/src/t35-spice.c
+tests_lab_t35_spice_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread

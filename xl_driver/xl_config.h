@@ -15,6 +15,12 @@
 #define NXL_XL_DEFAULT_BRIDGE "xenbr0"
 /* Where the guest consoles listen: never a guest-chosen address. */
 #define NXL_XL_CONSOLE_LISTEN "127.0.0.1"
+/* Where the driver takes SPICE ports (nxl__xl_spice_claim): below the
+ * 5900-5999 qemu's VNC takes (libxl's findunused), clear of X11 and ssh's
+ * X11 forwarding (6000 on), the serial bridges' default 10000:20000 and
+ * the kernel's ephemeral ports. */
+#define NXL_XL_SPICE_PORT_MIN 5700
+#define NXL_XL_SPICE_PORT_MAX 5899
 
 /* Builds the libxl configuration for req, deriving every host path from
  * layout (instances_dir and image_cache_dir must be absolute).
@@ -29,7 +35,7 @@
  * top of xl_config.c. With SPICE enabled the config carries
  * u.hvm.spice.port == 0: libxl refuses that, and the driver must allocate
  * a free port before libxl_domain_create_new (this function is pure and
- * cannot). */
+ * cannot; xl_lifecycle.c does, with nxl__xl_spice_claim). */
 NXL_HIDDEN int nxl__xl_build_config(const nxl_spawn_req *req,
                                     const nxl_host_layout *layout,
                                     libxl_domain_config *cfg_r, nxl_error *err);

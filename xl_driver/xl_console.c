@@ -9,11 +9,17 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +192,119 @@ out:
     return rc;
 }
 
+/* ---- SPICE ports (xl_console.h) ------------------------------------------ */
+
+/* Ports picked for creates still under way, process-wide: ports are the
+ * host's, and two drivers in one process (tests) share them. */
+static pthread_mutex_t spice_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned spice_claims[64];
+static size_t spice_n_claims;
+
+/* Whether port can be bound on addr now. SO_REUSEADDR as qemu sets it:
+ * a port whose old connections linger in TIME_WAIT is free for qemu. */
+static bool spice_port_free(const struct sockaddr_storage *addr, socklen_t len,
+                            unsigned port)
+{
+    struct sockaddr_storage a = *addr;
+    int one = 1, fd;
+    bool ok;
+
+    if (a.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)port);
+    fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+         bind(fd, (struct sockaddr *)&a, len) == 0;
+    close(fd);
+    return ok;
+}
+
+int nxl__xl_spice_claim(const char *host, unsigned min, unsigned max,
+                        unsigned *port_r, nxl_error *err)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int rc;
+
+    memset(&addr, 0, sizeof(addr));
+    if (host && inet_pton(AF_INET6, host,
+                          &((struct sockaddr_in6 *)&addr)->sin6_addr) == 1) {
+        addr.ss_family = AF_INET6;
+        len = sizeof(struct sockaddr_in6);
+    } else if (host &&
+               inet_pton(AF_INET, host,
+                         &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
+        addr.ss_family = AF_INET;
+        len = sizeof(struct sockaddr_in);
+    } else {
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "SPICE: listen address '%s' is not a numeric "
+                             "IPv4 or IPv6 address",
+                             host ? host : "");
+    }
+    if (min == 0 || min > max || max > 65535)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "SPICE: %u:%u is not a range of TCP ports", min,
+                             max);
+    pthread_mutex_lock(&spice_lock);
+    for (unsigned p = min;
+         p <= max && spice_n_claims < NXL_ARRAY_SIZE(spice_claims); p++) {
+        bool claimed = false;
+
+        for (size_t i = 0; i < spice_n_claims && !claimed; i++)
+            claimed = spice_claims[i] == p;
+        if (claimed || !spice_port_free(&addr, len, p))
+            continue;
+        spice_claims[spice_n_claims++] = p;
+        pthread_mutex_unlock(&spice_lock);
+        *port_r = p;
+        return 0;
+    }
+    rc = nxl_error_set(err, NXL_E_FAILED,
+                       "SPICE: no free port in %u:%u on %s (%zu claimed by "
+                       "creates under way)",
+                       min, max, host, spice_n_claims);
+    pthread_mutex_unlock(&spice_lock);
+    return rc;
+}
+
+int nxl__xl_spice_check_listen(const char *host, nxl_error *err)
+{
+    struct addrinfo hints, *res = NULL;
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, "0", &hints, &res);
+    if (res)
+        freeaddrinfo(res);
+    if (rc == 0)
+        return 0;
+    return nxl_error_set(err, NXL_E_FAILED,
+                         "SPICE: qemu's SPICE server could not listen on %s: "
+                         "it resolves the address with AI_ADDRCONFIG, which "
+                         "says '%s' (a host whose only address of that "
+                         "family is loopback's has none for it: give dom0 "
+                         "an address on an interface other than lo)",
+                         host ? host : "(none)", gai_strerror(rc));
+}
+
+void nxl__xl_spice_release(unsigned port)
+{
+    pthread_mutex_lock(&spice_lock);
+    for (size_t i = 0; port && i < spice_n_claims; i++)
+        if (spice_claims[i] == port) {
+            spice_claims[i] = spice_claims[--spice_n_claims];
+            break;
+        }
+    pthread_mutex_unlock(&spice_lock);
+}
+
 /* ---- serial bridges and log upkeep (xl_console.h) ----------------------- */
 
 /* A name whose logs go once no domain has it. */
@@ -281,18 +400,19 @@ void nxl__xl_console_logs_due(nxl_driver *drv)
     pthread_mutex_unlock(&c->lock);
 }
 
-char *nxl__xl_console_warning(nxl_driver *drv)
+int nxl_xl_console_warning(nxl_driver *drv, char **warning_r, nxl_error *err)
 {
     nxl_xl_console *c = con_of(drv);
-    char *w = NULL;
+    int rc = 0;
 
+    *warning_r = NULL;
     if (!c)
-        return NULL;
+        return 0;
     pthread_mutex_lock(&c->lock);
-    if (c->warning)
-        w = strdup(c->warning);
+    if (c->warning && !(*warning_r = strdup(c->warning)))
+        rc = nxl_error_set(err, NXL_E_NOMEM, "console_warning: no memory");
     pthread_mutex_unlock(&c->lock);
-    return w;
+    return rc;
 }
 
 /* The persisted port of uuid; 0 when none or unreadable. */

@@ -37,7 +37,7 @@ NXL_HIDDEN int nxl__xl_console_new(nxl_xl_console **con_r, nxl_error *err);
 NXL_HIDDEN void nxl__xl_console_free(nxl_xl_console *con);
 
 /* init_host: checks xenconsoled's logging (the warning is kept for
- * nxl__xl_console_warning and written to the debug log) and brings back
+ * nxl_host_get_console_warning and written to the debug log) and brings back
  * the persisted bridges of live domains. Never fails init_host: consoles
  * are not worth refusing the host for. */
 NXL_HIDDEN void nxl__xl_console_init_host(nxl_driver *drv);
@@ -45,9 +45,33 @@ NXL_HIDDEN void nxl__xl_console_init_host(nxl_driver *drv);
 NXL_HIDDEN void nxl__xl_console_cleanup_host(nxl_driver *drv);
 /* The event thread's periodic work; see above. */
 NXL_HIDDEN void nxl__xl_console_tick(nxl_driver *drv);
-/* What init_host found wrong with xenconsoled's logging, malloc'd; NULL
- * when nothing is (or init_host has not run). */
-NXL_HIDDEN char *nxl__xl_console_warning(nxl_driver *drv);
+/* console_warning (nxl_host_get_console_warning): what init_host found
+ * wrong with xenconsoled's logging, malloc'd in *warning_r; NULL when
+ * nothing is (or init_host has not run). */
+NXL_HIDDEN int nxl_xl_console_warning(nxl_driver *drv, char **warning_r,
+                                      nxl_error *err);
+
+/* SPICE ports. libxl refuses a SPICE server without a port, and qemu
+ * has no "pick a free one" for SPICE as it has for VNC, so the driver
+ * picks: the lowest port of [min, max] that can be bound on host (the
+ * address the server will listen on) and that no other create in this
+ * process has claimed. The claim lasts until nxl__xl_spice_release(),
+ * which the caller makes once the create returned (qemu then holds the
+ * port, or failed and left it). *port_r: the port. NXL_E_FAILED naming
+ * the range when none is free; NXL_E_INVAL for a host that is not a
+ * numeric address. */
+NXL_HIDDEN int nxl__xl_spice_claim(const char *host, unsigned min,
+                                   unsigned max, unsigned *port_r,
+                                   nxl_error *err);
+/* Ends a claim; 0 or an unclaimed port is ignored. */
+NXL_HIDDEN void nxl__xl_spice_release(unsigned port);
+/* Whether qemu's SPICE server will be able to listen on host: it
+ * resolves the address with getaddrinfo(AI_PASSIVE | AI_ADDRCONFIG), and
+ * AI_ADDRCONFIG finds nothing for 127.0.0.1 on a host whose only IPv4
+ * address is loopback's; qemu then exits and libxl says only ERROR_FAIL.
+ * The same call here, before anything is created: NXL_E_FAILED saying
+ * what the host lacks. */
+NXL_HIDDEN int nxl__xl_spice_check_listen(const char *host, nxl_error *err);
 
 /* Tests: the /proc the xenconsoled check reads (NULL: /proc), and makes
  * the next tick run the log policy whatever the interval. */

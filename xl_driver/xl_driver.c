@@ -24,6 +24,7 @@
 #include "common/driver.h"
 #include "common/internal.h"
 #include "xl_driver/xl_agent.h"
+#include "xl_driver/xl_console.h"
 #include "xl_driver/xl_diag.h"
 #include "xl_driver/xl_host.h"
 #include "xl_driver/xl_lifecycle.h"
@@ -550,6 +551,7 @@ const nxl_driver_ops nxl_xl_driver_ops = {
     .undo_aggregate_operation = nxl_xl_undo_aggregate_operation,
     .aggregate_record = nxl_xl_aggregate_record,
     .instance_request = nxl_xl_instance_request,
+    .console_warning = nxl_xl_console_warning,
 
     .get_console_output = nxl_xl_get_console_output,
     .get_vnc_console = nxl_xl_get_vnc_console,

@@ -1290,6 +1290,30 @@ static int check_tun(nxl_driver *drv, const nxl_spawn_req *req,
     return 0;
 }
 
+static bool spice_on(const libxl_domain_config *cfg)
+{
+    return cfg->c_info.type == LIBXL_DOMAIN_TYPE_HVM &&
+           !libxl_defbool_is_default(cfg->b_info.u.hvm.spice.enable) &&
+           libxl_defbool_val(cfg->b_info.u.hvm.spice.enable);
+}
+
+/* A SPICE server that qemu could not start fails the create with
+ * libxl's bare ERROR_FAIL: say why before anything exists. */
+static int check_spice(const nxl_spawn_req *req, const libxl_domain_config *cfg,
+                       const char *method, nxl_error *err)
+{
+    nxl_error cause = NXL_ERROR_INIT;
+    int rc;
+
+    if (!spice_on(cfg) ||
+        nxl__xl_spice_check_listen(cfg->b_info.u.hvm.spice.host, &cause) == 0)
+        return 0;
+    rc = nxl_error_set(err, cause.code, "%s: instance %s: %s", method,
+                       req->instance.uuid, nxl_error_message(&cause));
+    nxl_error_dispose(&cause);
+    return rc;
+}
+
 /* The libxl config for req, after checking that everything it boots from
  * is there: nothing may be created for a request that cannot start. With
  * plans_r, also the local disks spawn must make (n in *n_plans_r); without
@@ -1328,7 +1352,8 @@ static int build_config(nxl_driver *drv, const nxl_spawn_req *req,
                            cache);
         goto out;
     }
-    if ((rc = check_tun(drv, req, &cfg, method, err)))
+    if ((rc = check_tun(drv, req, &cfg, method, err)) ||
+        (rc = check_spice(req, &cfg, method, err)))
         goto out;
     if (cfg.num_disks > 0 &&
         !(plans = calloc((size_t)cfg.num_disks, sizeof(*plans)))) {
@@ -1362,15 +1387,6 @@ static int build_config(nxl_driver *drv, const nxl_spawn_req *req,
         if ((rc = plan_disk(drv, req, file, method, &plans[n_plans - 1], err)))
             goto out;
     }
-    if (cfg.c_info.type == LIBXL_DOMAIN_TYPE_HVM &&
-        libxl_defbool_is_default(cfg.b_info.u.hvm.spice.enable) == 0 &&
-        libxl_defbool_val(cfg.b_info.u.hvm.spice.enable)) {
-        rc = nxl_error_set(err, NXL_E_UNSUPPORTED,
-                           "%s: instance %s: SPICE needs a port allocator, "
-                           "not implemented yet",
-                           method, req->instance.uuid);
-        goto out;
-    }
     *cfg_r = cfg;
     if (plans_r) {
         *plans_r = NXL_STEAL(plans);
@@ -1384,6 +1400,26 @@ out:
     return rc;
 }
 
+/* A SPICE server's port, picked for each create (xl_config.h: the
+ * config leaves it 0) and claimed until the create returns; *claimed_r
+ * is 0 when cfg has no SPICE or a port already. The domain's own config
+ * keeps the port, which is where get_spice_console reads it. */
+static int spice_port(libxl_domain_config *cfg, unsigned *claimed_r,
+                      nxl_error *err)
+{
+    libxl_spice_info *spice = &cfg->b_info.u.hvm.spice;
+    int rc;
+
+    *claimed_r = 0;
+    if (!spice_on(cfg) || spice->port > 0)
+        return 0;
+    if ((rc = nxl__xl_spice_claim(spice->host, NXL_XL_SPICE_PORT_MIN,
+                                  NXL_XL_SPICE_PORT_MAX, claimed_r, err)))
+        return rc;
+    spice->port = (int)*claimed_r;
+    return 0;
+}
+
 /* create and unpause, journaled; on failure the caller rolls back (which
  * destroys whatever create left, found by UUID). */
 static int create_and_start(lc_op *op, libxl_domain_config *cfg,
@@ -1392,11 +1428,14 @@ static int create_and_start(lc_op *op, libxl_domain_config *cfg,
 {
     nxl_port *port = op->st->port;
     uint32_t domid = 0;
+    unsigned spice = 0;
     int rc;
 
-    if ((rc = op_step(op, "create", err)))
+    if ((rc = op_step(op, "create", err)) ||
+        (rc = spice_port(cfg, &spice, err)))
         return rc;
     rc = port->ops->create(port, cfg, &domid, err);
+    nxl__xl_spice_release(spice);
     if (rc)
         return rc;
     op->j.domid = (int)domid;
@@ -2460,6 +2499,7 @@ int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
     nxl_record rec;
     char *final = NULL;
     uint32_t domid = 0;
+    unsigned spice = 0;
     lc_op op;
     int rc, fd = -1;
 
@@ -2498,7 +2538,9 @@ int nxl_xl_resume(nxl_driver *drv, const nxl_instance *inst,
                                  final);
         goto out_fail;
     }
-    rc = st->port->ops->restore(st->port, &cfg, fd, &domid, &cause);
+    if ((rc = spice_port(&cfg, &spice, &cause)) == 0)
+        rc = st->port->ops->restore(st->port, &cfg, fd, &domid, &cause);
+    nxl__xl_spice_release(spice);
     close(fd);
     if (rc)
         goto out_fail;

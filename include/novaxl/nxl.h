@@ -214,6 +214,16 @@ int nxl_host_get_ip_addr(nxl_driver *drv, char **ip_r, nxl_error *err);
 /* contract: get_host_uptime */
 int nxl_host_get_uptime(nxl_driver *drv, char **uptime_r, nxl_error *err);
 
+/* Not a contract method (novaxl's own, for operators): what init_host
+ * found wrong with how guest consoles are logged, as one sentence naming
+ * the fix. libxl: xenconsoled not running, running without logging guest
+ * consoles, or logging them somewhere other than console_log_dir; each
+ * leaves get_console_output empty, which nova cannot tell from a quiet
+ * guest. *warning_r is NULL when all is well, and before init_host
+ * (nothing checked yet). free(*warning_r). */
+int nxl_host_get_console_warning(nxl_driver *drv, char **warning_r,
+                                 nxl_error *err);
+
 /* Lets host accept new instances or not. *result_r is "enabled" or
  * "disabled" (static storage: do not free). */
 /* contract: set_host_enabled */

@@ -15,6 +15,8 @@
 # once); `spawn --xml` of the dumped XML boots the guest again with the
 # same stored request, and `destroy` removes it; SIGTERM
 # stops novaxld with status 0 and its sockets gone.
+# `host status` on the read-only socket reports no console warning (the
+# lab's xenconsoled logs guests into novaxld's console_log_dir).
 # Exit 0 pass, 1 fail, 77 skip (not a Xen dom0).
 set -euo pipefail
 grep -qs control_d /proc/xen/capabilities || {
@@ -104,6 +106,14 @@ until [ -S "$sock" ] && [ -S "$ro" ]; do
 done
 daemon_pid=$(cat "$work/novaxld.pid")
 at "novaxld (pid $daemon_pid) listening on $sock and $ro"
+
+# The lab's xenconsoled logs guests where novaxld reads them: host status
+# (on the read-only socket) has no console warning.
+timeout 60 novaxl --socket "$ro" host status >"$work/status.out" 2>&1 ||
+    die "novaxl host status failed: $(cat "$work/status.out")"
+grep -qx 'console_warning  -' "$work/status.out" ||
+    die "novaxl host status: $(cat "$work/status.out")"
+at "novaxl host status: no console warning"
 
 # ---- the event stream, from the daemon's first event ------------------------
 # --since 0: every event of this run, whenever the stream connects. Ten:

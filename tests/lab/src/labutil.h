@@ -69,6 +69,8 @@ bool nxl_lab_is_file(const char *path);
  * when libxl cannot list. A dying one (destroyed, its memory still being
  * released) is waited for, a few seconds at most. */
 int nxl_lab_domains_with(const char *uuid);
+/* A TCP connection to host (numeric IPv4):port; -1 when refused. */
+int nxl_lab_tcp_connect(const char *host, int port);
 /* Runs "xl VERB NAME" in dom0, out of the driver's sight; checked. */
 bool nxl_lab_xl(const char *verb, const char *name);
 

@@ -49,23 +49,6 @@
 #define LOG_CAP (64 * 1024)
 #define BOOT_BOUND_S 90
 
-static int tcp_connect(const char *host, int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    if (fd < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
-        connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Reads fd until needle arrives (true), EOF, or bound_s; what was read
  * (its tail) is left in buf. */
 static bool read_for(int fd, const char *needle, int bound_s, char *buf,
@@ -202,7 +185,7 @@ static void hvm(nxl_driver *drv, nxl_xs *xs, const nxl_spawn_req *pv)
                 "get_vnc_console")) {
         check(c.port >= 5900 && c.host, "VNC at %s:%d",
               c.host ? c.host : "(none)", c.port);
-        fd = c.host ? tcp_connect(c.host, c.port) : -1;
+        fd = c.host ? nxl_lab_tcp_connect(c.host, c.port) : -1;
         check(fd >= 0, "VNC port %d listening in dom0", c.port);
         if (fd >= 0) {
             check(read_for(fd, "RFB ", 10, buf, sizeof(buf)),
@@ -219,7 +202,7 @@ static void hvm(nxl_driver *drv, nxl_xs *xs, const nxl_spawn_req *pv)
               "HVM serial %s bridged to %s:%d",
               c.internal_access_path ? c.internal_access_path : "(none)",
               c.host ? c.host : "(none)", c.port);
-        fd = c.host ? tcp_connect(c.host, c.port) : -1;
+        fd = c.host ? nxl_lab_tcp_connect(c.host, c.port) : -1;
         check(fd >= 0 && stays_open(fd, 1000),
               "HVM serial bridge accepts a client and keeps it");
         if (fd >= 0)
@@ -255,7 +238,9 @@ int main(void)
         goto out;
 
     /* 1. */
-    w = nxl__xl_console_warning(run.drv);
+    w = NULL;
+    ok_call(nxl_host_get_console_warning(run.drv, &w, &err), &err,
+            "get_console_warning");
     check(w == NULL, "xenconsoled logs guests into %s%s%s", run.env.logdir,
           w ? ": " : "", w ? w : "");
     free(w);
@@ -285,7 +270,7 @@ int main(void)
               c.host ? c.host : "(none)", port);
     }
     nxl_console_dispose(&c);
-    fd = port > 0 ? tcp_connect("127.0.0.1", port) : -1;
+    fd = port > 0 ? nxl_lab_tcp_connect("127.0.0.1", port) : -1;
     check(fd >= 0, "connected to the serial bridge");
     if (fd >= 0) {
         usleep(300000);
@@ -298,14 +283,14 @@ int main(void)
 
     /* A restart of the daemon: the port comes back by itself. */
     ok_call(nxl_host_cleanup(run.drv, "lab", &err), &err, "cleanup_host");
-    fd = port > 0 ? tcp_connect("127.0.0.1", port) : -1;
+    fd = port > 0 ? nxl_lab_tcp_connect("127.0.0.1", port) : -1;
     check(fd < 0, "port %d closed by cleanup_host", port);
     if (fd >= 0)
         close(fd);
     nxl_driver_close(run.drv);
     if (!(run.drv = open_driver(run.images, run.instances, run.env.logdir)))
         goto out;
-    fd = port > 0 ? tcp_connect("127.0.0.1", port) : -1;
+    fd = port > 0 ? nxl_lab_tcp_connect("127.0.0.1", port) : -1;
     check(fd >= 0, "port %d listening again after init_host", port);
     if (fd >= 0) {
         usleep(300000);
@@ -368,7 +353,7 @@ int main(void)
             &err, "destroy PV");
     end = nxl_lab_now() + 5;
     fd = 0;
-    while (nxl_lab_now() < end && (fd = tcp_connect("127.0.0.1", port)) >= 0) {
+    while (nxl_lab_now() < end && (fd = nxl_lab_tcp_connect("127.0.0.1", port)) >= 0) {
         close(fd);
         usleep(200000);
     }
