@@ -135,7 +135,7 @@ int main(int argc, char **argv)
         {"instances-dir", required_argument, NULL, 'I'},
         {"image-cache", required_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
-        {"fake-port", no_argument, NULL, 'F'}, /* tests only; see above */
+        {"fake-port", no_argument, NULL, 'F'},       /* tests only; see above */
         {"fake-proc", required_argument, NULL, 'P'}, /* tests only too */
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},

@@ -931,8 +931,7 @@ static void test_driver_log_rotation(void)
     CU_ASSERT_PTR_NULL(w);
     CHECK_FAIL(nxl_host_get_console_warning(drv, NULL, &e_), NXL_E_INVAL,
                "warning_r");
-    CHECK_FAIL(nxl_host_get_console_warning(NULL, &w, &e_), NXL_E_INVAL,
-               "drv");
+    CHECK_FAIL(nxl_host_get_console_warning(NULL, &w, &e_), NXL_E_INVAL, "drv");
     /* init_host checks xenconsoled and runs the first upkeep at once. */
     CHECK_OK(nxl_host_init(drv, "h", &e_));
     CHECK_OK(nxl_host_get_console_warning(drv, &w, &e_));

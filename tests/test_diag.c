@@ -199,7 +199,9 @@ static uint32_t spawn_eph(fixture *fx, const char *uuid, const char *name,
              " \"kernel_id\": \"kernel-1\", \"ramdisk_id\": \"initrd-1\"},"
              " \"image_meta\": {\"id\": \"kernel-1\", \"disk_format\": \"aki\","
              " \"properties\": {\"vm_mode\": \"xen\"}},"
-             " \"network_info\": [{\"id\": \"5d3a9e0c-7b21-4f6e-9a84-2c1d0e7f3b56\", \"address\": \"" MAC_A "\","
+             " \"network_info\": [{\"id\": "
+             "\"5d3a9e0c-7b21-4f6e-9a84-2c1d0e7f3b56\", \"address\": \"" MAC_A
+             "\","
              " \"type\": \"bridge\", \"network\": {\"bridge\": \"xenbr0\"}}],"
              " \"block_device_info\": {\"block_device_mapping\": [{"
              " \"mount_device\": \"/dev/xvdb\", \"connection_info\": {"

@@ -467,14 +467,12 @@ static void test_enabled_and_maintenance(void)
     CU_ASSERT_STRING_EQUAL(res ?: "", "enabled");
     CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
 
-    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-2", true, &maint,
-                                         &e_),
+    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-2", true, &maint, &e_),
                NXL_E_INVAL, "not this host");
     CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
     /* A driver that cannot list its instances (no init_host) cannot say
      * what stays: the call fails and the flag is as it was. */
-    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-1", true, &maint,
-                                         &e_),
+    CHECK_FAIL(nxl_host_maintenance_mode(drv2, "compute-1", true, &maint, &e_),
                NXL_E_HYPERVISOR, "init_host has not run");
     CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
     CU_ASSERT_PTR_NULL(maint.state);
@@ -510,8 +508,7 @@ static void test_enabled_and_maintenance(void)
     nxl_test_xsd_guest_close(&g);
     CHECK_FAIL(nxl__xl_host_accepts_work(drv2, "spawn", &e_), NXL_E_DENIED,
                "maintenance");
-    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", false, &maint,
-                                       &e_));
+    CHECK_OK(nxl_host_maintenance_mode(drv2, "compute-1", false, &maint, &e_));
     CU_ASSERT_STRING_EQUAL(maint.state ?: "", "off_maintenance");
     CHECK_OK(nxl__xl_host_accepts_work(drv2, "spawn", &e_));
     nxl_maintenance_dispose(&maint);

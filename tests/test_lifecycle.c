@@ -1657,8 +1657,7 @@ static void test_host_refuses_work(void)
                 "spawn: host 'testhost' is in maintenance");
     assert_no_leaks(&fx, 0, "spawn on a host in maintenance");
     CU_ASSERT_EQUAL(
-        nxl_host_maintenance_mode(fx.drv, "testhost", false, &maint, NULL),
-        0);
+        nxl_host_maintenance_mode(fx.drv, "testhost", false, &maint, NULL), 0);
     CU_ASSERT_STRING_EQUAL(maint.state ?: "", "off_maintenance");
     spawn_ok(&fx, UUID_A, "instance-0000000a");
     spawn_ok(&fx, UUID_B, "instance-0000000b");
@@ -1681,8 +1680,7 @@ static void test_host_refuses_work(void)
     CU_ASSERT_EQUAL(state_of(&fx, UUID_B, NULL), NXL_POWER_SHUTDOWN);
     /* Leaving it reports nothing, and spawns go through again. */
     CU_ASSERT_EQUAL(
-        nxl_host_maintenance_mode(fx.drv, "testhost", false, &maint, NULL),
-        0);
+        nxl_host_maintenance_mode(fx.drv, "testhost", false, &maint, NULL), 0);
     CU_ASSERT_STRING_EQUAL(maint.state ?: "", "off_maintenance");
     CU_ASSERT_EQUAL(maint.not_evacuated.n, 0);
     CU_ASSERT_PTR_NULL(maint.reason);

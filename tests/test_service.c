@@ -584,10 +584,11 @@ static void test_host_calls(void)
     CU_ASSERT_STRING_EQUAL(
         nxl__json_string(nxl__json_get(result_of(r), "state")) ?: "",
         "on_maintenance");
-    CU_ASSERT(strv_has(nxl__json_get(result_of(r), "not_evacuated"), UUID_MAINT));
-    CU_ASSERT(strstr(nxl__json_string(nxl__json_get(result_of(r), "reason"))
-                         ?: "",
-                     "no migration target") != NULL);
+    CU_ASSERT(
+        strv_has(nxl__json_get(result_of(r), "not_evacuated"), UUID_MAINT));
+    CU_ASSERT(
+        strstr(nxl__json_string(nxl__json_get(result_of(r), "reason")) ?: "",
+               "no migration target") != NULL);
     nxl__json_free(r);
     r = call(c, "host_maintenance_mode", "{\"host\": \"testhost\", \"mode\": false}");
     CU_ASSERT(is_ok(r));
@@ -2995,7 +2996,8 @@ static void test_cli_errors(void)
     }
 }
 
-/* ---- host_status: xenconsoled's logging, as init_host found it --------------- */
+/* ---- host_status: xenconsoled's logging, as init_host found it
+ * --------------- */
 
 /* DIR/42 as /proc has it for a process called xenconsoled with argv
  * (len bytes, NUL-separated). */
@@ -3048,8 +3050,10 @@ static void test_host_status(void)
     /* Debian's default: xenconsoled logs no guest console. */
     proc_of_xenconsoled(bad, "/usr/sbin/xenconsoled\0--pid-file=/run/x.pid",
                         sizeof("/usr/sbin/xenconsoled\0--pid-file=/run/x.pid"));
-    n = snprintf(argv, sizeof(argv), "/usr/sbin/xenconsoled%c--log=guest%c"
-                 "--log-dir=%s", 0, 0, logs);
+    n = snprintf(argv, sizeof(argv),
+                 "/usr/sbin/xenconsoled%c--log=guest%c"
+                 "--log-dir=%s",
+                 0, 0, logs);
     proc_of_xenconsoled(good, argv, (size_t)n + 1);
 
     restart_daemon(bad);
@@ -3059,8 +3063,9 @@ static void test_host_status(void)
     r = call(c, "host_status", NULL);
     CU_ASSERT(is_ok(r));
     w = nxl__json_string(nxl__json_get(result_of(r), "console_warning"));
-    CU_ASSERT(w && strstr(w, "xenconsoled (pid 42) does not log guest "
-                             "consoles (--log=none)") &&
+    CU_ASSERT(w &&
+              strstr(w, "xenconsoled (pid 42) does not log guest "
+                        "consoles (--log=none)") &&
               strstr(w, "XENCONSOLED_TRACE=guest"));
     CU_ASSERT(nxl__json_string(nxl__json_get(result_of(r), "driver")) &&
               strcmp(nxl__json_string(nxl__json_get(result_of(r), "driver")),

@@ -872,8 +872,7 @@ int nxl_xl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode,
                      "no migration target: this driver cannot migrate "
                      "instances yet, so %zu instance%s stay%s on host '%s' "
                      "in %s current state",
-                     res.not_evacuated.n,
-                     res.not_evacuated.n == 1 ? "" : "s",
+                     res.not_evacuated.n, res.not_evacuated.n == 1 ? "" : "s",
                      res.not_evacuated.n == 1 ? "s" : "", drv->host,
                      res.not_evacuated.n == 1 ? "its" : "their") < 0) {
             res.reason = NULL;

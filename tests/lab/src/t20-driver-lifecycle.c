@@ -87,11 +87,11 @@ int main(void)
                   "get_info SHUTDOWN, no domain");
     /* Clean: the guest's own /sbin/poweroff ran, well before the
      * timeout (t23 shows the destroy after it). */
-    nxl_lab_check(nxl_lab_wait_marker(log, "NOVAXL-GUEST-POWEROFF", offs, 5) &&
-                      t < 30,
-                  "the guest powered off on the request (NOVAXL-GUEST-POWEROFF, "
-                  "%.1f s)",
-                  t);
+    nxl_lab_check(
+        nxl_lab_wait_marker(log, "NOVAXL-GUEST-POWEROFF", offs, 5) && t < 30,
+        "the guest powered off on the request (NOVAXL-GUEST-POWEROFF, "
+        "%.1f s)",
+        t);
     nxl_lab_check(nxl_lab_domains_with(inst->uuid) == 0,
                   "no domain with the UUID");
 

@@ -3,6 +3,8 @@
  *
  * Spawns examples/pv-direct-kernel.json (image ids linked to the lab's
  * guest kernel and initramfs in a private image cache), then:
+ *   emit_event   (suspended) delivered to the listener before it returns;
+ *                an unknown transition refused, nothing delivered;
  *   suspend      SUSPENDED, a save image in the instance dir, no domain;
  *   resume       RUNNING, the guest alive (its vCPU time grows);
  *   xl pause     (out of band) PAUSED, and a `paused` event reaches the
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "novaxl/nxl.h"
@@ -161,6 +164,41 @@ static bool pv_steps(nxl_driver *drv, nxl_spawn_req *req, const char *instances,
     return true;
 }
 
+/* emit_event: the driver hands a pool manager's event to the listener
+ * the lab registered, at once; a bad one is refused and never delivered. */
+static void emit_checked(nxl_driver *drv, const char *uuid)
+{
+    nxl_error err = NXL_ERROR_INIT;
+    struct timespec now;
+    nxl_event ev;
+    size_t mark = nxl_lab_events_seen();
+    char names[256];
+
+    memset(&ev, 0, sizeof(ev));
+    snprintf(ev.uuid, sizeof(ev.uuid), "%s", uuid);
+    ev.transition = NXL_EVENT_SUSPENDED;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ev.timestamp_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    nxl_lab_ok_call(nxl_driver_emit_event(drv, &ev, &err), &err,
+                    "emit_event(suspended)");
+    /* Synchronous: seen the moment the call returns, no waiting. */
+    nxl_lab_event_names(uuid, mark, names, sizeof(names));
+    nxl_lab_check(strstr(names, "suspended") != NULL,
+                  "emit_event: delivered to the listener before it returned "
+                  "(%s)",
+                  names[0] ? names : "none");
+    mark = nxl_lab_events_seen();
+    ev.transition = 12345;
+    nxl_lab_check(nxl_driver_emit_event(drv, &ev, &err) == NXL_E_INVAL,
+                  "emit_event of an unknown transition: INVAL (%s)",
+                  nxl_error_message(&err));
+    nxl_error_dispose(&err);
+    nxl_lab_event_names(uuid, mark, names, sizeof(names));
+    nxl_lab_check(strstr(names, "unknown") == NULL,
+                  "emit_event: nothing delivered for it (%s)",
+                  names[0] ? names : "none");
+}
+
 int main(void)
 {
     char root[512], images[512], instances[512], path[1024], log[1024];
@@ -200,6 +238,7 @@ int main(void)
         nxl_lab_check(st == NXL_POWER_RUNNING, "get_info RUNNING (domid %d)",
                       i.domid);
         nxl_lab_step_done("spawn PV + marker");
+        emit_checked(drv, pv.instance.uuid);
         pv_steps(drv, &pv, instances, log, marker);
     }
     nxl_lab_ok_call(

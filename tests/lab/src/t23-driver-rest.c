@@ -146,8 +146,7 @@ static void *shutdown_watch_run(void *opaque)
     char path[64];
     bool was = false;
 
-    snprintf(path, sizeof(path), "/local/domain/%d/control/shutdown",
-             w->domid);
+    snprintf(path, sizeof(path), "/local/domain/%d/control/shutdown", w->domid);
     while (xs && !w->stop) {
         unsigned len = 0;
         char *v = xs_read(xs, XBT_NULL, path, &len);
@@ -392,8 +391,8 @@ int main(void)
     poke_disk(disk, IGNORE_POWEROFF, strlen(IGNORE_POWEROFF));
     ignored = nxl_lab_count_in_file(log, "NOVAXL-GUEST-POWEROFF ignored");
     watch.domid = d2;
-    watching = pthread_create(&watch.thread, NULL, shutdown_watch_run,
-                              &watch) == 0;
+    watching =
+        pthread_create(&watch.thread, NULL, shutdown_watch_run, &watch) == 0;
     t = nxl_lab_now();
     nxl_lab_ok_call(nxl_instance_power_off(drv, inst, POWER_OFF_TIMEOUT_S,
                                            POWER_OFF_RETRY_S, &err),
@@ -407,10 +406,10 @@ int main(void)
     nxl_lab_check(st == NXL_POWER_SHUTDOWN && d2 == -1 &&
                       nxl_lab_domains_with(inst->uuid) == 0,
                   "SHUTDOWN, no domain");
-    nxl_lab_check(nxl_lab_wait_marker(log, "NOVAXL-GUEST-POWEROFF ignored",
-                                      ignored, 5),
-                  "the guest ignored the request (NOVAXL-GUEST-POWEROFF "
-                  "ignored)");
+    nxl_lab_check(
+        nxl_lab_wait_marker(log, "NOVAXL-GUEST-POWEROFF ignored", ignored, 5),
+        "the guest ignored the request (NOVAXL-GUEST-POWEROFF "
+        "ignored)");
     /* Asked at 0, 3 and 6 s; 2 seen leaves room for a slow guest taking
      * the first request late. */
     nxl_lab_check(watching && watch.requests >= 2,

@@ -353,7 +353,8 @@ int main(void)
             &err, "destroy PV");
     end = nxl_lab_now() + 5;
     fd = 0;
-    while (nxl_lab_now() < end && (fd = nxl_lab_tcp_connect("127.0.0.1", port)) >= 0) {
+    while (nxl_lab_now() < end &&
+           (fd = nxl_lab_tcp_connect("127.0.0.1", port)) >= 0) {
         close(fd);
         usleep(200000);
     }

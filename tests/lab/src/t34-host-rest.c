@@ -34,6 +34,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,86 @@ static void spice_on_pv(nxl_driver *drv, const nxl_instance *inst, int domid)
 
 /* ---- 4, 5. maintenance, enabled ---- */
 
+/* Host inventory nothing else asks on real Xen: the node is the
+ * hypervisor host name get_available_resource reports, the console pool
+ * is served under the compute host's name, and the constant answers
+ * (capabilities, legacy block_device_info) come through. */
+static void nodes_and_constants(nxl_driver *drv, const char *host)
+{
+    nxl_error err = NXL_ERROR_INIT;
+    nxl_host_resources res;
+    const nxl_capabilities *caps = NULL;
+    nxl_console_pool pool;
+    nxl_strv nodes;
+    bool b = false;
+
+    nxl_host_resources_init(&res);
+    nxl_strv_init(&nodes);
+    nxl_console_pool_init(&pool);
+    if (ok_call(nxl_host_get_available_resource(drv, NULL, &res, &err), &err,
+                "get_available_resource") &&
+        ok_call(nxl_host_get_available_nodes(drv, true, &nodes, &err), &err,
+                "get_available_nodes")) {
+        check(nodes.n == 1 && res.hypervisor_hostname &&
+                  strcmp(nodes.v[0], res.hypervisor_hostname) == 0,
+              "get_available_nodes: [%s], the hypervisor_hostname",
+              nodes.n ? nodes.v[0] : "");
+        check(nxl_host_node_is_available(drv, res.hypervisor_hostname, &b,
+                                         NULL) == 0 &&
+                  b,
+              "node_is_available(%s): true", res.hypervisor_hostname);
+        check(nxl_host_node_is_available(drv, "not-this-node", &b, NULL) == 0 &&
+                  !b,
+              "node_is_available(not-this-node): false");
+    }
+    if (ok_call(nxl_host_get_console_pool_info(drv, "vnc", &pool, &err), &err,
+                "get_console_pool_info(vnc)"))
+        check(pool.address && strcmp(pool.address, host) == 0,
+              "console pool address %s == the compute host %s",
+              pool.address ? pool.address : "(none)", host);
+    check(nxl_host_get_console_pool_info(drv, "rdp", &pool, NULL) ==
+              NXL_E_INVAL,
+          "get_console_pool_info(rdp): INVAL");
+    check(nxl_driver_capabilities(drv, &caps, NULL) == 0 && caps,
+          "capabilities");
+    b = true;
+    check(nxl_driver_need_legacy_block_device_info(drv, &b, NULL) == 0 && !b,
+          "need_legacy_block_device_info: false");
+    nxl_console_pool_dispose(&pool);
+    nxl_strv_dispose(&nodes);
+    nxl_host_resources_dispose(&res);
+}
+
+/* Xen's free memory in MiB, as `xl info` says (not through the driver). */
+static long xl_free_mb(void)
+{
+    FILE *p = popen("xl info 2>/dev/null", "r");
+    char line[256];
+    long mb = -1;
+
+    while (p && fgets(line, sizeof(line), p))
+        if (strncmp(line, "free_memory", 11) == 0)
+            mb = strtol(strchr(line, ':') ? strchr(line, ':') + 1 : "", NULL,
+                        10);
+    if (p)
+        pclose(p);
+    return mb;
+}
+
+/* Until `xl list` shows Domain-0 alone (a domain destroyed by an earlier
+ * test may still be giving its memory back), at most bound_s. */
+static bool only_dom0(int bound_s)
+{
+    double end = nxl_lab_now() + bound_s;
+
+    do {
+        if (xl_guests() == 0)
+            return true;
+        usleep(500 * 1000);
+    } while (nxl_lab_now() < end);
+    return false;
+}
+
 static void check_flag(nxl_xs *xs, const char *flag, const char *want)
 {
     char path[256];
@@ -561,6 +642,8 @@ int main(void)
     char *doc2 = NULL, path[1024];
     const char *res = NULL;
     nxl_maintenance maint;
+    nxl_overhead ov = {0};
+    long free0 = -1, free1 = -1;
     bool addr_added = false, iscsi_dir = false, iscsi_file = false;
     bool spawned2 = false;
     int domid = -1, boots, rc;
@@ -600,23 +683,44 @@ int main(void)
                           &iscsi_file);
     nxl_lab_step_done("uptime, address, connector");
 
+    nodes_and_constants(run.drv, cfg.host);
+    /* estimate_instance_overhead against what Xen really takes: the free
+     * memory the spawn costs, beyond the guest's RAM, must be within the
+     * estimate (nova reserves RAM + overhead for it). */
+    check(only_dom0(30), "no guest domain before the spawn");
+    if (ok_call(nxl_instance_estimate_overhead(run.drv, &run.req.instance, &ov,
+                                               &err),
+                &err, "estimate_instance_overhead"))
+        check(ov.memory_mb > 0 && ov.memory_mb < 64,
+              "estimate_instance_overhead: %" PRIu64 " MiB", ov.memory_mb);
+    free0 = xl_free_mb();
+    nxl_lab_step_done("nodes, pool, constants, overhead");
+
     if (!ok_call(nxl_instance_spawn(run.drv, &run.req, &err), &err, "spawn"))
         goto out;
     nxl_lab_state_domid(run.drv, &run.req.instance, &domid);
     check(domid > 0, "domid %d", domid);
+    free1 = xl_free_mb();
+    check(free0 > 0 && free1 > 0 &&
+              free0 - free1 >= (long)run.req.instance.memory_mb &&
+              free0 - free1 - (long)run.req.instance.memory_mb <=
+                  (long)ov.memory_mb,
+          "the spawn took %ld MiB of Xen's free memory: %" PRIu64
+          " MiB RAM + %ld MiB, within the %" PRIu64 " MiB estimate",
+          free0 - free1, run.req.instance.memory_mb,
+          free0 - free1 - (long)run.req.instance.memory_mb, ov.memory_mb);
     power_actions(run.drv);
     spice_on_pv(run.drv, &run.req.instance, domid);
     nxl_lab_step_done("spawn, power actions, SPICE");
 
-    if (ok_call(nxl_host_maintenance_mode(run.drv, cfg.host, true, &maint,
-                                          &err),
-                &err, "host_maintenance_mode(true)")) {
+    if (ok_call(
+            nxl_host_maintenance_mode(run.drv, cfg.host, true, &maint, &err),
+            &err, "host_maintenance_mode(true)")) {
         check(maint.state && strcmp(maint.state, "on_maintenance") == 0,
               "host_maintenance_mode(true) = %s",
               maint.state ? maint.state : "(none)");
         check(maint.not_evacuated.n == 1 &&
-                  strcmp(maint.not_evacuated.v[0], run.req.instance.uuid) ==
-                      0,
+                  strcmp(maint.not_evacuated.v[0], run.req.instance.uuid) == 0,
               "not evacuated: %zu instance(s), %s", maint.not_evacuated.n,
               maint.not_evacuated.n ? maint.not_evacuated.v[0] : "-");
         check(maint.reason && strstr(maint.reason, "no migration target"),
@@ -625,9 +729,9 @@ int main(void)
     check_flag(run.xs, "maintenance", "1");
     spawn_refused(run.drv, &req2, run.instances, "is in maintenance");
     not_evacuated(run.drv, &run.req.instance, domid);
-    if (ok_call(nxl_host_maintenance_mode(run.drv, cfg.host, false, &maint,
-                                          &err),
-                &err, "host_maintenance_mode(false)"))
+    if (ok_call(
+            nxl_host_maintenance_mode(run.drv, cfg.host, false, &maint, &err),
+            &err, "host_maintenance_mode(false)"))
         check(maint.state && strcmp(maint.state, "off_maintenance") == 0 &&
                   maint.not_evacuated.n == 0 && !maint.reason,
               "host_maintenance_mode(false) = %s, nothing reported",
