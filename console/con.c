@@ -152,11 +152,11 @@ int nxl_con_tail(const char *path, size_t max, nxl_buf *out, nxl_error *err)
     if (!path || !out)
         return nxl_error_set(err, NXL_E_INVAL, "console tail: bad call");
     rc = open_log(path, &fd, &st_cur, err);
-    if (rc == NXL_E_NOT_FOUND) {
-        rc = 0; /* nothing written yet */
+    /* No log: nothing written yet, or rotated a moment ago and xenconsoled
+     * not yet reopened it (then everything is in .1). */
+    if (rc < 0 && rc != NXL_E_NOT_FOUND)
         goto out;
-    }
-    if (rc < 0 || (rc = tail_fd(fd, path, max, &cur, &cur_len, err)) < 0)
+    if (fd >= 0 && (rc = tail_fd(fd, path, max, &cur, &cur_len, err)) < 0)
         goto out;
     if (cur_len < max) {
         if (asprintf(&oldpath, "%s.1", path) < 0) {
@@ -169,7 +169,7 @@ int nxl_con_tail(const char *path, size_t max, nxl_buf *out, nxl_error *err)
             rc = 0;
         } else if (rc < 0) {
             goto out;
-        } else if (st_old.st_dev == st_cur.st_dev &&
+        } else if (fd >= 0 && st_old.st_dev == st_cur.st_dev &&
                    st_old.st_ino == st_cur.st_ino) {
             /* Rotated between our two opens: .1 is what we just read. */
         } else if ((rc = tail_fd(ofd, oldpath, max - cur_len, &old, &old_len,

@@ -196,6 +196,20 @@ static void test_tail_with_rotated(void)
     CHECK_OK(nxl_con_tail(p, 100, &b, &e_));
     CU_ASSERT_STRING_EQUAL(b.data ?: "", "new-1\n");
     nxl_buf_dispose(&b);
+
+    /* Just rotated, xenconsoled not yet reopened the log: no live file,
+     * everything is in .1 (the lab saw this window: 0 bytes). */
+    unlink(p1);
+    CU_ASSERT_EQUAL(rename(p, p1), 0);
+    nxl_buf_init(&b);
+    CHECK_OK(nxl_con_tail(p, 100, &b, &e_));
+    CU_ASSERT_STRING_EQUAL(b.data ?: "", "new-1\n");
+    nxl_buf_dispose(&b);
+    nxl_buf_init(&b);
+    CHECK_OK(nxl_con_tail(p, 3, &b, &e_));
+    CU_ASSERT_STRING_EQUAL(b.data ?: "", "-1\n");
+    nxl_buf_dispose(&b);
+    unlink(p1);
 }
 
 static char hook_path[PATH_MAX];
