@@ -17,6 +17,7 @@
 #   NXL_LAB_TEST_TIMEOUT=480      bound of one test in dom0, seconds
 #   NXL_LAB_MEM=2048 NXL_LAB_SMP=2 NXL_LAB_DOM0_MEM=1024M
 #   NXL_LAB_CACHE=/var/cache/novaxl-lab   (see lab/build-image.sh)
+#   NXL_LAB_LOCK=/run/lock/novaxl-lab.lock  one run at a time, see below
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -30,6 +31,17 @@ case $1 in
 esac
 staging=$2
 [ -d "$staging/lab" ] || { echo "run.sh: $staging is not staged (lab/stage.sh)" >&2; exit 2; }
+
+# One lab run per machine: two QEMUs (~2 GiB and every CPU each) slow each
+# other's guests past the tests' bounds, and an image build in one would
+# delete the image the other boots. A second run waits its turn.
+lock=${NXL_LAB_LOCK:-/run/lock/novaxl-lab.lock}
+mkdir -p "$(dirname "$lock")"
+exec 9>"$lock"
+if ! flock -n 9; then
+    echo "run.sh: another lab run holds $lock; waiting for it"
+    flock 9
+fi
 
 out=${NXL_LAB_OUT:-$PWD/lab-out}
 bound=${NXL_LAB_TIMEOUT:-3600}

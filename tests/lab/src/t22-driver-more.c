@@ -173,6 +173,7 @@ static void emit_checked(nxl_driver *drv, const char *uuid)
     nxl_event ev;
     size_t mark = nxl_lab_events_seen();
     char names[256];
+    int rc;
 
     memset(&ev, 0, sizeof(ev));
     snprintf(ev.uuid, sizeof(ev.uuid), "%s", uuid);
@@ -189,7 +190,8 @@ static void emit_checked(nxl_driver *drv, const char *uuid)
                   names[0] ? names : "none");
     mark = nxl_lab_events_seen();
     ev.transition = 12345;
-    nxl_lab_check(nxl_driver_emit_event(drv, &ev, &err) == NXL_E_INVAL,
+    rc = nxl_driver_emit_event(drv, &ev, &err);
+    nxl_lab_check(rc == NXL_E_INVAL,
                   "emit_event of an unknown transition: INVAL (%s)",
                   nxl_error_message(&err));
     nxl_error_dispose(&err);
