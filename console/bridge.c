@@ -74,38 +74,59 @@ bool nxl_con_pty_path_ok(const char *s)
     return p - (s + 9) <= 9;
 }
 
+int nxl_con_listen_addr(const char *what, const char *text,
+                        struct sockaddr_storage *addr_r, socklen_t *len_r,
+                        nxl_error *err)
+{
+    struct sockaddr_in *a4 = (struct sockaddr_in *)addr_r;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr_r;
+
+    memset(addr_r, 0, sizeof(*addr_r));
+    if (text && inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        *len_r = sizeof(*a4);
+    } else if (text && inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        *len_r = sizeof(*a6);
+    } else {
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "%s: '%.64s' is not a numeric IPv4 or IPv6 "
+                             "address",
+                             what, text ? text : "");
+    }
+    return 0;
+}
+
+int nxl_con_port_range(const char *what, unsigned min, unsigned max,
+                       nxl_error *err)
+{
+    if (min < 1 || max > 65535 || min > max)
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "%s: %u:%u is not a range of TCP ports "
+                             "(1..65535, min <= max)",
+                             what, min, max);
+    return 0;
+}
+
 int nxl_con_bridges_new(const char *listen_addr, unsigned port_min,
                         unsigned port_max, nxl_con_bridges **set_r,
                         nxl_error *err)
 {
     nxl_con_bridges *s;
-    struct sockaddr_in *a4;
-    struct sockaddr_in6 *a6;
+    int rc;
 
     if (!listen_addr || !set_r)
         return nxl_error_set(err, NXL_E_INVAL, "serial bridge: bad call");
-    if (port_min < 1 || port_max > 65535 || port_min > port_max)
-        return nxl_error_set(err, NXL_E_INVAL,
-                             "serial_port_range: %u:%u is not a range of "
-                             "TCP ports (1..65535, min <= max)",
-                             port_min, port_max);
+    if ((rc = nxl_con_port_range("serial_port_range", port_min, port_max,
+                                 err)) < 0)
+        return rc;
     s = calloc(1, sizeof(*s));
     if (!s)
         return nxl_error_set(err, NXL_E_NOMEM, "serial bridge: no memory");
-    a4 = (struct sockaddr_in *)&s->addr;
-    a6 = (struct sockaddr_in6 *)&s->addr;
-    if (inet_pton(AF_INET, listen_addr, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        s->addr_len = sizeof(*a4);
-    } else if (inet_pton(AF_INET6, listen_addr, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        s->addr_len = sizeof(*a6);
-    } else {
+    if ((rc = nxl_con_listen_addr("serial_listen", listen_addr, &s->addr,
+                                  &s->addr_len, err)) < 0) {
         free(s);
-        return nxl_error_set(err, NXL_E_INVAL,
-                             "serial_listen: '%.64s' is not a numeric IPv4 "
-                             "or IPv6 address",
-                             listen_addr);
+        return rc;
     }
     snprintf(s->listen, sizeof(s->listen), "%s", listen_addr);
     s->port_min = port_min;

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "common/internal.h"
 #include "novaxl/nxl-error.h"
@@ -36,6 +37,16 @@
 #define NXL_CON_BRIDGE_BUF 4096
 
 typedef struct nxl_con_bridges nxl_con_bridges;
+
+/* text, a numeric IPv4 or IPv6 address, as a socket address (port 0)
+ * and its length. NXL_E_INVAL naming what (the setting) otherwise. Shared
+ * by every listener dom0 offers consoles on (serial bridges, SPICE). */
+NXL_HIDDEN int nxl_con_listen_addr(const char *what, const char *text,
+                                   struct sockaddr_storage *addr_r,
+                                   socklen_t *len_r, nxl_error *err);
+/* NXL_E_INVAL naming what unless [min, max] is a range of TCP ports. */
+NXL_HIDDEN int nxl_con_port_range(const char *what, unsigned min, unsigned max,
+                                  nxl_error *err);
 
 /* A set of bridges listening on listen_addr (a numeric IPv4 or IPv6
  * address) with ports taken from [port_min, port_max]. No thread runs and

@@ -229,26 +229,10 @@ int nxl__xl_spice_claim(const char *host, unsigned min, unsigned max,
     socklen_t len;
     int rc;
 
-    memset(&addr, 0, sizeof(addr));
-    if (host && inet_pton(AF_INET6, host,
-                          &((struct sockaddr_in6 *)&addr)->sin6_addr) == 1) {
-        addr.ss_family = AF_INET6;
-        len = sizeof(struct sockaddr_in6);
-    } else if (host &&
-               inet_pton(AF_INET, host,
-                         &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
-        addr.ss_family = AF_INET;
-        len = sizeof(struct sockaddr_in);
-    } else {
-        return nxl_error_set(err, NXL_E_INVAL,
-                             "SPICE: listen address '%s' is not a numeric "
-                             "IPv4 or IPv6 address",
-                             host ? host : "");
-    }
-    if (min == 0 || min > max || max > 65535)
-        return nxl_error_set(err, NXL_E_INVAL,
-                             "SPICE: %u:%u is not a range of TCP ports", min,
-                             max);
+    if ((rc = nxl_con_listen_addr("SPICE listen address", host, &addr, &len,
+                                  err)) < 0 ||
+        (rc = nxl_con_port_range("SPICE ports", min, max, err)) < 0)
+        return rc;
     pthread_mutex_lock(&spice_lock);
     for (unsigned p = min;
          p <= max && spice_n_claims < NXL_ARRAY_SIZE(spice_claims); p++) {
