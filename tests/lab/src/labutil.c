@@ -405,6 +405,20 @@ bool nxl_lab_open_driver_cfg(const nxl_driver_config *cfg,
                            "init_host");
 }
 
+bool nxl_lab_run_open(nxl_lab_run *run, nxl_driver_config *cfg,
+                      nxl_event_fn *listener, unsigned kinds)
+{
+    nxl_error err = NXL_ERROR_INIT;
+
+    cfg->host = "lab";
+    cfg->instances_dir = run->instances;
+    cfg->image_cache_dir = run->images;
+    cfg->console_log_dir = run->env.logdir;
+    return nxl_lab_open_driver_cfg(cfg, listener, kinds, &run->drv) &&
+           nxl_lab_ok_call(nxl_xs_open(&run->xs, &err), &err,
+                           "xenstore open");
+}
+
 /* ---- instances
  * ---------------------------------------------------------------- */
 

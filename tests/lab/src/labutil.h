@@ -115,6 +115,12 @@ bool nxl_lab_open_driver(const char *images, const char *instances,
 bool nxl_lab_open_driver_cfg(const nxl_driver_config *cfg,
                              nxl_event_fn *listener, unsigned kinds,
                              nxl_driver **drv_r);
+/* run's driver, on host "lab": cfg's instances, image cache and console
+ * log dirs set to run's (its other fields as the caller set them), opened
+ * as nxl_lab_open_driver_cfg does into run->drv; then dom0's xenstore into
+ * run->xs. nxl_lab_end closes both, also on failure. */
+bool nxl_lab_run_open(nxl_lab_run *run, nxl_driver_config *cfg,
+                      nxl_event_fn *listener, unsigned kinds);
 
 /* get_info's state (or its negative error); the answer in i_r. */
 int nxl_lab_info(nxl_driver *drv, const nxl_instance *inst,

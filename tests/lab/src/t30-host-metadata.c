@@ -154,12 +154,7 @@ int main(void)
     snprintf(log, sizeof(log), "%s/guest-%s.log", run.env.logdir, inst->name);
     boots = nxl_lab_count_in_file(log, run.env.marker);
 
-    cfg.host = "lab";
-    cfg.instances_dir = run.instances;
-    cfg.image_cache_dir = run.images;
-    cfg.console_log_dir = run.env.logdir;
-    if (!nxl_lab_open_driver_cfg(&cfg, NULL, 0, &run.drv) ||
-        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open"))
+    if (!nxl_lab_run_open(&run, &cfg, NULL, 0))
         return nxl_lab_end(&run);
 
     host_vs_xl_info(run.drv);

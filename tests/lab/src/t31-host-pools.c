@@ -384,14 +384,8 @@ int main(void)
 
     if ((rc = nxl_lab_begin(&run, "t31", "pv-direct-kernel")))
         return rc;
-    cfg.host = "lab";
-    cfg.instances_dir = run.instances;
-    cfg.image_cache_dir = run.images;
-    cfg.console_log_dir = run.env.logdir;
-    if (!nxl_lab_open_driver_cfg(
-            &cfg, listener, NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE,
-            &run.drv) ||
-        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open"))
+    if (!nxl_lab_run_open(&run, &cfg, listener,
+                          NXL_EVENT_KIND_LIFECYCLE | NXL_EVENT_KIND_AGGREGATE))
         goto out;
 
     run_out("xl info 2>/dev/null", info, sizeof(info));

@@ -670,12 +670,7 @@ int main(void)
     nxl_network_info_dispose(&req2.network_info);
     nxl_network_info_init(&req2.network_info);
 
-    cfg.host = "lab";
-    cfg.instances_dir = run.instances;
-    cfg.image_cache_dir = run.images;
-    cfg.console_log_dir = run.env.logdir;
-    if (!nxl_lab_open_driver_cfg(&cfg, NULL, 0, &run.drv) ||
-        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open"))
+    if (!nxl_lab_run_open(&run, &cfg, NULL, 0))
         goto early;
 
     uptime_vs_proc(run.drv);
