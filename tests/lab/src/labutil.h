@@ -74,6 +74,17 @@ int nxl_lab_tcp_connect(const char *host, int port);
 /* Runs "xl VERB NAME" in dom0, out of the driver's sight; checked. */
 bool nxl_lab_xl(const char *verb, const char *name);
 
+/* A domain made by hand, out of the driver's sight: `xl create -p` (paused:
+ * it needs no CPU, and "still paused" later shows that nothing unpaused or
+ * rebooted it) of a PV guest of the lab's kernel named name with uuid, its
+ * config written under dir. An xl that dies of a signal (lab/README.md)
+ * is tried once more. Checked. */
+bool nxl_lab_xl_create_foreign(const char *dir, const nxl_lab_env *env,
+                               const char *name, const char *uuid);
+/* Whether `xl list name` shows the domain paused; its line (empty when it
+ * is gone) lands in line. */
+bool nxl_lab_xl_paused(const char *name, char *line, size_t size);
+
 /* Reads a spawn request (examples/NAME.json); *doc owns its strings. */
 bool nxl_lab_read_request(const char *path, nxl_spawn_req *req, char **doc);
 

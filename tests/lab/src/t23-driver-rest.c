@@ -72,50 +72,6 @@
 #define FOREIGN_UUID "0f0f0f0f-2323-4a4a-8b8b-0c0c0c0c0c0c"
 #define UNKNOWN_UUID "00000000-2323-4000-8000-000000000023"
 
-/* The foreign domain's line in `xl list` (empty when it is gone). */
-static void foreign_line(char *line, size_t size)
-{
-    FILE *p = popen("xl list " FOREIGN_NAME " 2>/dev/null", "r");
-    char buf[256];
-
-    line[0] = '\0';
-    while (p && fgets(buf, sizeof(buf), p))
-        if (strncmp(buf, FOREIGN_NAME, strlen(FOREIGN_NAME)) == 0)
-            snprintf(line, size, "%s", buf);
-    if (p)
-        pclose(p);
-}
-
-static bool make_foreign(const char *root, const nxl_lab_env *env)
-{
-    char cfg[600], cmd[700];
-    FILE *f;
-    int r;
-
-    snprintf(cfg, sizeof(cfg), "%s/foreign.cfg", root);
-    f = fopen(cfg, "w");
-    if (!f)
-        return nxl_lab_check(false, "write %s", cfg);
-    fprintf(f,
-            "name = \"" FOREIGN_NAME "\"\nuuid = \"" FOREIGN_UUID "\"\n"
-            "type = \"pv\"\nkernel = \"%s\"\nramdisk = \"%s\"\n"
-            "extra = \"console=hvc0 rdinit=/init quiet\"\nmemory = 128\n",
-            env->kernel, env->initrd);
-    fclose(f);
-    /* Paused: it needs no CPU, and "still paused" at the end shows that
-     * nothing here unpaused or rebooted it. xl's own messages go to the
-     * test's output. */
-    snprintf(cmd, sizeof(cmd), "xl create -p %s 2>&1", cfg);
-    r = system(cmd);
-    if (WIFSIGNALED(r) || (WIFEXITED(r) && WEXITSTATUS(r) >= 128)) {
-        /* xl was seen to abort under TCG (lab/README.md): once more. */
-        printf("  xl create died (status %d); once more\n", r);
-        system("xl destroy " FOREIGN_NAME " >/dev/null 2>&1");
-        r = system(cmd);
-    }
-    return nxl_lab_check(r == 0, "xl create -p %s (status %d)", cfg, r);
-}
-
 /* Writes data (len bytes) at the start of the guest's disk file, which
  * QEMU's qdisk serves it from. */
 static bool poke_disk(const char *path, const char *data, size_t len)
@@ -278,7 +234,7 @@ int main(void)
     unknown = *inst;
     memcpy(unknown.uuid, UNKNOWN_UUID, sizeof(unknown.uuid));
     if (!nxl_lab_make_root("t23", &env, inst, root, images, instances) ||
-        !make_foreign(root, &env) ||
+        !nxl_lab_xl_create_foreign(root, &env, FOREIGN_NAME, FOREIGN_UUID) ||
         !nxl_lab_open_driver(images, instances, env.logdir, nxl_lab_listener,
                              &drv))
         return 1;
@@ -498,8 +454,7 @@ out:
         nxl_instance_destroy(drv, inst, NULL, NULL, true, NULL, &err), &err,
         "destroy");
     nxl_lab_check_nothing_left(drv, inst, instances);
-    foreign_line(line, sizeof(line));
-    nxl_lab_check(line[0] && strstr(line, "--p"),
+    nxl_lab_check(nxl_lab_xl_paused(FOREIGN_NAME, line, sizeof(line)),
                   "the foreign domain is still there, paused: %s", line);
     nxl_lab_xl("destroy", FOREIGN_NAME);
     nxl_lab_ok_call(nxl_driver_register_event_listener(drv, NULL, NULL, &err),
