@@ -1,0 +1,144 @@
+/* Lab test: the lifecycle contract suite (tests/contract/suite.h) on real
+ * Xen, in the lab's dom0: the same cases make check runs on the fake
+ * hypervisor port (tests/test_contract), here against libxl, xenstored
+ * and real PV guests of the lab's kernel (exit 0 pass, 1 fail, 77 skip
+ * off dom0).
+ *
+ * The target: examples/pv-direct-kernel.json (its NIC on xenbr0, its
+ * qdisk root disk) spawned into a private image cache and instances dir;
+ * a boot is the guest's marker on its xenconsoled log; an operator behind
+ * the driver's back is `xl pause` / `xl destroy`; a foreign domain is
+ * `xl create -p` of the lab's kernel, which must stay paused throughout.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "novaxl/nxl.h"
+#include "tests/contract/suite.h"
+#include "tests/lab/src/labutil.h"
+
+#define BOOT_BOUND_S 120
+/* An out-of-band pause is told after 10 looks of the event thread (one a
+ * second), an xl destroy after libxl's teardown; TCG slows both. */
+#define EVENT_BOUND_S 60
+#define FOREIGN_NAME "nxl-t19-foreign"
+#define FOREIGN_UUID "0f0f0f0f-1919-4a4a-8b8b-0c0c0c0c0c19"
+
+typedef struct lab_target {
+    nxl_lab_run run;
+    char log[1024]; /* the guest's console log */
+} lab_target;
+
+static int lab_open(void *opaque, nxl_event_fn *listener, void *lopaque,
+                    nxl_driver **drv_r, nxl_error *err)
+{
+    lab_target *l = opaque;
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
+    int rc;
+
+    cfg.host = "lab";
+    cfg.instances_dir = l->run.instances;
+    cfg.image_cache_dir = l->run.images;
+    cfg.console_log_dir = l->run.env.logdir;
+    *drv_r = NULL;
+    if ((rc = nxl_driver_open("libxl", &cfg, drv_r, err)) < 0 ||
+        (rc = nxl_driver_register_event_listener(*drv_r, listener, lopaque,
+                                                 err)) < 0)
+        return rc;
+    return nxl_host_init(*drv_r, "lab", err);
+}
+
+static int lab_boots(void *opaque, const nxl_instance *inst)
+{
+    lab_target *l = opaque;
+
+    (void)inst;
+    return nxl_lab_count_in_file(l->log, l->run.env.marker);
+}
+
+static bool lab_wait_boot(void *opaque, const nxl_instance *inst, int above)
+{
+    lab_target *l = opaque;
+
+    (void)inst;
+    return nxl_lab_wait_marker(l->log, l->run.env.marker, above, BOOT_BOUND_S);
+}
+
+static int lab_domains_with(void *opaque, const char *uuid)
+{
+    (void)opaque;
+    return nxl_lab_domains_with(uuid);
+}
+
+static int lab_out_of_band(void *opaque, const char *action, int domid)
+{
+    char id[16];
+
+    (void)opaque;
+    snprintf(id, sizeof(id), "%d", domid);
+    return domid > 0 && nxl_lab_xl(action, id) ? 0 : NXL_E_FAILED;
+}
+
+static int lab_foreign_create(void *opaque, char uuid_r[NXL_CONTRACT_UUID_LEN])
+{
+    lab_target *l = opaque;
+
+    if (!nxl_lab_xl_create_foreign(l->run.root, &l->run.env, FOREIGN_NAME,
+                                   FOREIGN_UUID))
+        return NXL_E_FAILED;
+    snprintf(uuid_r, NXL_CONTRACT_UUID_LEN, "%s", FOREIGN_UUID);
+    return 0;
+}
+
+static bool lab_foreign_intact(void *opaque, const char *uuid)
+{
+    char line[512];
+    bool ok = nxl_lab_xl_paused(FOREIGN_NAME, line, sizeof(line));
+
+    (void)opaque;
+    (void)uuid;
+    printf("  xl list %s: %s", FOREIGN_NAME, line[0] ? line : "(none)\n");
+    return ok;
+}
+
+static void lab_foreign_destroy(void *opaque, const char *uuid)
+{
+    (void)opaque;
+    (void)uuid;
+    nxl_lab_xl("destroy", FOREIGN_NAME);
+}
+
+int main(void)
+{
+    lab_target l;
+    nxl_contract_target t;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    if ((rc = nxl_lab_begin(&l.run, "t19", "pv-direct-kernel")) != 0)
+        return rc;
+    snprintf(l.log, sizeof(l.log), "%s/guest-%s.log", l.run.env.logdir,
+             l.run.req.instance.name);
+    t = (nxl_contract_target){
+        .name = "real Xen",
+        .opaque = &l,
+        .instances_dir = l.run.instances,
+        .event_bound_s = EVENT_BOUND_S,
+        .open = lab_open,
+        .boots = lab_boots,
+        .wait_boot = lab_wait_boot,
+        .domains_with = lab_domains_with,
+        .out_of_band = lab_out_of_band,
+        .foreign_create = lab_foreign_create,
+        .foreign_intact = lab_foreign_intact,
+        .foreign_destroy = lab_foreign_destroy,
+    };
+    for (size_t i = 0; i < nxl_contract_n_cases(); i++) {
+        nxl_lab_check(nxl_contract_run_case(&t, &l.run.req, i) == 0,
+                      "contract case: %s", nxl_contract_case_name(i));
+        nxl_lab_step_done(nxl_contract_case_name(i));
+    }
+    return nxl_lab_end(&l.run);
+}
