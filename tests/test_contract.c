@@ -182,6 +182,7 @@ static int suite_init(void)
         return 1;
     target = (nxl_contract_target){
         .name = "fake port",
+        .host = "testhost",
         .opaque = &fake,
         .instances_dir = fake.instances,
         /* 10 looks of 20 ms before a pause is told, then some slack for a

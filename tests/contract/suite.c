@@ -221,6 +221,9 @@ static bool reopen(contract *c)
     nxl_error err = NXL_ERROR_INIT;
     bool ok;
 
+    /* A clean stop of the one before, when there is one. */
+    if (c->drv)
+        CHECK_OK(c, nxl_host_cleanup(c->drv, c->t->host, &e_), "cleanup_host");
     nxl_driver_close(c->drv);
     c->drv = NULL;
     ok = CHECK(c, c->t->open(c->t->opaque, listener, c, &c->drv, &err) == 0,
@@ -237,8 +240,8 @@ static void expect_nothing_left(contract *c, const char *after)
 {
     const char *dir = c->t->instances_dir, *uuid = c->inst.uuid;
     char path[4096];
-    bool b = true;
-    size_t n = 99;
+    bool b = true, ok;
+    size_t n = 0;
 
     expect_state(c, NXL_E_NOT_FOUND, after);
     CHECK(c, domains(c) == 0, "no domain with the UUID after %s", after);
@@ -250,8 +253,9 @@ static void expect_nothing_left(contract *c, const char *after)
     CHECK(c, !file_exists(path), "no lock file after %s", after);
     CHECK(c, nxl_instance_exists(c->drv, &c->inst, &b, NULL) == 0 && !b,
           "instance_exists false after %s", after);
-    CHECK(c, nxl_host_get_num_instances(c->drv, &n, NULL) == 0 && n == 0,
-          "get_num_instances 0 after %s (%zu)", after, n);
+    /* Called before the check: its message shows what the call said. */
+    ok = nxl_host_get_num_instances(c->drv, &n, NULL) == 0;
+    CHECK(c, ok && n == 0, "get_num_instances 0 after %s (%zu)", after, n);
 }
 
 static bool strv_has(const nxl_strv *v, const char *s)
@@ -268,21 +272,22 @@ static void expect_listed(contract *c, const char *after)
 {
     nxl_strv names, uuids;
     size_t n = 0;
-    bool b = false;
+    bool b = false, ok;
 
     nxl_strv_init(&names);
     nxl_strv_init(&uuids);
-    CHECK(c,
-          nxl_host_list_instances(c->drv, &names, NULL) == 0 && names.n == 1 &&
-              strv_has(&names, c->req->instance.name),
+    /* The calls come before the checks: their messages show what the
+     * calls said. */
+    ok = nxl_host_list_instances(c->drv, &names, NULL) == 0;
+    CHECK(c, ok && names.n == 1 && strv_has(&names, c->req->instance.name),
           "list_instances is [%s] after %s (%zu names)", c->req->instance.name,
           after, names.n);
-    CHECK(c,
-          nxl_host_list_instance_uuids(c->drv, &uuids, NULL) == 0 &&
-              uuids.n == 1 && strv_has(&uuids, c->inst.uuid),
-          "list_instance_uuids is [%s] after %s", c->inst.uuid, after);
-    CHECK(c, nxl_host_get_num_instances(c->drv, &n, NULL) == 0 && n == 1,
-          "get_num_instances 1 after %s (%zu)", after, n);
+    ok = nxl_host_list_instance_uuids(c->drv, &uuids, NULL) == 0;
+    CHECK(c, ok && uuids.n == 1 && strv_has(&uuids, c->inst.uuid),
+          "list_instance_uuids is [%s] after %s (%zu UUIDs)", c->inst.uuid,
+          after, uuids.n);
+    ok = nxl_host_get_num_instances(c->drv, &n, NULL) == 0;
+    CHECK(c, ok && n == 1, "get_num_instances 1 after %s (%zu)", after, n);
     CHECK(c, nxl_instance_exists(c->drv, &c->inst, &b, NULL) == 0 && b,
           "instance_exists after %s", after);
     b = false;
@@ -659,6 +664,7 @@ unsigned nxl_contract_run_case(const nxl_contract_target *t,
          * a passed case has destroyed it already (unknown: success). */
         if (c.failures)
             destroy(&c, NULL);
+        CHECK_OK(&c, nxl_host_cleanup(c.drv, t->host, &e_), "cleanup_host");
     }
     nxl_driver_close(c.drv);
     pthread_mutex_destroy(&c.ev_lock);

@@ -29,6 +29,7 @@
 /* What the suite runs against. opaque is the target's own state. */
 typedef struct nxl_contract_target {
     const char *name; /* "fake port", "real Xen": for the output */
+    const char *host; /* the compute host the driver is opened for */
     void *opaque;
     /* The driver's instances_dir: the suite checks what is left there. */
     const char *instances_dir;
