@@ -38,8 +38,9 @@ typedef struct fake_target {
 static nxl_test_xsd xsd;
 static fake_target fake;
 static nxl_contract_target target;
-static nxl_spawn_req req;
-static char *req_doc;
+/* The PV example drives the cases; the PVH one is the other instance. */
+static nxl_spawn_req req, other;
+static char *req_doc, *other_doc;
 
 static int fake_open(void *opaque, nxl_event_fn *listener, void *lopaque,
                      nxl_driver **drv_r, nxl_error *err)
@@ -155,13 +156,21 @@ static int write_image(const char *dir, const char *name)
     return fclose(fp);
 }
 
+static int read_req(const char *rel, nxl_spawn_req *r, char **doc_r)
+{
+    size_t len;
+
+    nxl_spawn_req_init(r);
+    if (!(*doc_r = nxl_test_read_src(rel, &len)))
+        return -1;
+    return nxl__spawn_req_from_json(*doc_r, len, r, NULL);
+}
+
 /* The suite's init: xenstored (spawn reads the host's flags there), the
  * fake hypervisor, a private root with the example's images, and the
  * example request itself. */
 static int suite_init(void)
 {
-    size_t len;
-
     if (nxl_test_xsd_start(&xsd) != 0) {
         fprintf(stderr, "xenstored: %s\n", xsd.why);
         return 1;
@@ -175,15 +184,15 @@ static int suite_init(void)
         write_image(fake.images, "nxl-lab-initrd") < 0 ||
         nxl__port_fake_new(&fake.port) < 0)
         return 1;
-    if (!(req_doc = nxl_test_read_src("examples/pv-direct-kernel.json", &len)))
-        return 1;
-    nxl_spawn_req_init(&req);
-    if (nxl__spawn_req_from_json(req_doc, len, &req, NULL) < 0)
+    if (read_req("examples/pv-direct-kernel.json", &req, &req_doc) < 0 ||
+        read_req("examples/pvh-direct-kernel.json", &other, &other_doc) < 0)
         return 1;
     target = (nxl_contract_target){
         .name = "fake port",
         .host = "testhost",
         .opaque = &fake,
+        .req = &req,
+        .other = &other,
         .instances_dir = fake.instances,
         /* 10 looks of 20 ms before a pause is told, then some slack for a
          * loaded machine (valgrind). */
@@ -203,7 +212,9 @@ static int suite_init(void)
 static int suite_cleanup(void)
 {
     nxl_spawn_req_dispose(&req);
+    nxl_spawn_req_dispose(&other);
     free(req_doc);
+    free(other_doc);
     nxl__port_free(fake.port);
     if (fake.root[0])
         nxl_test_rm_tree(fake.root);
@@ -213,7 +224,7 @@ static int suite_cleanup(void)
 
 static void run_case(size_t i)
 {
-    CU_ASSERT_EQUAL(nxl_contract_run_case(&target, &req, i), 0);
+    CU_ASSERT_EQUAL(nxl_contract_run_case(&target, i), 0);
 }
 
 #define CASE_FN(i)                                                             \

@@ -620,6 +620,126 @@ out:
     nxl_instance_dispose(&f);
 }
 
+/* Calls from several threads through one driver. */
+#define RACERS 4
+
+typedef struct racer {
+    contract *c;
+    const nxl_spawn_req *req;
+    const nxl_instance *inst;
+    int rc;
+} racer;
+
+static void *spawn_racer(void *opaque)
+{
+    racer *r = opaque;
+
+    r->rc = nxl_instance_spawn(r->c->drv, r->req, NULL);
+    return NULL;
+}
+
+static void *destroy_racer(void *opaque)
+{
+    racer *r = opaque;
+
+    r->rc =
+        nxl_instance_destroy(r->c->drv, r->inst, NULL, NULL, true, NULL, NULL);
+    return NULL;
+}
+
+/* Runs n racers on fn at once; false when a thread could not start. */
+static bool race(racer *r, size_t n, void *(*fn)(void *))
+{
+    pthread_t th[RACERS];
+    size_t started = 0;
+
+    while (started < n &&
+           pthread_create(&th[started], NULL, fn, &r[started]) == 0)
+        started++;
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    return started == n;
+}
+
+static int state_of(contract *c, const nxl_instance *inst)
+{
+    nxl_instance_info info;
+    int rc;
+
+    nxl_instance_info_init(&info);
+    rc = nxl_instance_get_info(c->drv, inst, &info, NULL);
+    return rc ? rc : info.state;
+}
+
+/* The library is safe to call from several threads: one instance spawned
+ * by racing threads is made once (the others: EXISTS); another instance
+ * spawns while the first is paused, read and unpaused from this thread;
+ * both are destroyed from two threads at once, and nothing is left. */
+static void case_threads(contract *c)
+{
+    racer r[RACERS];
+    nxl_instance other;
+    size_t n = 0, ok = 0, exists = 0;
+    const nxl_spawn_req *req2 = c->t->other;
+
+    nxl_instance_init(&other);
+    snprintf(other.uuid, sizeof(other.uuid), "%s", req2->instance.uuid);
+    for (size_t i = 0; i < RACERS; i++)
+        r[i] = (racer){c, c->req, &c->inst, -1};
+    CHECK(c, race(r, RACERS, spawn_racer), "%d threads spawn at once", RACERS);
+    for (size_t i = 0; i < RACERS; i++) {
+        ok += r[i].rc == 0;
+        exists += r[i].rc == NXL_E_EXISTS;
+    }
+    CHECK(c, ok == 1 && exists == RACERS - 1,
+          "the same instance from %d threads: one spawn, %d EXISTS (%zu, "
+          "%zu)",
+          RACERS, RACERS - 1, ok, exists);
+    CHECK(c, domains(c) == 1, "one domain of it");
+    expect_state(c, NXL_POWER_RUNNING, "the racing spawns");
+    expect_events(c, "started", 5, "the racing spawns");
+
+    r[0] = (racer){c, req2, &other, -1};
+    {
+        pthread_t th;
+        bool started = pthread_create(&th, NULL, spawn_racer, &r[0]) == 0;
+
+        CHECK_OK(c, nxl_instance_pause(c->drv, &c->inst, &e_),
+                 "pause while another instance spawns");
+        CHECK(c, nxl_host_get_num_instances(c->drv, &n, NULL) == 0,
+              "get_num_instances while another instance spawns");
+        CHECK_OK(c, nxl_instance_unpause(c->drv, &c->inst, &e_),
+                 "unpause while another instance spawns");
+        if (started)
+            pthread_join(th, NULL);
+        CHECK(c, started && r[0].rc == 0, "spawn of %s in another thread (%s)",
+              req2->instance.name, nxl_error_code_name(r[0].rc));
+    }
+    CHECK(c, state_of(c, &other) == NXL_POWER_RUNNING,
+          "the other instance RUNNING");
+    CHECK(c, c->t->domains_with(c->t->opaque, other.uuid) == 1,
+          "one domain of the other instance");
+    expect_state(c, NXL_POWER_RUNNING, "pause and unpause beside a spawn");
+    expect_events(c, "paused resumed", 5, "pause and unpause");
+    CHECK(c, nxl_host_get_num_instances(c->drv, &n, NULL) == 0 && n == 2,
+          "get_num_instances 2");
+
+    r[0] = (racer){c, c->req, &c->inst, -1};
+    r[1] = (racer){c, req2, &other, -1};
+    CHECK(c, race(r, 2, destroy_racer) && r[0].rc == 0 && r[1].rc == 0,
+          "both destroyed from two threads at once (%s, %s)",
+          nxl_error_code_name(r[0].rc), nxl_error_code_name(r[1].rc));
+    CHECK(c,
+          state_of(c, &other) == NXL_E_NOT_FOUND &&
+              c->t->domains_with(c->t->opaque, other.uuid) == 0,
+          "nothing left of the other instance");
+    expect_events(c, "stopped", 5, "destroy");
+    expect_nothing_left(c, "destroy");
+    /* Whatever a failed check above left of it. */
+    nxl_instance_destroy(c->drv, &other, NULL, NULL, true, NULL, NULL);
+    nxl_instance_dispose(&other);
+}
+
 static const struct {
     const char *name;
     void (*fn)(contract *c);
@@ -630,6 +750,7 @@ static const struct {
     {"soft_delete and restore", case_soft_delete_restore},
     {"set_bootable", case_set_bootable},
     {"foreign domains and out-of-band changes", case_foreign_out_of_band},
+    {"threads", case_threads},
 };
 
 size_t nxl_contract_n_cases(void)
@@ -642,8 +763,7 @@ const char *nxl_contract_case_name(size_t i)
     return i < nxl_contract_n_cases() ? cases[i].name : NULL;
 }
 
-unsigned nxl_contract_run_case(const nxl_contract_target *t,
-                               const nxl_spawn_req *req, size_t i)
+unsigned nxl_contract_run_case(const nxl_contract_target *t, size_t i)
 {
     contract c;
     double t0 = now_s();
@@ -652,9 +772,9 @@ unsigned nxl_contract_run_case(const nxl_contract_target *t,
         return 1;
     memset(&c, 0, sizeof(c));
     c.t = t;
-    c.req = req;
+    c.req = t->req;
     nxl_instance_init(&c.inst);
-    snprintf(c.inst.uuid, sizeof(c.inst.uuid), "%s", req->instance.uuid);
+    snprintf(c.inst.uuid, sizeof(c.inst.uuid), "%s", t->req->instance.uuid);
     pthread_mutex_init(&c.ev_lock, NULL);
     printf("contract case: %s (%s)\n", cases[i].name, t->name);
     fflush(stdout);
@@ -673,14 +793,4 @@ unsigned nxl_contract_run_case(const nxl_contract_target *t,
            c.failures ? "FAILED" : "passed", now_s() - t0);
     fflush(stdout);
     return c.failures;
-}
-
-unsigned nxl_contract_run(const nxl_contract_target *t,
-                          const nxl_spawn_req *req)
-{
-    unsigned failures = 0;
-
-    for (size_t i = 0; i < nxl_contract_n_cases(); i++)
-        failures += nxl_contract_run_case(t, req, i);
-    return failures;
 }

@@ -31,6 +31,11 @@ typedef struct nxl_contract_target {
     const char *name; /* "fake port", "real Xen": for the output */
     const char *host; /* the compute host the driver is opened for */
     void *opaque;
+    /* The instance the cases drive, and another one (a UUID, name and
+     * NICs of its own) for the case of two at once; the driver finds
+     * both's images. */
+    const nxl_spawn_req *req;
+    const nxl_spawn_req *other;
     /* The driver's instances_dir: the suite checks what is left there. */
     const char *instances_dir;
     /* How long an out-of-band change may take to reach the listener (the
@@ -68,16 +73,10 @@ typedef struct nxl_contract_target {
 size_t nxl_contract_n_cases(void);
 const char *nxl_contract_case_name(size_t i);
 
-/* Runs case i against t with req (a spawn request whose images the
- * target's driver finds); prints one line per check. Returns the number
+/* Runs case i against t; prints one line per check. Returns the number
  * of failed checks (0: the case passed). Each case starts and ends with
- * no instance of req's UUID on the target; one that fails part-way still
- * destroys what it made. */
-unsigned nxl_contract_run_case(const nxl_contract_target *t,
-                               const nxl_spawn_req *req, size_t i);
-
-/* Every case, in order; the total of failed checks. */
-unsigned nxl_contract_run(const nxl_contract_target *t,
-                          const nxl_spawn_req *req);
+ * no instance of t's requests on the target; one that fails part-way
+ * still destroys what it made. */
+unsigned nxl_contract_run_case(const nxl_contract_target *t, size_t i);
 
 #endif /* NOVAXL_TESTS_CONTRACT_SUITE_H */

@@ -31,6 +31,8 @@
 
 typedef struct lab_target {
     nxl_lab_run run;
+    nxl_spawn_req other; /* the other example, for the case of two */
+    char *other_doc;
     char log[1024]; /* the guest's console log */
 } lab_target;
 
@@ -113,22 +115,31 @@ static void lab_foreign_destroy(void *opaque, const char *uuid)
     nxl_lab_xl("destroy", FOREIGN_NAME);
 }
 
-int nxl_lab_contract_main(const char *example, unsigned part, unsigned parts)
+int nxl_lab_contract_main(const char *example, const char *other, unsigned part,
+                          unsigned parts)
 {
     lab_target l;
     nxl_contract_target t;
     size_t n = nxl_contract_n_cases();
+    char path[1024];
     int rc;
 
     memset(&l, 0, sizeof(l));
     if ((rc = nxl_lab_begin(&l.run, "t19", example)) != 0)
         return rc;
+    /* Its images are the lab's kernel and initramfs too, under the same
+     * ids, which nxl_lab_begin linked. */
+    snprintf(path, sizeof(path), "%s/%s.json", l.run.env.examples, other);
+    if (!nxl_lab_read_request(path, &l.other, &l.other_doc))
+        goto out;
     snprintf(l.log, sizeof(l.log), "%s/guest-%s.log", l.run.env.logdir,
              l.run.req.instance.name);
     t = (nxl_contract_target){
         .name = example,
         .host = "lab",
         .opaque = &l,
+        .req = &l.run.req,
+        .other = &l.other,
         .instances_dir = l.run.instances,
         .event_bound_s = EVENT_BOUND_S,
         .open = lab_open,
@@ -143,9 +154,12 @@ int nxl_lab_contract_main(const char *example, unsigned part, unsigned parts)
     for (size_t i = 0; i < n; i++) {
         if (i * parts / n != part - 1)
             continue;
-        nxl_lab_check(nxl_contract_run_case(&t, &l.run.req, i) == 0,
-                      "contract case: %s", nxl_contract_case_name(i));
+        nxl_lab_check(nxl_contract_run_case(&t, i) == 0, "contract case: %s",
+                      nxl_contract_case_name(i));
         nxl_lab_step_done(nxl_contract_case_name(i));
     }
+out:
+    nxl_spawn_req_dispose(&l.other);
+    free(l.other_doc);
     return nxl_lab_end(&l.run);
 }

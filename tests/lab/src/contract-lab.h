@@ -4,8 +4,10 @@
 #define NOVAXL_TESTS_LAB_CONTRACT_LAB_H
 
 /* Runs part (1..parts) of the suite's cases, in order, for
- * examples/EXAMPLE.json on this dom0; the lab test's exit status (0 pass,
- * 1 fail, 77 off dom0). */
-int nxl_lab_contract_main(const char *example, unsigned part, unsigned parts);
+ * examples/EXAMPLE.json on this dom0, with examples/OTHER.json as the
+ * other instance; the lab test's exit status (0 pass, 1 fail, 77 off
+ * dom0). */
+int nxl_lab_contract_main(const char *example, const char *other, unsigned part,
+                          unsigned parts);
 
 #endif /* NOVAXL_TESTS_LAB_CONTRACT_LAB_H */

@@ -7,5 +7,5 @@
 
 int main(void)
 {
-    return nxl_lab_contract_main("pv-direct-kernel", 2, 2);
+    return nxl_lab_contract_main("pv-direct-kernel", "pvh-direct-kernel", 2, 2);
 }

@@ -7,5 +7,5 @@
 
 int main(void)
 {
-    return nxl_lab_contract_main("pvh-direct-kernel", 2, 2);
+    return nxl_lab_contract_main("pvh-direct-kernel", "pv-direct-kernel", 2, 2);
 }
