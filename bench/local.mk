@@ -6,7 +6,7 @@
 # NXL_BENCH_SMOKE=1), which checks results, never timings. A plain `make`
 # does not build them.
 if HAVE_CUNIT
-BENCH_PROGS = bench/bench-translate
+BENCH_PROGS = bench/bench-translate bench/bench-inventory
 
 check_LTLIBRARIES += bench/libnxlbench.la
 bench_libnxlbench_la_SOURCES = bench/bench.c bench/bench.h
@@ -21,6 +21,9 @@ TESTS += $(BENCH_PROGS)
 bench_bench_translate_SOURCES = bench/bench-translate.c
 bench_bench_translate_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 bench_bench_translate_LDADD = $(BENCH_LDADD)
+bench_bench_inventory_SOURCES = bench/bench-inventory.c
+bench_bench_inventory_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+bench_bench_inventory_LDADD = $(BENCH_LDADD)
 
 # Smoke mode for the benchmarks make check runs; the suites ignore it.
 AM_TESTS_ENVIRONMENT += NXL_BENCH_SMOKE=1; export NXL_BENCH_SMOKE;
