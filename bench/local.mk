@@ -6,7 +6,8 @@
 # NXL_BENCH_SMOKE=1), which checks results, never timings. A plain `make`
 # does not build them.
 if HAVE_CUNIT
-BENCH_PROGS = bench/bench-translate bench/bench-inventory
+BENCH_PROGS = bench/bench-translate bench/bench-inventory \
+	bench/bench-console
 
 check_LTLIBRARIES += bench/libnxlbench.la
 bench_libnxlbench_la_SOURCES = bench/bench.c bench/bench.h
@@ -24,6 +25,9 @@ bench_bench_translate_LDADD = $(BENCH_LDADD)
 bench_bench_inventory_SOURCES = bench/bench-inventory.c
 bench_bench_inventory_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 bench_bench_inventory_LDADD = $(BENCH_LDADD)
+bench_bench_console_SOURCES = bench/bench-console.c
+bench_bench_console_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+bench_bench_console_LDADD = $(BENCH_LDADD)
 
 # Smoke mode for the benchmarks make check runs; the suites ignore it.
 AM_TESTS_ENVIRONMENT += NXL_BENCH_SMOKE=1; export NXL_BENCH_SMOKE;
