@@ -7,7 +7,7 @@
 # does not build them.
 if HAVE_CUNIT
 BENCH_PROGS = bench/bench-translate bench/bench-inventory \
-	bench/bench-console
+	bench/bench-console bench/bench-xenstore
 
 check_LTLIBRARIES += bench/libnxlbench.la
 bench_libnxlbench_la_SOURCES = bench/bench.c bench/bench.h
@@ -28,6 +28,9 @@ bench_bench_inventory_LDADD = $(BENCH_LDADD)
 bench_bench_console_SOURCES = bench/bench-console.c
 bench_bench_console_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 bench_bench_console_LDADD = $(BENCH_LDADD)
+bench_bench_xenstore_SOURCES = bench/bench-xenstore.c
+bench_bench_xenstore_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+bench_bench_xenstore_LDADD = $(BENCH_LDADD)
 
 # Smoke mode for the benchmarks make check runs; the suites ignore it.
 AM_TESTS_ENVIRONMENT += NXL_BENCH_SMOKE=1; export NXL_BENCH_SMOKE;
