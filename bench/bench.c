@@ -33,6 +33,22 @@ static bool smoke;
 static unsigned failed_checks;
 static const char *bench_name = "bench";
 
+/* One row of the table, without trailing blanks. */
+static void print_line(const char *what, const char *figure, const char *target,
+                       const char *verdict)
+{
+    char line[256];
+    size_t len;
+
+    snprintf(line, sizeof(line), "  %-46s %16s  %-30s %s", what, figure, target,
+             verdict);
+    len = strlen(line);
+    while (len && line[len - 1] == ' ')
+        line[--len] = '\0';
+    puts(line);
+    fflush(stdout);
+}
+
 bool nxl_bench_init(int argc, char **argv, const char *name)
 {
     const char *v = getenv("NXL_BENCH_SMOKE");
@@ -43,7 +59,7 @@ bool nxl_bench_init(int argc, char **argv, const char *name)
         if (strcmp(argv[i], "--smoke") == 0)
             smoke = true;
     printf("%s%s\n", name, smoke ? " (smoke: tiny N, checks only)" : "");
-    printf("  %-46s %16s  %-30s\n", "what", "figure", "target");
+    print_line("what", "figure", "target", "");
     return smoke;
 }
 
@@ -178,9 +194,7 @@ void nxl_bench_row(const char *what, double figure, const char *unit,
 void nxl_bench_row_text(const char *what, const char *figure,
                         const char *target, bool met)
 {
-    printf("  %-46s %16s  %-30s %s\n", what, figure, target,
-           *target ? verdict(met) : "");
-    fflush(stdout);
+    print_line(what, figure, target, *target ? verdict(met) : "");
 }
 
 int nxl_bench_finish(void)

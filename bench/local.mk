@@ -35,9 +35,12 @@ bench_bench_xenstore_LDADD = $(BENCH_LDADD)
 # Smoke mode for the benchmarks make check runs; the suites ignore it.
 AM_TESTS_ENVIRONMENT += NXL_BENCH_SMOKE=1; export NXL_BENCH_SMOKE;
 
+# Full runs, unless NXL_BENCH_SMOKE=1 is in make's environment.
 bench: $(BENCH_PROGS) $(check_LTLIBRARIES)
-	@for b in $(BENCH_PROGS); do \
-		$(AM_TESTS_ENVIRONMENT) NXL_BENCH_SMOKE=0; export NXL_BENCH_SMOKE; \
+	@smoke=$${NXL_BENCH_SMOKE:-0}; \
+	for b in $(BENCH_PROGS); do \
+		$(AM_TESTS_ENVIRONMENT) NXL_BENCH_SMOKE=$$smoke; \
+		export NXL_BENCH_SMOKE; \
 		./$$b || exit 1; \
 	done
 else
