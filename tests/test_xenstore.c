@@ -450,14 +450,21 @@ static void test_transact_retry(void)
 {
     nxl_error err = NXL_ERROR_INIT;
     struct bump b = {NULL, 1, 0, 0};
+    nxl_xs_txn_counts c0, c1;
     char *v;
 
     CU_ASSERT_FATAL(nxl_xs_open(&b.other, &err) == 0);
     CU_ASSERT_EQUAL(nxl_xs_write_str(xs, XBT_NULL, "/nxl/t/counter", "1", &err),
                     0);
+    nxl_xs_transact_counts(&c0);
     CU_ASSERT_EQUAL(nxl_xs_transact(xs, bump_body, &b, &err), 0);
     /* Attempt 1 conflicted (counter became 101), attempt 2 committed. */
     CU_ASSERT_EQUAL(b.attempts, 2);
+    /* The process-wide counters saw the same. */
+    nxl_xs_transact_counts(&c1);
+    CU_ASSERT_EQUAL(c1.calls - c0.calls, 1);
+    CU_ASSERT_EQUAL(c1.attempts - c0.attempts, 2);
+    CU_ASSERT_EQUAL(c1.conflicts - c0.conflicts, 1);
     v = read_str(xs, "/nxl/t/counter");
     CU_ASSERT_STRING_EQUAL(v ? v : "", "102");
     free(v);

@@ -739,6 +739,18 @@ static void error_move(nxl_error *dst, nxl_error *src)
     nxl_error_dispose(src);
 }
 
+static nxl_xs_txn_counts txn_counts;
+
+#define COUNT(member)                                                          \
+    __atomic_add_fetch(&txn_counts.member, 1, __ATOMIC_RELAXED)
+
+void nxl_xs_transact_counts(nxl_xs_txn_counts *r)
+{
+    r->calls = __atomic_load_n(&txn_counts.calls, __ATOMIC_RELAXED);
+    r->attempts = __atomic_load_n(&txn_counts.attempts, __ATOMIC_RELAXED);
+    r->conflicts = __atomic_load_n(&txn_counts.conflicts, __ATOMIC_RELAXED);
+}
+
 int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque, nxl_error *err)
 {
     nxl_error attempt_err = NXL_ERROR_INIT;
@@ -750,12 +762,14 @@ int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque, nxl_error *err)
         rc = nxl_error_set(err, NXL_E_INVAL, "xenstore transact: bad call");
         goto out;
     }
+    COUNT(calls);
     for (attempt = 1;; attempt++) {
         /* A conflict from the last attempt is not the caller's error. */
         nxl_error_dispose(&attempt_err);
         rc = nxl_xs_transaction_start(xs, &t, &attempt_err);
         if (rc)
             goto out;
+        COUNT(attempts);
         rc = fn(xs, t, opaque, &attempt_err);
         if (rc == 0) {
             rc = nxl_xs_transaction_commit(xs, t, &attempt_err);
@@ -763,6 +777,7 @@ int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque, nxl_error *err)
         }
         if (rc != NXL_E_CONFLICT)
             goto out;
+        COUNT(conflicts);
         nxl__debug("xenstore transaction: conflict on attempt %d", attempt);
         if (attempt >= NXL_XS_TRANSACT_ATTEMPTS) {
             nxl_error_dispose(&attempt_err);

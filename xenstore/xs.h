@@ -21,7 +21,8 @@
  *
  * Thread safety: a handle may be shared between threads; libxenstore (built
  * with pthreads, as Debian's is) serialises requests on it, and this layer
- * keeps no mutable state of its own. Watch events are consumed by whichever
+ * keeps no mutable state of its own but nxl_xs_transact()'s atomic
+ * counters. Watch events are consumed by whichever
  * thread calls nxl_xs_read_watch(), so give watch consumers their own
  * handle.
  */
@@ -187,6 +188,16 @@ typedef int (*nxl_xs_txn_fn)(nxl_xs *xs, xs_transaction_t t, void *opaque,
  * the transaction and its code and message are returned. */
 NXL_HIDDEN int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque,
                                nxl_error *err);
+
+/* What nxl_xs_transact() has done in this process so far, over every
+ * handle (for benchmarks and tests: the conflicts are otherwise retried
+ * out of sight). Plain counters, read with nxl_xs_transact_counts(). */
+typedef struct nxl_xs_txn_counts {
+    unsigned long calls;     /* nxl_xs_transact() calls */
+    unsigned long attempts;  /* transactions started (bodies run) */
+    unsigned long conflicts; /* attempts that ended in NXL_E_CONFLICT */
+} nxl_xs_txn_counts;
+NXL_HIDDEN void nxl_xs_transact_counts(nxl_xs_txn_counts *r);
 
 /* ---- watches ------------------------------------------------------------- */
 
