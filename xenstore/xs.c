@@ -751,6 +751,36 @@ void nxl_xs_transact_counts(nxl_xs_txn_counts *r)
     r->conflicts = __atomic_load_n(&txn_counts.conflicts, __ATOMIC_RELAXED);
 }
 
+/* Before attempt `next` (2..) after a conflict: a random pause of up to
+ * 1 ms << (next - 2), at most 32 ms, so that two writers that retry at
+ * once stop colliding on every attempt: bench-xenstore's two writers
+ * publishing to one domain conflicted on 998 of 1000 transactions with
+ * immediate retries, on 90-350 with these pauses. A writer that never
+ * pauses can still starve another (about 1 publish in 300 gave up after
+ * 16 attempts there); novaxl's own writers of one instance never race,
+ * as the instance lock serialises them. The worst case over every retry
+ * is under 0.4 s. */
+static void transact_backoff(int next)
+{
+    static __thread uint64_t seed;
+    struct timespec ts;
+    uint64_t cap_us = 1000u << (next - 2 < 5 ? next - 2 : 5);
+
+    if (!seed) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+               (uint64_t)(uintptr_t)&ts;
+        seed |= 1;
+    }
+    /* xorshift64: per-thread, no lock, no call into libc's rand state. */
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)(seed % cap_us) * 1000;
+    nanosleep(&ts, NULL);
+}
+
 int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque, nxl_error *err)
 {
     nxl_error attempt_err = NXL_ERROR_INIT;
@@ -792,6 +822,7 @@ int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque, nxl_error *err)
             nxl_xs_transaction_abort(xs, t, NULL);
             t = XBT_NULL;
         }
+        transact_backoff(attempt + 1);
     }
 out:
     if (t != XBT_NULL)

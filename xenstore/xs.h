@@ -48,7 +48,7 @@ typedef struct nxl_xs nxl_xs;
 #define NXL_XS_TOKEN_MAX 256
 #define NXL_XS_PERMS_MAX 64 /* entries besides the owner, per node */
 /* How many times nxl_xs_transact() runs the body before NXL_E_CONFLICT. */
-#define NXL_XS_TRANSACT_ATTEMPTS 8
+#define NXL_XS_TRANSACT_ATTEMPTS 16
 
 /* ---- connection ---------------------------------------------------------- */
 
@@ -183,8 +183,8 @@ NXL_HIDDEN int nxl_xs_transaction_abort(nxl_xs *xs, xs_transaction_t t,
 typedef int (*nxl_xs_txn_fn)(nxl_xs *xs, xs_transaction_t t, void *opaque,
                              nxl_error *err);
 
-/* Start, run fn, commit; on conflict start over, at most
- * NXL_XS_TRANSACT_ATTEMPTS times, then NXL_E_CONFLICT. A failing fn aborts
+/* Start, run fn, commit; on conflict start over after a short random
+ * pause, at most NXL_XS_TRANSACT_ATTEMPTS times, then NXL_E_CONFLICT. A failing fn aborts
  * the transaction and its code and message are returned. */
 NXL_HIDDEN int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque,
                                nxl_error *err);
