@@ -398,6 +398,10 @@ static void sweep_final(nxl_xl_state *st)
 {
     uint64_t latest = 0, now = nxl__mono_ms();
 
+    /* Without a port (cleanup_host closed it, after its own final sweep)
+     * nothing can be swept: waiting would only delay the close. */
+    if (!st->port)
+        return;
     pthread_mutex_lock(&st->ev_lock);
     for (size_t i = 0; i < st->n_sweep; i++) {
         uint64_t noted = st->sweep[i].noted_ms;
