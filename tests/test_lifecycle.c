@@ -1035,6 +1035,63 @@ static void test_out_of_band(void)
     fx_teardown(&fx);
 }
 
+/* A destroyed domain that stays dying (a zombie: a dom0 process holds one
+ * of its pages) beside the instance's next domain under the same UUID:
+ * the driver reports and drives the live one, never the zombie, and a
+ * zombie alone neither blocks a start nor fails a stop. */
+static void test_zombie_domain(void)
+{
+    fixture fx;
+    nxl_port_dominfo *v = NULL;
+    size_t n = 0, zombies = 0;
+    uint32_t zombie;
+    int domid;
+
+    fx_setup(&fx);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    zombie = domid_of(&fx, UUID_A);
+    CU_ASSERT_EQUAL(nxl__port_fake_external(fx.port, "hold", zombie), 0);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+    /* Listed, dying: the instance is SHUTDOWN, as with no domain. */
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
+    CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
+
+    /* power_on makes a domain beside it; everything goes to that one. */
+    CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
+    CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 2);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT(domid > 0 && (uint32_t)domid != zombie);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_PAUSED);
+    CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
+    CU_ASSERT_EQUAL(do_reboot(&fx, UUID_A, NXL_REBOOT_HARD, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT((uint32_t)domid != zombie);
+    /* A restart adopts the live domain, not the zombie. */
+    fx_reopen(&fx);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT((uint32_t)domid != zombie);
+
+    /* destroy, and a new spawn of the same UUID beside the zombie. */
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_E_NOT_FOUND);
+    spawn_ok(&fx, UUID_A, "instance-0000000a");
+    CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_RUNNING);
+    CU_ASSERT((uint32_t)domid != zombie);
+    CU_ASSERT_EQUAL(do_destroy(&fx, UUID_A, true, NULL), 0);
+
+    /* The zombie is the only domain left; it goes once released. */
+    CU_ASSERT_EQUAL(fx.port->ops->list(fx.port, &v, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        zombies += v[i].dying && v[i].domid == zombie;
+    free(v);
+    CU_ASSERT_EQUAL(zombies, 1);
+    CU_ASSERT_EQUAL(nxl__port_fake_external(fx.port, "release", zombie), 0);
+    assert_no_leaks(&fx, 0, "a zombie domain");
+    fx_teardown(&fx);
+}
+
 /* ---- power_off, power_on, reboot ------------------------------------------------ */
 
 static void test_power_off(void)
@@ -2927,6 +2984,7 @@ int main(void)
         !CU_add_test(s, "not connected", test_not_connected) ||
         !CU_add_test(s, "foreign domains", test_foreign_domains) ||
         !CU_add_test(s, "out of band", test_out_of_band) ||
+        !CU_add_test(s, "zombie domain", test_zombie_domain) ||
         !CU_add_test(s, "power_off", test_power_off) ||
         !CU_add_test(s, "reboot", test_reboot) ||
         !CU_add_test(s, "crash dump and files", test_crash_dump_and_files) ||

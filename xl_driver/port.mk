@@ -4,6 +4,7 @@
 # lab's dom0). Included from the top-level Makefile.am.
 libnovaxl_internal_la_SOURCES += \
 	xl_driver/xl_port.h \
+	xl_driver/xl_port.c \
 	xl_driver/xl_port_libxl.c \
 	xl_driver/xl_port_fake.c \
 	xl_driver/xl_port_trace.c

@@ -467,12 +467,15 @@ static int view_load(nxl_driver *drv, const char *uuid,
             goto out;
         snap = list;
     }
-    for (size_t i = 0; i < n_snap; i++)
-        if (snap[i].domid != 0 && strcmp(snap[i].uuid, uuid) == 0) {
-            v->d = snap[i];
+    {
+        const nxl_port_dominfo *d =
+            nxl__port_dominfo_by_uuid(snap, n_snap, uuid);
+
+        if (d) {
+            v->d = *d;
             v->has_domain = true;
-            break;
         }
+    }
     if (v->has_domain) {
         nxl_error_dispose(&e);
         rc = st->port->ops->retrieve_config(st->port, v->d.domid, &json, &e);
@@ -1307,18 +1310,18 @@ int nxl_xl_get_per_instance_usage(nxl_driver *drv,
         rc = nxl_error_set(err, NXL_E_NOMEM, "%s: out of memory", method);
         goto out;
     }
-    for (size_t i = 0; i < uuids.n; i++)
-        for (size_t j = 0; j < n_snap; j++) {
-            nxl_instance_usage *u = &l.items[l.n];
+    for (size_t i = 0; i < uuids.n; i++) {
+        const nxl_port_dominfo *d =
+            nxl__port_dominfo_by_uuid(snap, n_snap, uuids.v[i]);
+        nxl_instance_usage *u = &l.items[l.n];
 
-            if (snap[j].domid == 0 || strcmp(snap[j].uuid, uuids.v[i]) != 0)
-                continue;
-            snprintf(u->uuid, sizeof(u->uuid), "%s", uuids.v[i]);
-            u->memory_mb = snap[j].mem_kb / 1024;
-            u->vcpus = snap[j].vcpus;
-            l.n++;
-            break;
-        }
+        if (!d)
+            continue;
+        snprintf(u->uuid, sizeof(u->uuid), "%s", uuids.v[i]);
+        u->memory_mb = d->mem_kb / 1024;
+        u->vcpus = d->vcpus;
+        l.n++;
+    }
     *usage_r = l;
     nxl_instance_usage_list_init(&l);
     rc = 0;

@@ -274,11 +274,13 @@ static int fail_with(nxl_error *err, int code, const nxl_error *cause,
 /* ---- domains by UUID -------------------------------------------------------
  */
 
-/* The domain whose UUID is uuid (never Domain-0), in one list call.
- * *found_r false when there is none. */
+/* The domain whose UUID is uuid (never Domain-0; a live one before a
+ * zombie: nxl__port_dominfo_by_uuid), in one list call. *found_r false
+ * when there is none. */
 static int find_domain(nxl_xl_state *st, const char *uuid,
                        nxl_port_dominfo *info_r, bool *found_r, nxl_error *err)
 {
+    const nxl_port_dominfo *d;
     nxl_port_dominfo *list = NULL;
     size_t n = 0;
     int rc;
@@ -286,14 +288,10 @@ static int find_domain(nxl_xl_state *st, const char *uuid,
     rc = st->port->ops->list(st->port, &list, &n, err);
     if (rc)
         return rc;
-    *found_r = false;
-    for (size_t i = 0; i < n; i++) {
-        if (list[i].domid == 0 || strcmp(list[i].uuid, uuid) != 0)
-            continue;
-        *info_r = list[i];
-        *found_r = true;
-        break;
-    }
+    d = nxl__port_dominfo_by_uuid(list, n, uuid);
+    *found_r = d != NULL;
+    if (d)
+        *info_r = *d;
     free(list);
     return 0;
 }
@@ -432,7 +430,11 @@ static int destroy_by_uuid(nxl_xl_state *st, const char *uuid, nxl_error *err)
     for (size_t i = 0; i < n; i++) {
         nxl_error e = NXL_ERROR_INIT;
 
-        if (list[i].domid == 0 || strcmp(list[i].uuid, uuid) != 0)
+        /* A dying domain is on its way out (or a zombie nothing here can
+         * free): destroying it again only asks libxl to tear down devices
+         * that are gone. */
+        if (list[i].domid == 0 || list[i].dying ||
+            strcmp(list[i].uuid, uuid) != 0)
             continue;
         rc = st->port->ops->destroy(st->port, list[i].domid, &e);
         if (rc == NXL_E_NOT_FOUND)
@@ -1547,12 +1549,15 @@ static int reconcile_records(nxl_xl_state *st, nxl_error *err)
             continue;
         }
         nxl__xl_store_remove_temps(&st->store, uuid);
-        for (size_t k = 0; k < n; k++)
-            if (list[k].domid != 0 && strcmp(list[k].uuid, uuid) == 0) {
-                state = power_state_of(&list[k]);
-                domid = (int)list[k].domid;
-                break;
+        {
+            const nxl_port_dominfo *d =
+                nxl__port_dominfo_by_uuid(list, n, uuid);
+
+            if (d) {
+                state = power_state_of(d);
+                domid = (int)d->domid;
             }
+        }
         nxl__record_init(&rec);
         if (nxl__xl_record_load(&st->store, uuid, &rec, &e) == 0) {
             if (domid < 0 && rec.state != NXL_POWER_SUSPENDED &&
@@ -1897,7 +1902,14 @@ int nxl_xl_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
     }
     if ((rc = find_domain(st, uuid, &d, &found, err)))
         goto out_unlock;
-    if (found) {
+    if (found && d.dying) {
+        /* A zombie of an instance of that UUID destroyed before: Xen keeps
+         * it until dom0 lets go of its memory, and a new domain may sit
+         * beside it under the same UUID. */
+        nxl__debug("spawn: domain %u with UUID %s is dying; creating the "
+                   "instance's domain beside it",
+                   d.domid, uuid);
+    } else if (found) {
         /* Not ours (no record), so never touched: refuse. */
         rc = nxl_error_set_libxl(err, NXL_E_EXISTS, 0, (int)d.domid,
                                  "spawn: a domain with UUID %s already exists "
@@ -3651,10 +3663,13 @@ static int live_domain(nxl_xl_state *st, const nxl_record *rec,
     int domid = rec->domid;
 
     *found_r = false;
-    if (domid < 0)
-        for (size_t i = 0; i < n_snap; i++)
-            if (snap[i].domid != 0 && strcmp(snap[i].uuid, rec->uuid) == 0)
-                domid = (int)snap[i].domid;
+    if (domid < 0) {
+        const nxl_port_dominfo *d =
+            nxl__port_dominfo_by_uuid(snap, n_snap, rec->uuid);
+
+        if (d)
+            domid = (int)d->domid;
+    }
     if (domid > 0) {
         nxl_error e = NXL_ERROR_INIT;
         int rc = st->port->ops->domain_info(st->port, (uint32_t)domid, d_r, &e);

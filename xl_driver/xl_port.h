@@ -58,6 +58,16 @@ typedef struct nxl_port_dominfo {
     uint32_t cpupool; /* the cpupool id the domain runs in (0: Pool-0) */
 } nxl_port_dominfo;
 
+/* The domain with uuid in v (Domain-0 never): the one that is not dying
+ * when there is one, else the newest dying one; NULL when none. A
+ * destroyed domain stays listed, dying, for as long as some dom0 process
+ * (a stuck QEMU, a leaked grant or foreign mapping) holds one of its
+ * pages: such a zombie can sit beside the instance's next domain under
+ * the same UUID, and it is never the one to report or act on. */
+NXL_HIDDEN const nxl_port_dominfo *
+nxl__port_dominfo_by_uuid(const nxl_port_dominfo *v, size_t n,
+                          const char *uuid);
+
 /* Host facts (libxl_get_physinfo + libxl_get_version_info). Plain data. */
 typedef struct nxl_port_hostinfo {
     uint32_t nr_cpus;
@@ -305,8 +315,10 @@ NXL_HIDDEN void nxl__port_fake_calls_reset(nxl_port *port);
 /* Out-of-band actions on domid, as by an operator running xl behind the
  * driver's back or by the guest itself: "destroy", "pause", "unpause",
  * "poweroff" (the guest shuts itself down), "reboot" (the guest reboots
- * itself), "crash", and "hang" (the guest stops answering shutdown, reboot
- * and suspend requests). Events are queued exactly as for the ops; the
+ * itself), "crash", "hang" (the guest stops answering shutdown, reboot
+ * and suspend requests), "hold" (a dom0 process maps one of its pages:
+ * its destroy leaves it listed, dying, a zombie, with the name free) and
+ * "release" (that process lets go: a zombie goes). Events are queued exactly as for the ops; the
  * call log is not touched. NXL_E_NOT_FOUND / NXL_E_INVAL as fits. */
 NXL_HIDDEN int nxl__port_fake_external(nxl_port *port, const char *action,
                                        uint32_t domid);

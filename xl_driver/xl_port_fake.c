@@ -130,6 +130,10 @@ typedef struct fake_dom {
      * on it once unpaused, as a real PV guest does. -1 when none. */
     int pending_request;
     bool hung;
+    /* A dom0 process holds one of its pages ("hold"): a destroy leaves it
+     * dying, listed, until "release", as Xen keeps a zombie. */
+    bool held;
+    bool dying;
     bool armed;
     bool shutdown_reported;
     uint64_t max_kb;
@@ -239,8 +243,11 @@ static fake_dom *find_dom(fake_port *fp, uint32_t domid)
 
 static fake_dom *find_dom_by_name(fake_port *fp, const char *name)
 {
+    /* libxl removed a dying domain's name from xenstore at its destroy:
+     * the name is free again. */
     for (size_t i = 0; i < fp->n_doms; i++)
-        if (fp->doms[i]->name && strcmp(fp->doms[i]->name, name) == 0)
+        if (fp->doms[i]->name && !fp->doms[i]->dying &&
+            strcmp(fp->doms[i]->name, name) == 0)
             return fp->doms[i];
     return NULL;
 }
@@ -557,6 +564,26 @@ static int begin_dom(fake_port *fp, enum fake_op op, uint32_t domid,
  * takes the lock, logs the call and finds the domain. A fault "before"
  * fails here; one "after" is left in *fault_r for the caller to report
  * once the op is done. The caller unlocks, failure or not. */
+/* A destroy: the domain goes, unless a dom0 process holds its memory:
+ * then it stays, dying, and libxl's death event still fires. */
+static void dom_destroy(fake_port *fp, fake_dom *d)
+{
+    if (!d->held) {
+        dom_remove(fp, d);
+        return;
+    }
+    if (d->dying)
+        return;
+    dom_stop_clock(d);
+    d->dying = true;
+    d->paused = true;
+    if (d->armed) {
+        d->armed = false;
+        queue_event(fp, d->domid, NXL_PORT_EV_DEATH,
+                    LIBXL_SHUTDOWN_REASON_UNKNOWN);
+    }
+}
+
 static int begin_dom_after(fake_port *fp, enum fake_op op, uint32_t domid,
                            int *fault_r, fake_dom **d_r, nxl_error *err)
 {
@@ -630,9 +657,15 @@ static int simple_op(nxl_port *port, enum fake_op op, uint32_t domid,
     rc = begin_dom_after(fp, op, domid, &fault, &d, err);
     if (rc)
         goto out;
+    if (d->dying && op != OP_DESTROY) {
+        /* Xen refuses to pause, unpause or signal a dying domain. */
+        rc = fail_libxl(err, ERROR_FAIL, (int)domid, "domain %u is dying",
+                        domid);
+        goto out;
+    }
     switch (op) {
     case OP_DESTROY:
-        dom_remove(fp, d);
+        dom_destroy(fp, d);
         break;
     case OP_PAUSE:
         /* Xen counts pauses; libxl callers treat pause as a flag. */
@@ -715,8 +748,9 @@ static void dom_info(const fake_dom *d, nxl_port_dominfo *r)
     memset(r, 0, sizeof(*r));
     r->domid = d->domid;
     memcpy(r->uuid, d->uuid, sizeof(r->uuid));
-    r->running = dom_running(d);
+    r->running = dom_running(d) && !d->dying;
     r->paused = d->paused;
+    r->dying = d->dying;
     r->shutdown = d->shutdown;
     r->crashed =
         d->shutdown && d->shutdown_reason == LIBXL_SHUTDOWN_REASON_CRASH;
@@ -1739,7 +1773,15 @@ int nxl__port_fake_external(nxl_port *port, const char *action, uint32_t domid)
     if (rc)
         goto out;
     if (strcmp(action, "destroy") == 0) {
-        dom_remove(fp, d);
+        dom_destroy(fp, d);
+    } else if (strcmp(action, "hold") == 0) {
+        d->held = true;
+    } else if (strcmp(action, "release") == 0) {
+        d->held = false;
+        /* Its death was told at the destroy. */
+        d->armed = false;
+        if (d->dying)
+            dom_remove(fp, d);
     } else if (strcmp(action, "pause") == 0) {
         dom_stop_clock(d);
         d->paused = true;
