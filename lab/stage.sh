@@ -48,7 +48,7 @@ cp -r "$top/examples" "$staging/examples"
 
 CC=${CC:-gcc}
 # shellcheck disable=SC2207  # word splitting of pkg-config output is wanted
-xen_flags=($(pkg-config --cflags --libs xenlight xentoollog))
+xen_flags=($(pkg-config --cflags --libs xenlight xentoollog xenforeignmemory))
 cc_xen() { # OUT SRC
     "$CC" -std=gnu11 -O2 -g -Wall -Wextra -Werror -o "$1" "$2" "${xen_flags[@]}"
 }

@@ -72,3 +72,9 @@ tests_lab_t27_host_boot_images_LDADD = $(tests_lab_t24_crash_safety_LDADD)
 noinst_PROGRAMS += tests/lab/t28-pvh-suspend
 tests_lab_t28_pvh_suspend_SOURCES = tests/lab/src/t28-pvh-suspend.c
 tests_lab_t28_pvh_suspend_LDADD = $(tests_lab_t24_crash_safety_LDADD)
+
+# A zombie domain (a dom0 process holds a page of it, lab/bin/nxl-lab-hold)
+# beside an instance's next domain under the same UUID.
+noinst_PROGRAMS += tests/lab/t37-zombie-domain
+tests_lab_t37_zombie_domain_SOURCES = tests/lab/src/t37-zombie-domain.c
+tests_lab_t37_zombie_domain_LDADD = $(tests_lab_t24_crash_safety_LDADD)
