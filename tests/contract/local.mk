@@ -22,26 +22,28 @@ endif
 # for a PV and a PVH guest, each in three parts, so that every lab test
 # stays well inside the lab's bound per test on a loaded machine (the
 # whole suite took 270 s for the PV guest on a quiet one).
+t19_contract_sources = tests/lab/src/contract-lab.c \
+	tests/lab/src/contract-lab.h
 t19_contract_ldadd = tests/contract/libnxlcontract.la \
 	tests/lab/liblabutil.la libnovaxl-internal.la -lpthread
 noinst_PROGRAMS += tests/lab/t19-contract-pv-1 tests/lab/t19-contract-pv-2 \
 	tests/lab/t19-contract-pv-3 tests/lab/t19-contract-pvh-1 \
 	tests/lab/t19-contract-pvh-2 tests/lab/t19-contract-pvh-3
 tests_lab_t19_contract_pv_1_SOURCES = tests/lab/src/t19-contract-pv-1.c \
-	tests/lab/src/contract-lab.c tests/lab/src/contract-lab.h
+	$(t19_contract_sources)
 tests_lab_t19_contract_pv_1_LDADD = $(t19_contract_ldadd)
 tests_lab_t19_contract_pv_2_SOURCES = tests/lab/src/t19-contract-pv-2.c \
-	tests/lab/src/contract-lab.c tests/lab/src/contract-lab.h
+	$(t19_contract_sources)
 tests_lab_t19_contract_pv_2_LDADD = $(t19_contract_ldadd)
 tests_lab_t19_contract_pv_3_SOURCES = tests/lab/src/t19-contract-pv-3.c \
-	tests/lab/src/contract-lab.c tests/lab/src/contract-lab.h
+	$(t19_contract_sources)
 tests_lab_t19_contract_pv_3_LDADD = $(t19_contract_ldadd)
 tests_lab_t19_contract_pvh_1_SOURCES = tests/lab/src/t19-contract-pvh-1.c \
-	tests/lab/src/contract-lab.c tests/lab/src/contract-lab.h
+	$(t19_contract_sources)
 tests_lab_t19_contract_pvh_1_LDADD = $(t19_contract_ldadd)
 tests_lab_t19_contract_pvh_2_SOURCES = tests/lab/src/t19-contract-pvh-2.c \
-	tests/lab/src/contract-lab.c tests/lab/src/contract-lab.h
+	$(t19_contract_sources)
 tests_lab_t19_contract_pvh_2_LDADD = $(t19_contract_ldadd)
 tests_lab_t19_contract_pvh_3_SOURCES = tests/lab/src/t19-contract-pvh-3.c \
-	tests/lab/src/contract-lab.c tests/lab/src/contract-lab.h
+	$(t19_contract_sources)
 tests_lab_t19_contract_pvh_3_LDADD = $(t19_contract_ldadd)
