@@ -688,22 +688,22 @@ static int do_password(const jdoc *d, int value, answer *a)
     int r, rc;
 
     if (!pw)
-        return say(a, RC_BAD, "password: value must be a string");
+        return say(a, RC_BAD, "value must be a string");
     pwlen = strlen(pw);
     if (pwlen == 0 || pwlen > PASS_MAX)
-        return say(a, RC_BAD, "password: must be 1 to %d bytes", PASS_MAX);
+        return say(a, RC_BAD, "must be 1 to %d bytes", PASS_MAX);
     if (!crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)))
-        return say(a, RC_FAILED, "password: no salt: %s", strerror(errno));
+        return say(a, RC_FAILED, "no salt: %s", strerror(errno));
     memset(&cdata, 0, sizeof(cdata));
     h = crypt_rn(pw, salt, &cdata, sizeof(cdata));
     if (!h || h[0] != '$' || strpbrk(h, ":\n")) {
-        rc = say(a, RC_FAILED, "password: crypt failed");
+        rc = say(a, RC_FAILED, "crypt failed");
         goto out;
     }
     /* Every line but root's, as they were. */
     len = read_file_at(AT_FDCWD, SHADOW, old, sizeof(old) - 1);
     if (len < 0 && len != -ENOENT) {
-        rc = say(a, RC_FAILED, "password: cannot read %s: %s", SHADOW,
+        rc = say(a, RC_FAILED, "cannot read %s: %s", SHADOW,
                  strerror((int)-len));
         goto out;
     }
@@ -723,22 +723,20 @@ static int do_password(const jdoc *d, int value, answer *a)
         line += ll + (nl ? 1 : 0);
     }
     if ((r = replace_file(SHADOW, text, o, 0600)) < 0) {
-        rc = say(a, RC_FAILED, "password: cannot write %s: %s", SHADOW,
-                 strerror(-r));
+        rc = say(a, RC_FAILED, "cannot write %s: %s", SHADOW, strerror(-r));
         goto out;
     }
     /* Verify from the file, as login would: crypt with the stored hash as
      * the setting must give the stored hash back. */
     len = read_file_at(AT_FDCWD, SHADOW, check, sizeof(check) - 1);
     if (len < 0) {
-        rc = say(a, RC_FAILED, "password: cannot read back %s: %s", SHADOW,
+        rc = say(a, RC_FAILED, "cannot read back %s: %s", SHADOW,
                  strerror((int)-len));
         goto out;
     }
     check[len] = '\0';
     if (!(sh = shadow_root(check, &n)) || n == 0 || n >= sizeof(stored)) {
-        rc = say(a, RC_FAILED, "password: no root entry in %s after writing",
-                 SHADOW);
+        rc = say(a, RC_FAILED, "no root entry in %s after writing", SHADOW);
         goto out;
     }
     memcpy(stored, sh, n);
@@ -746,11 +744,11 @@ static int do_password(const jdoc *d, int value, answer *a)
     memset(&cdata, 0, sizeof(cdata));
     h = crypt_rn(pw, stored, &cdata, sizeof(cdata));
     if (!h || strcmp(h, stored) != 0 || strncmp(stored, "$6$", 3) != 0) {
-        rc = say(a, RC_FAILED, "password: %s does not verify", SHADOW);
+        rc = say(a, RC_FAILED, "%s does not verify", SHADOW);
         goto out;
     }
     printf("NXL-AGENT password root verified sha512-crypt\n");
-    rc = say(a, RC_OK, "root's password set in %s (sha512-crypt), verified",
+    rc = say(a, RC_OK, "root password set in %s (sha512-crypt), verified",
              SHADOW);
 out:
     wipe(&cdata, sizeof(cdata));
@@ -788,7 +786,7 @@ static const char *path_refusal(const char *path, size_t n)
             return "empty path component";
         if ((len == 1 && p[0] == '.') ||
             (len == 2 && p[0] == '.' && p[1] == '.'))
-            return "path has a '.' or '..' component";
+            return "path has a . or .. component";
         if (len > NAME_MAX)
             return "path component too long";
         if (!slash)
@@ -817,18 +815,16 @@ static int do_inject_file(const jdoc *d, int value, answer *a)
 
     if (value < 0 || d->v[value].type != J_OBJ || !bp || !bc)
         return say(a, RC_BAD,
-                   "inject_file: value must be an object with "
-                   "the strings b64_path and b64_contents");
+                   "value must be an object with the strings b64_path and "
+                   "b64_contents");
     if ((plen = b64_decode(bp, (unsigned char *)path, PATH_MAX_INJECT + 1)) < 0)
-        return say(a, RC_BAD,
-                   "inject_file: b64_path is not base64 of at "
-                   "most %d bytes",
+        return say(a, RC_BAD, "b64_path is not base64 of at most %d bytes",
                    PATH_MAX_INJECT);
     path[plen] = '\0';
     if (memchr(path, '\0', (size_t)plen))
-        return say(a, RC_REFUSED, "inject_file: refused: path holds a NUL");
+        return say(a, RC_REFUSED, "refused: path holds a NUL");
     if ((why = path_refusal(path, (size_t)plen)))
-        return say(a, RC_REFUSED, "inject_file: refused %s: %s",
+        return say(a, RC_REFUSED, "refused %s: %s",
                    strspn(path, " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJ"
                                 "KLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstu"
                                 "vwxyz{|}~") == (size_t)plen
@@ -837,29 +833,26 @@ static int do_inject_file(const jdoc *d, int value, answer *a)
                    why);
     if ((clen = b64_decode(bc, contents, FILE_MAX)) < 0)
         return say(a, RC_REFUSED,
-                   "inject_file: refused %s: contents not "
-                   "base64, or over %d bytes",
-                   path, FILE_MAX);
+                   "refused %s: contents not base64, or over %d bytes", path,
+                   FILE_MAX);
     /* /root is root's home: private. */
     r = open_parent(path, strncmp(path, "/root/", 6) == 0 ? 0700 : 0755, &dfd,
                     &name);
     if (r == -ENOTDIR)
         return say(a, RC_REFUSED,
-                   "inject_file: refused %s: a parent is a "
-                   "symlink or not a directory",
+                   "refused %s: a parent is a symlink or not a directory",
                    path);
     if (r < 0)
-        return say(a, RC_FAILED, "inject_file: %s: %s", path, strerror(-r));
+        return say(a, RC_FAILED, "%s: %s", path, strerror(-r));
     r = replace_at(dfd, name, contents, (size_t)clen, 0600);
     blen = r < 0 ? r : read_file_at(dfd, name, (char *)back, FILE_MAX);
     close(dfd);
     if (r == -EISDIR)
-        return say(a, RC_REFUSED, "inject_file: refused %s: a directory", path);
+        return say(a, RC_REFUSED, "refused %s: a directory", path);
     if (r < 0)
-        return say(a, RC_FAILED, "inject_file: cannot write %s: %s", path,
-                   strerror(-r));
+        return say(a, RC_FAILED, "cannot write %s: %s", path, strerror(-r));
     if (blen != clen || memcmp(back, contents, (size_t)clen) != 0)
-        return say(a, RC_FAILED, "inject_file: %s does not read back", path);
+        return say(a, RC_FAILED, "%s does not read back", path);
     crc = crc32_of(back, (size_t)blen);
     printf("NXL-AGENT file %s %ld crc32=%08x\n", path, blen, crc);
     return say(a, RC_OK, "wrote %s (%ld bytes, crc32 %08x)", path, blen, crc);
@@ -969,10 +962,10 @@ static int parse_net(const jdoc *d, int value, net_cfg *cfg, answer *a)
     memset(cfg, 0, sizeof(*cfg));
     if (value < 0 || d->v[value].type != J_OBJ || ifs < 0 ||
         d->v[ifs].type != J_ARR || d->v[ifs].n < 1 || d->v[ifs].n > IFACES_MAX)
-        return say(a, RC_BAD,
-                   "inject_network_info: value must be an object "
-                   "with interfaces, an array of 1 to %d",
-                   IFACES_MAX);
+        return say(
+            a, RC_BAD,
+            "value must be an object with interfaces, an array of 1 to %d",
+            IFACES_MAX);
     for (int i = d->v[ifs].child; i >= 0; i = d->v[i].next) {
         iface_cfg *f = &cfg->ifs[cfg->n++];
         const char *mac = jstring(d, jget(d, i, "mac"));
@@ -981,25 +974,17 @@ static int parse_net(const jdoc *d, int value, net_cfg *cfg, answer *a)
 
         if (d->v[i].type != J_OBJ || !mac || !mac_ok(mac))
             return say(a, RC_BAD,
-                       "inject_network_info: interface %d: no "
-                       "valid mac (aa:bb:cc:dd:ee:ff)",
+                       "interface %d: no valid mac (aa:bb:cc:dd:ee:ff)",
                        cfg->n);
         snprintf(f->mac, sizeof(f->mac), "%s", mac);
         if (label >= 0 && d->v[label].type != J_STR &&
             d->v[label].type != J_NULL)
-            return say(a, RC_BAD,
-                       "inject_network_info: %s: label is not a "
-                       "string",
-                       mac);
+            return say(a, RC_BAD, "%s: label is not a string", mac);
         if (mtu >= 0 && !jint(d, mtu, 68, 65535, &f->mtu))
-            return say(a, RC_BAD,
-                       "inject_network_info: %s: mtu is not an "
-                       "integer from 68 to 65535",
+            return say(a, RC_BAD, "%s: mtu is not an integer from 68 to 65535",
                        mac);
         if (sns >= 0 && (d->v[sns].type != J_ARR || d->v[sns].n > SUBNETS_MAX))
-            return say(a, RC_BAD,
-                       "inject_network_info: %s: subnets is not an "
-                       "array of at most %d",
+            return say(a, RC_BAD, "%s: subnets is not an array of at most %d",
                        mac, SUBNETS_MAX);
         for (int s = sns >= 0 ? d->v[sns].child : -1; s >= 0;
              s = d->v[s].next) {
@@ -1017,8 +1002,7 @@ static int parse_net(const jdoc *d, int value, net_cfg *cfg, answer *a)
                 (ips >= 0 &&
                  (d->v[ips].type != J_ARR || d->v[ips].n > IPS_MAX)))
                 return say(a, RC_BAD,
-                           "inject_network_info: %s: a subnet is "
-                           "not {cidr, gateway, dns[], ips[]}",
+                           "%s: a subnet is not {cidr, gateway, dns[], ips[]}",
                            mac);
             for (int k = dns >= 0 ? d->v[dns].child : -1; k >= 0;
                  k = d->v[k].next) {
@@ -1028,9 +1012,7 @@ static int parse_net(const jdoc *d, int value, net_cfg *cfg, answer *a)
                 if (!ns || (inet_pton(AF_INET, ns, buf) != 1 &&
                             inet_pton(AF_INET6, ns, buf) != 1))
                     return say(a, RC_BAD,
-                               "inject_network_info: %s: a dns "
-                               "entry is not an IP address",
-                               mac);
+                               "%s: a dns entry is not an IP address", mac);
                 if (cfg->ndns < DNS_MAX)
                     snprintf(cfg->dns[cfg->ndns++], sizeof(cfg->dns[0]), "%s",
                              ns);
@@ -1045,28 +1027,25 @@ static int parse_net(const jdoc *d, int value, net_cfg *cfg, answer *a)
                 if (d->v[k].type != J_OBJ || !ad ||
                     !jint(d, jget(d, k, "version"), 4, 6, &ver) || ver == 5)
                     return say(a, RC_BAD,
-                               "inject_network_info: %s: an ip is "
-                               "not {address, version 4 or 6}",
+                               "%s: an ip is not {address, version 4 or 6}",
                                mac);
                 if (ver == 6) {
                     if (inet_pton(AF_INET6, ad, in6) != 1)
                         return say(a, RC_BAD,
-                                   "inject_network_info: %s: %s "
-                                   "is not an IPv6 address",
-                                   mac, ad);
+                                   "%s: a version 6 ip is not an IPv6 address",
+                                   mac);
                     f->v6_skipped++;
                     continue;
                 }
                 if (inet_pton(AF_INET, ad, &in) != 1)
                     return say(a, RC_BAD,
-                               "inject_network_info: %s: %s is not "
-                               "an IPv4 address",
-                               mac, ad);
+                               "%s: a version 4 ip is not an IPv4 address",
+                               mac);
                 if (!v4net)
+                    /* ad is a valid IPv4 address by now. */
                     return say(a, RC_BAD,
-                               "inject_network_info: %s: %s has no "
-                               "IPv4 cidr (a.b.c.d/1-32)",
-                               mac, ad);
+                               "%s: %s has no IPv4 cidr (a.b.c.d/1-32)", mac,
+                               ad);
                 if (f->has_v4)
                     continue; /* one address per interface */
                 f->has_v4 = true;
@@ -1074,10 +1053,8 @@ static int parse_net(const jdoc *d, int value, net_cfg *cfg, answer *a)
                 f->mask = mask;
                 if (gs && !cfg_has_gw(cfg)) {
                     if (inet_pton(AF_INET, gs, &f->gw) != 1)
-                        return say(a, RC_BAD,
-                                   "inject_network_info: %s: "
-                                   "gateway %s is not IPv4",
-                                   mac, gs);
+                        return say(a, RC_BAD, "%s: the gateway is not IPv4",
+                                   mac);
                     f->has_gw = true;
                 }
             }
@@ -1244,7 +1221,7 @@ static void show_iface(int s, const iface_cfg *f, char *msg, size_t size)
 
 /* Applies cfg (flush first: down and without its address, for
  * resetnetwork); what the interfaces now are lands in a->msg. */
-static int apply_net(net_cfg *cfg, bool flush, const char *what, answer *a)
+static int apply_net(net_cfg *cfg, bool flush, answer *a)
 {
     static char resolv[DNS_MAX * (INET6_ADDRSTRLEN + 16) + 64];
     char list[MSG_MAX - 64] = "";
@@ -1252,10 +1229,10 @@ static int apply_net(net_cfg *cfg, bool flush, const char *what, answer *a)
 
     for (int i = 0; i < cfg->n; i++)
         if (!find_iface(cfg->ifs[i].mac, cfg->ifs[i].ifname))
-            return say(a, RC_MISSING, "%s: no interface with MAC %s", what,
+            return say(a, RC_MISSING, "no interface with MAC %s",
                        cfg->ifs[i].mac);
     if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-        return say(a, RC_FAILED, "%s: socket: %s", what, strerror(errno));
+        return say(a, RC_FAILED, "socket: %s", strerror(errno));
     for (int i = 0; i < cfg->n && r == 0; i++) {
         iface_cfg *f = &cfg->ifs[i];
         struct in_addr none = {0};
@@ -1283,8 +1260,8 @@ static int apply_net(net_cfg *cfg, bool flush, const char *what, answer *a)
         else if (f->has_gw && (r = default_route(s, f->ifname, f->gw)) < 0)
             step = "default route";
         if (r < 0) {
-            say(a, RC_FAILED, "%s: %s (%s): %s failed: %s", what, f->ifname,
-                f->mac, step, strerror(-r));
+            say(a, RC_FAILED, "%s (%s): %s failed: %s", f->ifname, f->mac, step,
+                strerror(-r));
             break;
         }
         show_iface(s, f, list, sizeof(list));
@@ -1301,15 +1278,15 @@ static int apply_net(net_cfg *cfg, bool flush, const char *what, answer *a)
                                   "nameserver %s\n", cfg->dns[i]);
         if (o >= sizeof(resolv) ||
             (r = replace_file("/etc/resolv.conf", resolv, o, 0644)) < 0)
-            return say(a, RC_FAILED, "%s: cannot write /etc/resolv.conf: %s",
-                       what, strerror(r < 0 ? -r : ENOSPC));
+            return say(a, RC_FAILED, "cannot write /etc/resolv.conf: %s",
+                       strerror(r < 0 ? -r : ENOSPC));
         printf("NXL-AGENT dns %d nameserver(s) in /etc/resolv.conf\n",
                cfg->ndns);
     }
-    return say(a, RC_OK, "%s%s", list,
-               v6 ? " (IPv6 addresses not applied: this agent configures "
-                    "IPv4 only)"
-                  : "");
+    return say(
+        a, RC_OK, "%s%s", list,
+        v6 ? " (IPv6 addresses not applied: this agent configures IPv4 only)"
+           : "");
 }
 
 static int do_network(const jdoc *d, int value, const char *doc, size_t len,
@@ -1320,13 +1297,11 @@ static int do_network(const jdoc *d, int value, const char *doc, size_t len,
 
     if (parse_net(d, value, &cfg, a) != RC_OK)
         return a->code;
-    if (apply_net(&cfg, false, "inject_network_info", a) != RC_OK)
+    if (apply_net(&cfg, false, a) != RC_OK)
         return a->code;
     /* Kept for resetnetwork: the request as it came (parsed again then). */
     if ((r = replace_file(NET_STATE, doc, len, 0600)) < 0)
-        return say(a, RC_FAILED,
-                   "inject_network_info: applied, but cannot "
-                   "keep it in %s: %s",
+        return say(a, RC_FAILED, "applied, but cannot keep it in %s: %s",
                    NET_STATE, strerror(-r));
     return a->code;
 }
@@ -1341,23 +1316,20 @@ static int do_reset(const jdoc *d, int value, answer *a)
     int root;
 
     if (!jstring(d, value))
-        return say(a, RC_BAD, "resetnetwork: value must be a string");
+        return say(a, RC_BAD, "value must be a string");
     len = read_file_at(AT_FDCWD, NET_STATE, doc, REQ_MAX);
     if (len == -ENOENT)
-        return say(a, RC_MISSING,
-                   "resetnetwork: no network configuration "
-                   "was injected: nothing to re-apply");
+        return say(
+            a, RC_MISSING,
+            "no network configuration was injected: nothing to re-apply");
     if (len < 0)
-        return say(a, RC_FAILED, "resetnetwork: cannot read %s: %s", NET_STATE,
+        return say(a, RC_FAILED, "cannot read %s: %s", NET_STATE,
                    strerror((int)-len));
     /* Our own file, but checked like a request all the same. */
     if ((root = jparse(&saved, doc, (size_t)len)) < 0 ||
         parse_net(&saved, jget(&saved, root, "value"), &cfg, a) != RC_OK)
-        return say(a, RC_FAILED,
-                   "resetnetwork: %s is not a valid "
-                   "configuration",
-                   NET_STATE);
-    if (apply_net(&cfg, true, "resetnetwork", a) != RC_OK)
+        return say(a, RC_FAILED, "%s is not a valid configuration", NET_STATE);
+    if (apply_net(&cfg, true, a) != RC_OK)
         return a->code;
     printf("NXL-AGENT resetnetwork re-applied %d interface(s) from %s\n", cfg.n,
            NET_STATE);
@@ -1386,8 +1358,7 @@ static void dispatch(const char *text, size_t len, answer *a,
     value = jget(&req_doc, root, "value");
     if (!name || value < 0) {
         say(a, RC_BAD,
-            "malformed request: not an object with a string "
-            "name and a value");
+            "malformed request: not an object with a string name and a value");
         return;
     }
     if (strcmp(name, "password") == 0) {
@@ -1405,8 +1376,8 @@ static void dispatch(const char *text, size_t len, answer *a,
     } else {
         *name_r = "(unknown)";
         say(a, RC_BAD,
-            "unknown request name (this agent knows password, "
-            "inject_file, inject_network_info, resetnetwork)");
+            "unknown request name (this agent knows password, inject_file, "
+            "inject_network_info, resetnetwork)");
     }
 }
 
