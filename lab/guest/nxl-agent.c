@@ -1437,7 +1437,7 @@ static int handle(nxl_xb *xb, const char *id)
 
     snprintf(path, sizeof(path), "data/guest/%s", id);
     r = nxl_xb_read(xb, path, req, sizeof(req), NULL);
-    if (r == 0)
+    if (r == 0 || r == -EINVAL)
         return 0; /* answered already (by an earlier run of the agent) */
     if (r < 0)
         return r;
