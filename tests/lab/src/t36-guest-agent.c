@@ -244,6 +244,25 @@ static bool ping(const char *addr, int bound_s, double *took_r)
     return got;
 }
 
+/* The agent's own console lines (the evidence, kept in the lab's serial
+ * log); a few dozen at most. */
+static void show_agent_lines(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    char line[512];
+    int n = 0;
+
+    while (f && fgets(line, sizeof(line), f) && n < 60)
+        if (strstr(line, "NXL-AGENT")) {
+            printf("  guest: %s", line);
+            if (!strchr(line, '\n'))
+                printf("\n");
+            n++;
+        }
+    if (f)
+        fclose(f);
+}
+
 /* The NIC's configuration for the agent: GUEST_ADDR/24 via DOM0_ADDR. */
 typedef struct lab_net {
     nxl_network_info ni;
@@ -414,6 +433,7 @@ int main(void)
           "dom0 reaches the guest at " GUEST_ADDR " after the reset (%.1f s)",
           took);
     nxl_lab_step_done("reset_network, reached");
+    show_agent_lines(log);
 
 out:
     if (run.drv) {
