@@ -941,7 +941,7 @@ static bool cidr4(const char *cidr, struct in_addr *mask)
 
     if (strlen(cidr) >= sizeof(a))
         return false;
-    strcpy(a, cidr);
+    memcpy(a, cidr, strlen(cidr) + 1);
     if (!(slash = strchr(a, '/')))
         return false;
     *slash = '\0';
