@@ -17,8 +17,7 @@ endif
 if HAVE_CUNIT
 check_PROGRAMS += tests/test_guest_agent
 TESTS += tests/test_guest_agent
-tests_test_guest_agent_SOURCES = tests/test_guest_agent.c \
-	lab/guest/xenbus.c lab/guest/xenbus.h
+tests_test_guest_agent_SOURCES = tests/test_guest_agent.c
 tests_test_guest_agent_LDADD = tests/libnxltestutil.la \
 	libnovaxl-internal.la $(CUNIT_LIBS) -lcrypt -lpthread
 tests_test_guest_agent_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)

@@ -6,7 +6,7 @@
  * allowed prefixes).
  *
  * The agent's file is compiled in whole (its helpers are static) with its
- * main renamed.
+ * main renamed, and its xenstore client with it.
  */
 #include "config.h"
 
@@ -21,6 +21,9 @@ int nxl_agent_main(void);
 #define main nxl_agent_main
 #include "lab/guest/nxl-agent.c"
 #undef main
+/* Included too rather than listed as a source: no object of the build may
+ * land in lab/, which is distributed whole. */
+#include "lab/guest/xenbus.c"
 
 #include "common/internal.h"
 #include "tests/testutil.h"
