@@ -8,10 +8,12 @@
 #                     one lets the host sanity-check it)
 #   cpio gzip         pack the guest initramfs
 #   gcc pkg-config libxen-dev   compile the C lab tests on the host
+#   libcrypt-dev      libcrypt.a: the guest agent (lab/guest/nxl-agent.c),
+#                     static, hashes passwords with crypt(3)
 set -euo pipefail
 
 PKGS=(qemu-system-x86 qemu-utils debootstrap e2fsprogs busybox-static cpio
-      gzip gcc libc6-dev pkg-config libxen-dev ca-certificates
+      gzip gcc libc6-dev libcrypt-dev pkg-config libxen-dev ca-certificates
       debian-archive-keyring coreutils util-linux)
 
 missing() {

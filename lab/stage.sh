@@ -3,7 +3,8 @@
 # (mounted at /novaxl in dom0):
 #   lab/            dom0-main.sh run-tests.sh demo.sh lab.env
 #   lab/bin/        lab/helpers/*.c compiled on the host (nxl-lab-create),
-#                   lab/guest/*.c compiled static (nxl-xsprobe, for guests)
+#                   lab/guest/nxl-*.c compiled static (nxl-xsprobe,
+#                   nxl-agent, for guests)
 #   tests/lab/      the lab tests, run in name order by run-tests.sh:
 #                     tests/lab/[0-9]*.sh   copied, suffix dropped
 #                     tests/lab/[0-9]*.c    compiled here against libxenlight
@@ -59,11 +60,14 @@ for src in "$here"/helpers/*.c; do
 done
 # Programs for inside the lab guest, whose initramfs has only a static
 # busybox: static, no Xen libraries (lab tests add them to a guest
-# initramfs of their own).
-for src in "$here"/guest/*.c; do
+# initramfs of their own). Each lab/guest/nxl-*.c is one program, linked
+# with the shared xenstore client (lab/guest/xenbus.c) and static libcrypt
+# (nxl-agent's crypt(3); a static link takes only what a program uses).
+for src in "$here"/guest/nxl-*.c; do
     [ -f "$src" ] || continue
     "$CC" -std=gnu11 -O2 -Wall -Wextra -Werror -static \
-        -o "$staging/lab/bin/$(basename "$src" .c)" "$src"
+        -o "$staging/lab/bin/$(basename "$src" .c)" "$src" \
+        "$here/guest/xenbus.c" -lcrypt
 done
 
 shopt -s nullglob

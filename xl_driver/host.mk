@@ -65,6 +65,13 @@ tests_lab_t34_host_rest_SOURCES = tests/lab/src/t34-host-rest.c
 tests_lab_t34_host_rest_LDADD = tests/lab/liblabutil.la \
 	libnovaxl-internal.la -lpthread
 
+# The guest agent members against the reference agent (lab/guest/nxl-agent.c)
+# running in the guest.
+noinst_PROGRAMS += tests/lab/t36-guest-agent
+tests_lab_t36_guest_agent_SOURCES = tests/lab/src/t36-guest-agent.c
+tests_lab_t36_guest_agent_LDADD = tests/lab/liblabutil.la \
+	libnovaxl-internal.la -lpthread
+
 # The SPICE console of an HVM guest: the driver's port, libxl's and qemu's
 # view of it, the SPICE link handshake, VNC beside it.
 noinst_PROGRAMS += tests/lab/t35-spice
