@@ -80,8 +80,7 @@ static bool has_control(const char *s)
     return false;
 }
 
-int nxl_agg_validate(const nxl_aggregate *agg, const char *host,
-                     nxl_error *err)
+int nxl_agg_validate(const nxl_aggregate *agg, const char *host, nxl_error *err)
 {
     char q[80];
     int rc;
@@ -171,8 +170,7 @@ typedef struct agg_paths {
     char base[NXL_XS_PATH_MAX + 1]; /* <root>/<id> */
 } agg_paths;
 
-static int make_base(const char *root, int64_t id, agg_paths *p,
-                     nxl_error *err)
+static int make_base(const char *root, int64_t id, agg_paths *p, nxl_error *err)
 {
     char idkey[24];
     char *path = NULL;
@@ -371,10 +369,9 @@ static int transition(nxl_xs *xs, xs_transaction_t t, const char *base,
     HWRITE("reason", cut);
 #undef HWRITE
     if (seq > NXL_AGG_HISTORY_MAX) {
-        snprintf(seqkey, sizeof(seqkey), "%" PRIu64,
-                 seq - NXL_AGG_HISTORY_MAX);
-        if ((rc = sub(path, sizeof(path), base, "history", seqkey, NULL,
-                      err)) < 0 ||
+        snprintf(seqkey, sizeof(seqkey), "%" PRIu64, seq - NXL_AGG_HISTORY_MAX);
+        if ((rc = sub(path, sizeof(path), base, "history", seqkey, NULL, err)) <
+                0 ||
             (rc = nxl_xs_rm(xs, t, path, err)) < 0)
             return rc;
     }
@@ -472,8 +469,8 @@ static int write_descr(nxl_xs *xs, xs_transaction_t t, const char *base,
         nxl_agg_key_encode(kv->key, mkey);
         /* Two keys encoding alike: the hash collided (or the caller
          * passed a key twice); refuse instead of losing one. */
-        if ((rc = sub(path, sizeof(path), base, "metadata", mkey, "key",
-                      err)) < 0)
+        if ((rc = sub(path, sizeof(path), base, "metadata", mkey, "key", err)) <
+            0)
             return rc;
         for (size_t j = 0; j < i; j++) {
             char other[NXL_XS_KEY_MAX + 1];
@@ -514,7 +511,8 @@ static const char *agg_desc(const nxl_aggregate *agg, char *buf, size_t size)
     return buf;
 }
 
-/* ---- the operations -------------------------------------------------------- */
+/* ---- the operations --------------------------------------------------------
+ */
 
 typedef struct op_ctx {
     const char *root;
@@ -559,8 +557,7 @@ static int begin_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
         if ((rc = ensure_root(xs, t, c->root, err)) < 0 ||
             (rc = write_descr(xs, t, base, c->agg, err)) < 0 ||
             (rc = transition(xs, t, base, NXL_AGG_NONE, NXL_AGG_CREATED, c->op,
-                             c->host, "first operation on this host",
-                             err)) < 0)
+                             c->host, "first operation on this host", err)) < 0)
             return rc;
         state = NXL_AGG_CREATED;
     }
@@ -596,14 +593,12 @@ static int begin_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
     if ((member = is_member(xs, t, base, c->host, err)) < 0)
         return member;
     if (add && member)
-        return nxl_error_set(err, NXL_E_INVAL,
-                             "%s: host '%s' is already in %s", c->op, c->host,
-                             c->desc);
+        return nxl_error_set(err, NXL_E_INVAL, "%s: host '%s' is already in %s",
+                             c->op, c->host, c->desc);
     if (!add && !member)
         return nxl_error_set(err, NXL_E_INVAL, "%s: host '%s' is not in %s",
                              c->op, c->host, c->desc);
-    snprintf(reason, sizeof(reason), "%s of host '%s' started", c->op,
-             c->host);
+    snprintf(reason, sizeof(reason), "%s of host '%s' started", c->op, c->host);
     if ((rc = write_field(xs, t, base, "op", c->op, err)) < 0 ||
         (rc = write_field(xs, t, base, "op_host", c->host, err)) < 0 ||
         (rc = write_field(xs, t, base, "prev", nxl_agg_state_name(state),
@@ -625,8 +620,8 @@ static int still_ours(nxl_xs *xs, xs_transaction_t t, const op_ctx *c,
         (rc = read_field(xs, t, c->p.base, "op", &op, err)) < 0 ||
         (rc = read_field(xs, t, c->p.base, "op_host", &host, err)) < 0)
         goto out;
-    rc = *state_r == NXL_AGG_CHANGING && op && host &&
-         strcmp(op, c->op) == 0 && strcmp(host, c->host) == 0;
+    rc = *state_r == NXL_AGG_CHANGING && op && host && strcmp(op, c->op) == 0 &&
+         strcmp(host, c->host) == 0;
 out:
     free(op);
     free(host);
@@ -659,8 +654,8 @@ static int finish_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
         (rc = count_members(xs, t, base, &n, err)) < 0 ||
         (rc = clear_op(xs, t, base, err)) < 0)
         return rc;
-    snprintf(reason, sizeof(reason), "%s of host '%s' done (%zu host%s)",
-             c->op, c->host, n, n == 1 ? "" : "s");
+    snprintf(reason, sizeof(reason), "%s of host '%s' done (%zu host%s)", c->op,
+             c->host, n, n == 1 ? "" : "s");
     return transition(xs, t, base, NXL_AGG_CHANGING,
                       n > 0 ? NXL_AGG_ACTIVE : NXL_AGG_DISMISSED, c->op,
                       c->host, reason, err);
@@ -676,8 +671,8 @@ static int fail_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
 
     if ((ours = still_ours(xs, t, c, &state, err)) <= 0)
         return ours;
-    return transition(xs, t, c->p.base, NXL_AGG_CHANGING, NXL_AGG_ERROR,
-                      c->op, c->host, c->reason, err);
+    return transition(xs, t, c->p.base, NXL_AGG_CHANGING, NXL_AGG_ERROR, c->op,
+                      c->host, c->reason, err);
 }
 
 static int run_op(nxl_xs *xs, const char *root, const char *op,
@@ -703,8 +698,8 @@ static int run_op(nxl_xs *xs, const char *root, const char *op,
     if ((rc = nxl_xs_transact(xs, begin_body, &c, err)) < 0)
         return rc;
     if (apply && (rc = apply(opaque, op, agg, host, &apply_err)) < 0) {
-        snprintf(reason, sizeof(reason), "%s of host '%s' failed: %s", op,
-                 host, nxl_error_message(&apply_err));
+        snprintf(reason, sizeof(reason), "%s of host '%s' failed: %s", op, host,
+                 nxl_error_message(&apply_err));
         c.reason = reason;
         /* The apply error is the root cause; a failure to record it is
          * secondary and only makes the record stay `changing`, which
@@ -722,8 +717,7 @@ static int run_op(nxl_xs *xs, const char *root, const char *op,
                            "%s: %s changed while adding/removing host '%s' "
                            "(now %s): an undo or a recovery took over; "
                            "nothing more was written",
-                           op, c.desc, host,
-                           nxl_agg_state_name(c.taken_over));
+                           op, c.desc, host, nxl_agg_state_name(c.taken_over));
     return rc;
 }
 
@@ -734,14 +728,15 @@ int nxl_agg_add_host(nxl_xs *xs, const char *root, const nxl_aggregate *agg,
     return run_op(xs, root, OP_ADD, agg, host, apply, opaque, err);
 }
 
-int nxl_agg_remove_host(nxl_xs *xs, const char *root,
-                        const nxl_aggregate *agg, const char *host,
-                        nxl_agg_apply_fn *apply, void *opaque, nxl_error *err)
+int nxl_agg_remove_host(nxl_xs *xs, const char *root, const nxl_aggregate *agg,
+                        const char *host, nxl_agg_apply_fn *apply, void *opaque,
+                        nxl_error *err)
 {
     return run_op(xs, root, OP_REMOVE, agg, host, apply, opaque, err);
 }
 
-/* ---- undo ------------------------------------------------------------------ */
+/* ---- undo ------------------------------------------------------------------
+ */
 
 /* The state an undo starts from: an aggregate without a record on this
  * host has nothing to undo. */
@@ -817,7 +812,7 @@ static int undo_finish_body(nxl_xs *xs, xs_transaction_t t, void *opaque,
     else
         /* Emptied from active, or no trace of what came before. */
         to = n == 0 && prev == NXL_AGG_ACTIVE ? NXL_AGG_DISMISSED
-                                               : NXL_AGG_CREATED;
+                                              : NXL_AGG_CREATED;
     snprintf(reason, sizeof(reason),
              "undo of %s for host '%s': rolled back (%zu host%s)%s", c->op,
              c->host, n, n == 1 ? "" : "s",
@@ -841,10 +836,11 @@ int nxl_agg_undo(nxl_xs *xs, const char *root, const char *op,
         return nxl_error_set(err, NXL_E_INVAL,
                              "undo_aggregate_operation: missing argument");
     if (strcmp(op, OP_ADD) != 0 && strcmp(op, OP_REMOVE) != 0)
-        return nxl_error_set(err, NXL_E_INVAL,
-                             "undo_aggregate_operation: op '%s' is neither "
-                             OP_ADD " nor " OP_REMOVE,
-                             op);
+        return nxl_error_set(
+            err, NXL_E_INVAL,
+            "undo_aggregate_operation: op '%s' is neither " OP_ADD
+            " nor " OP_REMOVE,
+            op);
     memset(&c, 0, sizeof(c));
     c.root = root;
     c.agg = agg;
@@ -857,11 +853,10 @@ int nxl_agg_undo(nxl_xs *xs, const char *root, const char *op,
     agg_desc(agg, c.desc, sizeof(c.desc));
     if ((rc = nxl_xs_transact(xs, undo_mark_body, &c, err)) < 0)
         return rc;
-    if (apply && (rc = apply(opaque, inverse_op(op), agg, host,
-                             &apply_err)) < 0) {
-        snprintf(reason, sizeof(reason),
-                 "undo of %s for host '%s' failed: %s", op, host,
-                 nxl_error_message(&apply_err));
+    if (apply &&
+        (rc = apply(opaque, inverse_op(op), agg, host, &apply_err)) < 0) {
+        snprintf(reason, sizeof(reason), "undo of %s for host '%s' failed: %s",
+                 op, host, nxl_error_message(&apply_err));
         /* Record the failure as `error` whatever set_error said: the
          * external side is in an unknown state. */
         c.set_error = true;
@@ -874,7 +869,8 @@ int nxl_agg_undo(nxl_xs *xs, const char *root, const char *op,
     return nxl_xs_transact(xs, undo_finish_body, &c, err);
 }
 
-/* ---- reading --------------------------------------------------------------- */
+/* ---- reading ---------------------------------------------------------------
+ */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -942,8 +938,8 @@ static int read_history(nxl_xs *xs, const char *base, nxl_agg_record *r,
             (rc = read_field(xs, XBT_NULL, hbase, "op", &tr->op, err)) < 0 ||
             (rc = read_field(xs, XBT_NULL, hbase, "host", &tr->host, err)) <
                 0 ||
-            (rc = read_field(xs, XBT_NULL, hbase, "reason", &tr->reason,
-                             err)) < 0) {
+            (rc = read_field(xs, XBT_NULL, hbase, "reason", &tr->reason, err)) <
+                0) {
             free(tm);
             free(from);
             free(to);
@@ -965,8 +961,8 @@ out:
     return rc;
 }
 
-int nxl_agg_get(nxl_xs *xs, const char *root, int64_t id,
-                nxl_agg_record *rec_r, nxl_error *err)
+int nxl_agg_get(nxl_xs *xs, const char *root, int64_t id, nxl_agg_record *rec_r,
+                nxl_error *err)
 {
     char path[NXL_XS_PATH_MAX + 1];
     nxl_agg_record r;
@@ -1018,8 +1014,8 @@ int nxl_agg_get(nxl_xs *xs, const char *root, int64_t id,
         char hp[NXL_XS_PATH_MAX + 1];
         char *h = NULL;
 
-        if ((rc = sub(hp, sizeof(hp), p.base, "hosts", kids.v[i], NULL,
-                      err)) < 0 ||
+        if ((rc = sub(hp, sizeof(hp), p.base, "hosts", kids.v[i], NULL, err)) <
+                0 ||
             (rc = read_opt(xs, XBT_NULL, hp, &h, err)) < 0)
             goto out;
         if (h && nxl_strv_push(&r.hosts, h) < 0) {
@@ -1069,8 +1065,7 @@ out:
     return rc;
 }
 
-int nxl_agg_list(nxl_xs *xs, const char *root, nxl_strv *ids_r,
-                 nxl_error *err)
+int nxl_agg_list(nxl_xs *xs, const char *root, nxl_strv *ids_r, nxl_error *err)
 {
     nxl_strv kids;
     int rc;
@@ -1087,7 +1082,8 @@ int nxl_agg_list(nxl_xs *xs, const char *root, nxl_strv *ids_r,
     return 0;
 }
 
-/* ---- recovery -------------------------------------------------------------- */
+/* ---- recovery --------------------------------------------------------------
+ */
 
 typedef struct recover_ctx {
     char base[NXL_XS_PATH_MAX + 1];

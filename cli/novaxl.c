@@ -67,9 +67,9 @@ typedef struct cli {
     const cmd_spec *cmd;         /* the command running */
     /* the backend, opened by the first call */
     bool opened;
-    int fd;           /* novaxld's socket, or -1 in-process */
-    char *path;       /* the socket in use */
-    nxl_driver *drv;  /* in-process */
+    int fd;          /* novaxld's socket, or -1 in-process */
+    char *path;      /* the socket in use */
+    nxl_driver *drv; /* in-process */
     long long next_id;
     char *rbuf;
     size_t rlen, rcap;
@@ -298,7 +298,8 @@ static int show_usage(const cmd_spec *cmd)
     return EXIT_OK;
 }
 
-/* ---- requests: JSON, or libvirt XML with --xml ----------------------------- */
+/* ---- requests: JSON, or libvirt XML with --xml -----------------------------
+ */
 
 /* The layout libvirt XML's <kernel> paths are read against: --image-cache,
  * else novaxld's configured image_cache_dir, else the default. */
@@ -342,8 +343,8 @@ static int read_request(const cli *c, const char *path, bool xml,
     int rc;
 
     nxl_host_layout_init(&layout);
-    if ((rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, doc_r,
-                                    len_r, err)))
+    if ((rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES, doc_r, len_r,
+                                    err)))
         return rc;
     if (!xml)
         return nxl__spawn_req_from_json(*doc_r, *len_r, req, err);
@@ -353,7 +354,8 @@ static int read_request(const cli *c, const char *path, bool xml,
     return rc;
 }
 
-/* ---- dry-run: the config builder, always in-process ------------------------ */
+/* ---- dry-run: the config builder, always in-process ------------------------
+ */
 
 /* Spawn request file -> libxl_domain_config JSON on stdout. */
 static int print_config(const cli *c, const char *path, bool xml)
@@ -401,7 +403,8 @@ out:
     return ret;
 }
 
-/* ---- the backend: novaxld or in-process ----------------------------------- */
+/* ---- the backend: novaxld or in-process -----------------------------------
+ */
 
 /* The socket to try without --socket: socket_path of novaxld's
  * configuration file when it is readable, else the built-in default. */
@@ -433,13 +436,13 @@ static int connect_socket(cli *c, const char *path, nxl_error *err)
     sa.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof(sa.sun_path))
         return nxl_error_set(err, NXL_E_INVAL,
-                             "socket path '%s' is longer than %zu bytes",
-                             path, sizeof(sa.sun_path) - 1);
+                             "socket path '%s' is longer than %zu bytes", path,
+                             sizeof(sa.sun_path) - 1);
     memcpy(sa.sun_path, path, strlen(path));
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return nxl_error_set_errno(err, NXL_E_HYPERVISOR, errno,
-                                   "socket: %s", strerror(errno));
+        return nxl_error_set_errno(err, NXL_E_HYPERVISOR, errno, "socket: %s",
+                                   strerror(errno));
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int e = errno;
         close(fd);
@@ -763,8 +766,7 @@ static int local_call(cli *c, const char *method, const char *params,
                            "%s: not implemented yet by novaxl", method);
         goto out;
     }
-    if (params &&
-        (rc = nxl__json_parse(params, strlen(params), 0, &p, err)))
+    if (params && (rc = nxl__json_parse(params, strlen(params), 0, &p, err)))
         goto out;
     memset(&call, 0, sizeof(call));
     call.drv = c->drv;
@@ -796,9 +798,9 @@ static int print_dry_run(const cli *c, const char *method, const char *params,
     if (!c->json) {
         printf("novaxl: dry run: would call %s %s\n", method,
                params ? params : "{}");
-        return fflush(stdout) ? nxl_error_set_errno(err, NXL_E_IO, errno,
-                                                    "writing stdout")
-                              : 0;
+        return fflush(stdout)
+                   ? nxl_error_set_errno(err, NXL_E_IO, errno, "writing stdout")
+                   : 0;
     }
     w = nxl__jw_new();
     nxl__jw_object_open(w);
@@ -818,9 +820,8 @@ static int print_dry_run(const cli *c, const char *method, const char *params,
  * is a JSON object as text, or NULL. With -N a mutating method is only
  * printed and DRY_RUN_DONE returned. what: a label for the progress
  * display of a long call (NULL: none). */
-static int rpc(cli *c, const char *method, const char *params,
-               const char *what, nxl_json **root_r, const nxl_json **result_r,
-               nxl_error *err)
+static int rpc(cli *c, const char *method, const char *params, const char *what,
+               nxl_json **root_r, const nxl_json **result_r, nxl_error *err)
 {
     const nxl_svc_method *m = nxl_svc_method_find(method);
     int rc;
@@ -837,7 +838,8 @@ static int rpc(cli *c, const char *method, const char *params,
     return local_call(c, method, params, root_r, result_r, err);
 }
 
-/* ---- params and output ----------------------------------------------------- */
+/* ---- params and output -----------------------------------------------------
+ */
 
 /* Validates a UUID operand; exit 2 on a typo, before touching the host. */
 static int check_uuid(const char *uuid, nxl_error *err)
@@ -1002,10 +1004,9 @@ static int parse_opts(const cmd_spec *self, int argc, char **argv,
     if (n > NXL_ARRAY_SIZE(opts) - 2)
         n = NXL_ARRAY_SIZE(opts) - 2;
     for (size_t i = 0; i < n; i++)
-        opts[i] = (struct option){specs[i].name,
-                                  specs[i].has_arg ? required_argument
-                                                   : no_argument,
-                                  NULL, 'a' + (int)i};
+        opts[i] = (struct option){
+            specs[i].name, specs[i].has_arg ? required_argument : no_argument,
+            NULL, 'a' + (int)i};
     opts[n] = (struct option){"help", no_argument, NULL, 'h'};
     opts[n + 1] = (struct option){NULL, 0, NULL, 0};
     optind = 0;
@@ -1054,7 +1055,8 @@ static bool parse_count(const char *s, unsigned long long max,
     return true;
 }
 
-/* ---- instance commands ------------------------------------------------------ */
+/* ---- instance commands ------------------------------------------------------
+ */
 
 /* Runs method on the one UUID operand with extra params (kv, as for
  * params_instance) and prints the answer (print_answer), or else
@@ -1107,12 +1109,11 @@ static int cmd_simple(cli *c, int argc, char **argv)
 
     if (ret >= 0)
         return ret;
-    return instance_call(c, argc, argv, m, NULL,
-                         strcmp(m, "suspend") == 0 ||
-                             strcmp(m, "resume") == 0 ||
-                             strcmp(m, "power_on") == 0 ||
-                             strcmp(m, "restore") == 0 ||
-                             strcmp(m, "unrescue") == 0);
+    return instance_call(
+        c, argc, argv, m, NULL,
+        strcmp(m, "suspend") == 0 || strcmp(m, "resume") == 0 ||
+            strcmp(m, "power_on") == 0 || strcmp(m, "restore") == 0 ||
+            strcmp(m, "unrescue") == 0);
 }
 
 static int cmd_destroy(cli *c, int argc, char **argv)
@@ -1145,8 +1146,7 @@ static int cmd_power_off(cli *c, int argc, char **argv)
     if (timeout && !parse_seconds(timeout, &t))
         return usage_error(c->cmd, "--timeout wants 0..86400 seconds");
     if (retry && !parse_seconds(retry, &r))
-        return usage_error(c->cmd,
-                           "--retry-interval wants 0..86400 seconds");
+        return usage_error(c->cmd, "--retry-interval wants 0..86400 seconds");
     snprintf(ts, sizeof(ts), "%u", t);
     snprintf(rs, sizeof(rs), "%u", r);
     return instance_call(c, argc, argv, "power_off", kv, true);
@@ -1160,8 +1160,7 @@ static int cmd_reboot(cli *c, int argc, char **argv)
 
     if (ret >= 0)
         return ret;
-    const char *kv[] = {"reboot_type", hard ? "\"HARD\"" : "\"SOFT\"",
-                        NULL};
+    const char *kv[] = {"reboot_type", hard ? "\"HARD\"" : "\"SOFT\"", NULL};
 
     return instance_call(c, argc, argv, "reboot", kv, true);
 }
@@ -1239,7 +1238,8 @@ out:
     return ret;
 }
 
-/* ---- spawn --------------------------------------------------------------------- */
+/* ---- spawn
+ * --------------------------------------------------------------------- */
 
 static int spawn_file(cli *c, const char *path, bool xml)
 {
@@ -1666,10 +1666,10 @@ static int cmd_console(cli *c, int argc, char **argv)
     }
     if (!log_only) {
         if (vnc) {
-            printf("vnc: %s:", nxl__json_string(nxl__json_get(vnc, "host"))
-                                   ? nxl__json_string(
-                                         nxl__json_get(vnc, "host"))
-                                   : "-");
+            printf("vnc: %s:",
+                   nxl__json_string(nxl__json_get(vnc, "host"))
+                       ? nxl__json_string(nxl__json_get(vnc, "host"))
+                       : "-");
             print_value(nxl__json_get(vnc, "port"));
             putchar('\n');
         } else {
@@ -1699,7 +1699,8 @@ out:
     return ret;
 }
 
-/* ---- metadata ------------------------------------------------------------------- */
+/* ---- metadata
+ * ------------------------------------------------------------------- */
 
 /* metadata set UUID KEY=VALUE... / metadata unset UUID KEY...: nova's
  * diff {"key": ["+", "value"]} / {"key": ["-"]}. */
@@ -1763,8 +1764,9 @@ static int cmd_metadata(cli *c, int argc, char **argv)
     nxl__jw_object_close(w);
     /* A key or value that is not UTF-8 fails the document here. */
     if ((rc = nxl__jw_finish(w, &diff, &err))) {
-        nxl_error_set(&err, NXL_E_INVAL, "metadata: keys and values must be "
-                                         "UTF-8 text");
+        nxl_error_set(&err, NXL_E_INVAL,
+                      "metadata: keys and values must be "
+                      "UTF-8 text");
         rc = NXL_E_INVAL;
         goto out;
     }
@@ -1785,14 +1787,14 @@ out:
     return ret;
 }
 
-/* ---- host ------------------------------------------------------------------------ */
+/* ---- host
+ * ------------------------------------------------------------------------ */
 
 static int cmd_host(cli *c, int argc, char **argv)
 {
     const char *node = NULL, *host_opt = NULL, *yes = NULL;
-    const opt_spec specs[] = {{"node", true, &node},
-                              {"host", true, &host_opt},
-                              {"yes", false, &yes}};
+    const opt_spec specs[] = {
+        {"node", true, &node}, {"host", true, &host_opt}, {"yes", false, &yes}};
     nxl_error err = NXL_ERROR_INIT;
     nxl_json *root = NULL;
     nxl_jw *w = NULL;
@@ -1890,7 +1892,8 @@ out:
     return ret;
 }
 
-/* ---- aggregates ---------------------------------------------------------------- */
+/* ---- aggregates
+ * ---------------------------------------------------------------- */
 
 /* aggregate show --id N: this host's record of the aggregate's state
  * machine (state, hosts, metadata, the transitions with their reasons). */
@@ -2059,7 +2062,8 @@ out:
     return ret;
 }
 
-/* ---- events --------------------------------------------------------------------- */
+/* ---- events
+ * --------------------------------------------------------------------- */
 
 /* One event as a human line: ID TIME TYPE SUBJECT WHAT. */
 static void print_event(const nxl_json *ev)
@@ -2213,7 +2217,8 @@ out:
     return ret;
 }
 
-/* ---- help and main --------------------------------------------------------------- */
+/* ---- help and main
+ * --------------------------------------------------------------- */
 
 static int cmd_help(cli *c, int argc, char **argv)
 {

@@ -15,8 +15,7 @@ static bool str_eq(const char *a, const char *b)
 }
 
 static int copy_connection_info(nxl_connection_info *dst,
-                                const nxl_connection_info *src,
-                                nxl_error *err)
+                                const nxl_connection_info *src, nxl_error *err)
 {
     size_t i;
     int rc;
@@ -48,9 +47,11 @@ int nxl_block_device_info_from_bdms(const nxl_instance *inst,
 
     nxl_block_device_info_init(&tmp);
     if (!inst || !bdi_r || (!bdms && n > 0)) {
-        rc = nxl_error_set(err, NXL_E_INVAL,
-                           "get_block_device_info: %s is NULL",
-                           !inst ? "instance" : !bdi_r ? "bdi_r" : "bdms");
+        rc =
+            nxl_error_set(err, NXL_E_INVAL, "get_block_device_info: %s is NULL",
+                          !inst    ? "instance"
+                          : !bdi_r ? "bdi_r"
+                                   : "bdms");
         goto out;
     }
     if (n > NXL_MAX_LIST_ITEMS) {
@@ -59,8 +60,8 @@ int nxl_block_device_info_from_bdms(const nxl_instance *inst,
                            NXL_MAX_LIST_ITEMS);
         goto out;
     }
-    if ((rc = nxl__strdup(&tmp.root_device_name, inst->root_device_name,
-                          err)) < 0)
+    if ((rc = nxl__strdup(&tmp.root_device_name, inst->root_device_name, err)) <
+        0)
         goto out;
     /* Room for the worst case: every BDM in one list. */
     if (n > 0) {
@@ -115,8 +116,8 @@ int nxl_block_device_info_from_bdms(const nxl_instance *inst,
     if (swap) {
         tmp.has_swap = true;
         tmp.swap.swap_size = swap->volume_size;
-        if ((rc = nxl__strdup(&tmp.swap.device_name, swap->device_name,
-                              err)) < 0 ||
+        if ((rc = nxl__strdup(&tmp.swap.device_name, swap->device_name, err)) <
+                0 ||
             (rc = nxl__strdup(&tmp.swap.disk_bus, swap->disk_bus, err)) < 0)
             goto out;
     }
@@ -207,8 +208,8 @@ int nxl_driver_dict_from_config(const char *const *entries, size_t n,
         }
         rc = nxl_kvlist_set(&tmp, name, eq + 1);
         if (rc < 0) {
-            rc = nxl_error_set(err, rc,
-                               "driver_dict_from_config: storing '%s'", name);
+            rc = nxl_error_set(err, rc, "driver_dict_from_config: storing '%s'",
+                               name);
             goto out;
         }
         free(name);

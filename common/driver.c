@@ -114,14 +114,14 @@ static int open_console_config(nxl_driver *drv, const nxl_driver_config *cfg,
                                nxl_error *err)
 {
     struct in6_addr a;
-    const char *listen = cfg && cfg->serial_listen ? cfg->serial_listen
-                                                   : "127.0.0.1";
+    const char *listen =
+        cfg && cfg->serial_listen ? cfg->serial_listen : "127.0.0.1";
     int rc;
 
     drv->console.serial_port_min = 10000;
     drv->console.serial_port_max = 20000;
-    drv->console.log_cap = cfg && cfg->console_log_cap ? cfg->console_log_cap
-                                                       : 1024 * 1024;
+    drv->console.log_cap =
+        cfg && cfg->console_log_cap ? cfg->console_log_cap : 1024 * 1024;
     drv->console.log_interval_s =
         cfg && cfg->console_log_interval ? cfg->console_log_interval : 60;
     if (cfg && cfg->serial_port_range &&
@@ -270,7 +270,8 @@ int nxl__unsupported(nxl_error *err, int code, const char *method,
     return nxl_error_set(err, code, "%s: %s", method, reason);
 }
 
-/* ---- events: nova's base-class behaviour ---------------------------------- */
+/* ---- events: nova's base-class behaviour ----------------------------------
+ */
 
 int nxl__driver_register_event_listener(nxl_driver *drv, nxl_event_fn *cb,
                                         void *opaque, nxl_error *err)
@@ -282,8 +283,7 @@ int nxl__driver_register_event_listener(nxl_driver *drv, nxl_event_fn *cb,
     return 0;
 }
 
-int nxl__driver_emit_event(nxl_driver *drv, const nxl_event *ev,
-                           nxl_error *err)
+int nxl__driver_emit_event(nxl_driver *drv, const nxl_event *ev, nxl_error *err)
 {
     nxl_event_fn *cb;
     void *opaque;
@@ -305,7 +305,8 @@ int nxl__driver_emit_event(nxl_driver *drv, const nxl_event *ev,
     return 0;
 }
 
-/* ---- dispatchers ----------------------------------------------------------- */
+/* ---- dispatchers -----------------------------------------------------------
+ */
 
 /* contract: capabilities */
 int nxl_driver_capabilities(nxl_driver *drv, const nxl_capabilities **caps_r,
@@ -322,7 +323,8 @@ int nxl_driver_capabilities(nxl_driver *drv, const nxl_capabilities **caps_r,
 }
 
 /* contract: need_legacy_block_device_info */
-int nxl_driver_need_legacy_block_device_info(nxl_driver *drv, bool *legacy_r, nxl_error *err)
+int nxl_driver_need_legacy_block_device_info(nxl_driver *drv, bool *legacy_r,
+                                             nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "need_legacy_block_device_info", "drv");
@@ -346,7 +348,8 @@ int nxl_driver_is_xenapi(nxl_driver *drv, bool *is_xenapi_r, nxl_error *err)
 }
 
 /* contract: is_supported_fs_format */
-int nxl_driver_is_supported_fs_format(nxl_driver *drv, const char *fs_type, bool *supported_r, nxl_error *err)
+int nxl_driver_is_supported_fs_format(nxl_driver *drv, const char *fs_type,
+                                      bool *supported_r, nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "is_supported_fs_format", "drv");
@@ -360,7 +363,8 @@ int nxl_driver_is_supported_fs_format(nxl_driver *drv, const char *fs_type, bool
 }
 
 /* contract: register_event_listener */
-int nxl_driver_register_event_listener(nxl_driver *drv, nxl_event_fn *cb, void *opaque, nxl_error *err)
+int nxl_driver_register_event_listener(nxl_driver *drv, nxl_event_fn *cb,
+                                       void *opaque, nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "register_event_listener", "drv");
@@ -450,7 +454,8 @@ int nxl_host_list_instances(nxl_driver *drv, nxl_strv *names_r, nxl_error *err)
 }
 
 /* contract: list_instance_uuids */
-int nxl_host_list_instance_uuids(nxl_driver *drv, nxl_strv *uuids_r, nxl_error *err)
+int nxl_host_list_instance_uuids(nxl_driver *drv, nxl_strv *uuids_r,
+                                 nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "list_instance_uuids", "drv");
@@ -474,7 +479,8 @@ int nxl_host_get_num_instances(nxl_driver *drv, size_t *n_r, nxl_error *err)
 }
 
 /* contract: get_available_nodes */
-int nxl_host_get_available_nodes(nxl_driver *drv, bool refresh, nxl_strv *nodes_r, nxl_error *err)
+int nxl_host_get_available_nodes(nxl_driver *drv, bool refresh,
+                                 nxl_strv *nodes_r, nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "get_available_nodes", "drv");
@@ -486,13 +492,15 @@ int nxl_host_get_available_nodes(nxl_driver *drv, bool refresh, nxl_strv *nodes_
 }
 
 /* contract: node_is_available */
-int nxl_host_node_is_available(nxl_driver *drv, const char *nodename, bool *available_r, nxl_error *err)
+int nxl_host_node_is_available(nxl_driver *drv, const char *nodename,
+                               bool *available_r, nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "node_is_available", "drv");
-    if (nodename && (rc = check_name(nodename, "node_is_available", "nodename", err)) < 0)
+    if (nodename &&
+        (rc = check_name(nodename, "node_is_available", "nodename", err)) < 0)
         return rc;
     if (!available_r)
         return null_arg(err, "node_is_available", "available_r");
@@ -502,13 +510,15 @@ int nxl_host_node_is_available(nxl_driver *drv, const char *nodename, bool *avai
 }
 
 /* contract: get_available_resource */
-int nxl_host_get_available_resource(nxl_driver *drv, const char *nodename, nxl_host_resources *res_r, nxl_error *err)
+int nxl_host_get_available_resource(nxl_driver *drv, const char *nodename,
+                                    nxl_host_resources *res_r, nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "get_available_resource", "drv");
-    if (nodename && (rc = check_name(nodename, "get_available_resource", "nodename", err)) < 0)
+    if (nodename && (rc = check_name(nodename, "get_available_resource",
+                                     "nodename", err)) < 0)
         return rc;
     if (!res_r)
         return null_arg(err, "get_available_resource", "res_r");
@@ -518,7 +528,8 @@ int nxl_host_get_available_resource(nxl_driver *drv, const char *nodename, nxl_h
 }
 
 /* contract: get_host_cpu_stats */
-int nxl_host_get_cpu_stats(nxl_driver *drv, nxl_host_cpu_stats *stats_r, nxl_error *err)
+int nxl_host_get_cpu_stats(nxl_driver *drv, nxl_host_cpu_stats *stats_r,
+                           nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "get_host_cpu_stats", "drv");
@@ -554,7 +565,8 @@ int nxl_host_get_uptime(nxl_driver *drv, char **uptime_r, nxl_error *err)
 }
 
 /* contract: set_host_enabled */
-int nxl_host_set_enabled(nxl_driver *drv, bool enabled, const char **result_r, nxl_error *err)
+int nxl_host_set_enabled(nxl_driver *drv, bool enabled, const char **result_r,
+                         nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "set_host_enabled", "drv");
@@ -566,7 +578,8 @@ int nxl_host_set_enabled(nxl_driver *drv, bool enabled, const char **result_r, n
 }
 
 /* contract: host_maintenance_mode */
-int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode, nxl_maintenance *result_r, nxl_error *err)
+int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode,
+                              nxl_maintenance *result_r, nxl_error *err)
 {
     int rc;
 
@@ -582,7 +595,8 @@ int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode, nxl_
 }
 
 /* contract: host_power_action */
-int nxl_host_power_action(nxl_driver *drv, const char *action, char **result_r, nxl_error *err)
+int nxl_host_power_action(nxl_driver *drv, const char *action, char **result_r,
+                          nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "host_power_action", "drv");
@@ -602,7 +616,8 @@ int nxl_host_power_action(nxl_driver *drv, const char *action, char **result_r, 
 }
 
 /* contract: get_console_pool_info */
-int nxl_host_get_console_pool_info(nxl_driver *drv, const char *console_type, nxl_console_pool *pool_r, nxl_error *err)
+int nxl_host_get_console_pool_info(nxl_driver *drv, const char *console_type,
+                                   nxl_console_pool *pool_r, nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "get_console_pool_info", "drv");
@@ -616,7 +631,9 @@ int nxl_host_get_console_pool_info(nxl_driver *drv, const char *console_type, nx
 }
 
 /* contract: get_all_bw_counters */
-int nxl_host_get_all_bw_counters(nxl_driver *drv, const nxl_instance *instances, size_t n, nxl_bw_counter_list *bw_r, nxl_error *err)
+int nxl_host_get_all_bw_counters(nxl_driver *drv, const nxl_instance *instances,
+                                 size_t n, nxl_bw_counter_list *bw_r,
+                                 nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "get_all_bw_counters", "drv");
@@ -630,7 +647,10 @@ int nxl_host_get_all_bw_counters(nxl_driver *drv, const nxl_instance *instances,
 }
 
 /* contract: get_all_volume_usage */
-int nxl_host_get_all_volume_usage(nxl_driver *drv, const nxl_instance_bdms *host_bdms, size_t n, nxl_volume_usage_list *usage_r, nxl_error *err)
+int nxl_host_get_all_volume_usage(nxl_driver *drv,
+                                  const nxl_instance_bdms *host_bdms, size_t n,
+                                  nxl_volume_usage_list *usage_r,
+                                  nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "get_all_volume_usage", "drv");
@@ -644,7 +664,9 @@ int nxl_host_get_all_volume_usage(nxl_driver *drv, const nxl_instance_bdms *host
 }
 
 /* contract: get_per_instance_usage */
-int nxl_host_get_per_instance_usage(nxl_driver *drv, nxl_instance_usage_list *usage_r, nxl_error *err)
+int nxl_host_get_per_instance_usage(nxl_driver *drv,
+                                    nxl_instance_usage_list *usage_r,
+                                    nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "get_per_instance_usage", "drv");
@@ -656,7 +678,9 @@ int nxl_host_get_per_instance_usage(nxl_driver *drv, nxl_instance_usage_list *us
 }
 
 /* contract: poll_rebooting_instances */
-int nxl_host_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout, const nxl_instance *instances, size_t n, nxl_error *err)
+int nxl_host_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout,
+                                      const nxl_instance *instances, size_t n,
+                                      nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "poll_rebooting_instances", "drv");
@@ -668,7 +692,9 @@ int nxl_host_poll_rebooting_instances(nxl_driver *drv, unsigned int timeout, con
 }
 
 /* contract: manage_image_cache */
-int nxl_host_manage_image_cache(nxl_driver *drv, const nxl_instance *all_instances, size_t n, nxl_error *err)
+int nxl_host_manage_image_cache(nxl_driver *drv,
+                                const nxl_instance *all_instances, size_t n,
+                                nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "manage_image_cache", "drv");
@@ -700,19 +726,24 @@ int nxl_host_filter_defer_apply_off(nxl_driver *drv, nxl_error *err)
 }
 
 /* contract: refresh_security_group_rules */
-int nxl_host_refresh_security_group_rules(nxl_driver *drv, const char *security_group_id, nxl_error *err)
+int nxl_host_refresh_security_group_rules(nxl_driver *drv,
+                                          const char *security_group_id,
+                                          nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "refresh_security_group_rules", "drv");
     if (!security_group_id)
-        return null_arg(err, "refresh_security_group_rules", "security_group_id");
+        return null_arg(err, "refresh_security_group_rules",
+                        "security_group_id");
     if (!drv->ops->refresh_security_group_rules)
         return not_implemented(drv, "refresh_security_group_rules", err);
     return drv->ops->refresh_security_group_rules(drv, security_group_id, err);
 }
 
 /* contract: add_to_aggregate */
-int nxl_aggregate_add_host(nxl_driver *drv, const nxl_aggregate *agg, const char *host, const char *kwargs_json, nxl_error *err)
+int nxl_aggregate_add_host(nxl_driver *drv, const nxl_aggregate *agg,
+                           const char *host, const char *kwargs_json,
+                           nxl_error *err)
 {
     int rc;
 
@@ -720,7 +751,8 @@ int nxl_aggregate_add_host(nxl_driver *drv, const nxl_aggregate *agg, const char
         return null_arg(err, "add_to_aggregate", "drv");
     if (!agg)
         return null_arg(err, "add_to_aggregate", "agg");
-    if ((rc = check_name(agg->name, "add_to_aggregate", "aggregate.name", err)) < 0)
+    if ((rc = check_name(agg->name, "add_to_aggregate", "aggregate.name",
+                         err)) < 0)
         return rc;
     if ((rc = check_name(host, "add_to_aggregate", "host", err)) < 0)
         return rc;
@@ -730,7 +762,9 @@ int nxl_aggregate_add_host(nxl_driver *drv, const nxl_aggregate *agg, const char
 }
 
 /* contract: remove_from_aggregate */
-int nxl_aggregate_remove_host(nxl_driver *drv, const nxl_aggregate *agg, const char *host, const char *kwargs_json, nxl_error *err)
+int nxl_aggregate_remove_host(nxl_driver *drv, const nxl_aggregate *agg,
+                              const char *host, const char *kwargs_json,
+                              nxl_error *err)
 {
     int rc;
 
@@ -738,7 +772,8 @@ int nxl_aggregate_remove_host(nxl_driver *drv, const nxl_aggregate *agg, const c
         return null_arg(err, "remove_from_aggregate", "drv");
     if (!agg)
         return null_arg(err, "remove_from_aggregate", "agg");
-    if ((rc = check_name(agg->name, "remove_from_aggregate", "aggregate.name", err)) < 0)
+    if ((rc = check_name(agg->name, "remove_from_aggregate", "aggregate.name",
+                         err)) < 0)
         return rc;
     if ((rc = check_name(host, "remove_from_aggregate", "host", err)) < 0)
         return rc;
@@ -748,7 +783,9 @@ int nxl_aggregate_remove_host(nxl_driver *drv, const nxl_aggregate *agg, const c
 }
 
 /* contract: undo_aggregate_operation */
-int nxl_aggregate_undo_operation(nxl_driver *drv, const char *op, const nxl_aggregate *agg, const char *host, bool set_error, nxl_error *err)
+int nxl_aggregate_undo_operation(nxl_driver *drv, const char *op,
+                                 const nxl_aggregate *agg, const char *host,
+                                 bool set_error, nxl_error *err)
 {
     int rc;
 
@@ -765,13 +802,15 @@ int nxl_aggregate_undo_operation(nxl_driver *drv, const char *op, const nxl_aggr
                              op);
     if (!agg)
         return null_arg(err, "undo_aggregate_operation", "agg");
-    if ((rc = check_name(agg->name, "undo_aggregate_operation", "aggregate.name", err)) < 0)
+    if ((rc = check_name(agg->name, "undo_aggregate_operation",
+                         "aggregate.name", err)) < 0)
         return rc;
     if ((rc = check_name(host, "undo_aggregate_operation", "host", err)) < 0)
         return rc;
     if (!drv->ops->undo_aggregate_operation)
         return not_implemented(drv, "undo_aggregate_operation", err);
-    return drv->ops->undo_aggregate_operation(drv, op, agg, host, set_error, err);
+    return drv->ops->undo_aggregate_operation(drv, op, agg, host, set_error,
+                                              err);
 }
 
 int nxl_aggregate_get_record(nxl_driver *drv, int64_t id, char **json_r,
@@ -821,7 +860,8 @@ int nxl_host_get_console_warning(nxl_driver *drv, char **warning_r,
 }
 
 /* contract: spawn */
-int nxl_instance_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err)
+int nxl_instance_spawn(nxl_driver *drv, const nxl_spawn_req *req,
+                       nxl_error *err)
 {
     int rc;
 
@@ -837,7 +877,10 @@ int nxl_instance_spawn(nxl_driver *drv, const nxl_spawn_req *req, nxl_error *err
 }
 
 /* contract: destroy */
-int nxl_instance_destroy(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, bool destroy_disks, const char *migrate_data_json, nxl_error *err)
+int nxl_instance_destroy(nxl_driver *drv, const nxl_instance *inst,
+                         const nxl_network_info *network_info,
+                         const nxl_block_device_info *bdi, bool destroy_disks,
+                         const char *migrate_data_json, nxl_error *err)
 {
     int rc;
 
@@ -847,11 +890,16 @@ int nxl_instance_destroy(nxl_driver *drv, const nxl_instance *inst, const nxl_ne
         return rc;
     if (!drv->ops->destroy)
         return not_implemented(drv, "destroy", err);
-    return drv->ops->destroy(drv, inst, network_info, bdi, destroy_disks, migrate_data_json, err);
+    return drv->ops->destroy(drv, inst, network_info, bdi, destroy_disks,
+                             migrate_data_json, err);
 }
 
 /* contract: cleanup */
-int nxl_instance_cleanup(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, bool destroy_disks, const char *migrate_data_json, bool destroy_vifs, nxl_error *err)
+int nxl_instance_cleanup(nxl_driver *drv, const nxl_instance *inst,
+                         const nxl_network_info *network_info,
+                         const nxl_block_device_info *bdi, bool destroy_disks,
+                         const char *migrate_data_json, bool destroy_vifs,
+                         nxl_error *err)
 {
     int rc;
 
@@ -861,11 +909,14 @@ int nxl_instance_cleanup(nxl_driver *drv, const nxl_instance *inst, const nxl_ne
         return rc;
     if (!drv->ops->cleanup)
         return not_implemented(drv, "cleanup", err);
-    return drv->ops->cleanup(drv, inst, network_info, bdi, destroy_disks, migrate_data_json, destroy_vifs, err);
+    return drv->ops->cleanup(drv, inst, network_info, bdi, destroy_disks,
+                             migrate_data_json, destroy_vifs, err);
 }
 
 /* contract: rebuild */
-int nxl_instance_rebuild(nxl_driver *drv, const nxl_spawn_req *req, nxl_block_devices_fn *block_devices, void *opaque, bool recreate, bool preserve_ephemeral, nxl_error *err)
+int nxl_instance_rebuild(nxl_driver *drv, const nxl_spawn_req *req,
+                         nxl_block_devices_fn *block_devices, void *opaque,
+                         bool recreate, bool preserve_ephemeral, nxl_error *err)
 {
     int rc;
 
@@ -877,11 +928,13 @@ int nxl_instance_rebuild(nxl_driver *drv, const nxl_spawn_req *req, nxl_block_de
         return rc;
     if (!drv->ops->rebuild)
         return not_implemented(drv, "rebuild", err);
-    return drv->ops->rebuild(drv, req, block_devices, opaque, recreate, preserve_ephemeral, err);
+    return drv->ops->rebuild(drv, req, block_devices, opaque, recreate,
+                             preserve_ephemeral, err);
 }
 
 /* contract: get_info */
-int nxl_instance_get_info(nxl_driver *drv, const nxl_instance *inst, nxl_instance_info *info_r, nxl_error *err)
+int nxl_instance_get_info(nxl_driver *drv, const nxl_instance *inst,
+                          nxl_instance_info *info_r, nxl_error *err)
 {
     int rc;
 
@@ -897,7 +950,8 @@ int nxl_instance_get_info(nxl_driver *drv, const nxl_instance *inst, nxl_instanc
 }
 
 /* contract: instance_exists */
-int nxl_instance_exists(nxl_driver *drv, const nxl_instance *inst, bool *exists_r, nxl_error *err)
+int nxl_instance_exists(nxl_driver *drv, const nxl_instance *inst,
+                        bool *exists_r, nxl_error *err)
 {
     int rc;
 
@@ -913,7 +967,8 @@ int nxl_instance_exists(nxl_driver *drv, const nxl_instance *inst, bool *exists_
 }
 
 /* contract: instance_on_disk */
-int nxl_instance_on_disk(nxl_driver *drv, const nxl_instance *inst, bool *on_disk_r, nxl_error *err)
+int nxl_instance_on_disk(nxl_driver *drv, const nxl_instance *inst,
+                         bool *on_disk_r, nxl_error *err)
 {
     int rc;
 
@@ -929,7 +984,8 @@ int nxl_instance_on_disk(nxl_driver *drv, const nxl_instance *inst, bool *on_dis
 }
 
 /* contract: delete_instance_files */
-int nxl_instance_delete_files(nxl_driver *drv, const nxl_instance *inst, bool *deleted_r, nxl_error *err)
+int nxl_instance_delete_files(nxl_driver *drv, const nxl_instance *inst,
+                              bool *deleted_r, nxl_error *err)
 {
     int rc;
 
@@ -945,7 +1001,11 @@ int nxl_instance_delete_files(nxl_driver *drv, const nxl_instance *inst, bool *d
 }
 
 /* contract: reboot */
-int nxl_instance_reboot(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, int reboot_type, const nxl_block_device_info *bdi, nxl_bad_volumes_fn *bad_volumes, void *opaque, nxl_error *err)
+int nxl_instance_reboot(nxl_driver *drv, const nxl_instance *inst,
+                        const nxl_network_info *network_info, int reboot_type,
+                        const nxl_block_device_info *bdi,
+                        nxl_bad_volumes_fn *bad_volumes, void *opaque,
+                        nxl_error *err)
 {
     int rc;
 
@@ -959,11 +1019,14 @@ int nxl_instance_reboot(nxl_driver *drv, const nxl_instance *inst, const nxl_net
                              reboot_type);
     if (!drv->ops->reboot)
         return not_implemented(drv, "reboot", err);
-    return drv->ops->reboot(drv, inst, network_info, reboot_type, bdi, bad_volumes, opaque, err);
+    return drv->ops->reboot(drv, inst, network_info, reboot_type, bdi,
+                            bad_volumes, opaque, err);
 }
 
 /* contract: power_off */
-int nxl_instance_power_off(nxl_driver *drv, const nxl_instance *inst, unsigned int timeout, unsigned int retry_interval, nxl_error *err)
+int nxl_instance_power_off(nxl_driver *drv, const nxl_instance *inst,
+                           unsigned int timeout, unsigned int retry_interval,
+                           nxl_error *err)
 {
     int rc;
 
@@ -977,7 +1040,9 @@ int nxl_instance_power_off(nxl_driver *drv, const nxl_instance *inst, unsigned i
 }
 
 /* contract: power_on */
-int nxl_instance_power_on(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, nxl_error *err)
+int nxl_instance_power_on(nxl_driver *drv, const nxl_instance *inst,
+                          const nxl_network_info *network_info,
+                          const nxl_block_device_info *bdi, nxl_error *err)
 {
     int rc;
 
@@ -991,7 +1056,8 @@ int nxl_instance_power_on(nxl_driver *drv, const nxl_instance *inst, const nxl_n
 }
 
 /* contract: pause */
-int nxl_instance_pause(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_pause(nxl_driver *drv, const nxl_instance *inst,
+                       nxl_error *err)
 {
     int rc;
 
@@ -1005,7 +1071,8 @@ int nxl_instance_pause(nxl_driver *drv, const nxl_instance *inst, nxl_error *err
 }
 
 /* contract: unpause */
-int nxl_instance_unpause(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_unpause(nxl_driver *drv, const nxl_instance *inst,
+                         nxl_error *err)
 {
     int rc;
 
@@ -1019,7 +1086,8 @@ int nxl_instance_unpause(nxl_driver *drv, const nxl_instance *inst, nxl_error *e
 }
 
 /* contract: suspend */
-int nxl_instance_suspend(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_suspend(nxl_driver *drv, const nxl_instance *inst,
+                         nxl_error *err)
 {
     int rc;
 
@@ -1033,7 +1101,9 @@ int nxl_instance_suspend(nxl_driver *drv, const nxl_instance *inst, nxl_error *e
 }
 
 /* contract: resume */
-int nxl_instance_resume(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, nxl_error *err)
+int nxl_instance_resume(nxl_driver *drv, const nxl_instance *inst,
+                        const nxl_network_info *network_info,
+                        const nxl_block_device_info *bdi, nxl_error *err)
 {
     int rc;
 
@@ -1047,7 +1117,11 @@ int nxl_instance_resume(nxl_driver *drv, const nxl_instance *inst, const nxl_net
 }
 
 /* contract: resume_state_on_host_boot */
-int nxl_instance_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, nxl_error *err)
+int nxl_instance_resume_state_on_host_boot(nxl_driver *drv,
+                                           const nxl_instance *inst,
+                                           const nxl_network_info *network_info,
+                                           const nxl_block_device_info *bdi,
+                                           nxl_error *err)
 {
     int rc;
 
@@ -1057,11 +1131,13 @@ int nxl_instance_resume_state_on_host_boot(nxl_driver *drv, const nxl_instance *
         return rc;
     if (!drv->ops->resume_state_on_host_boot)
         return not_implemented(drv, "resume_state_on_host_boot", err);
-    return drv->ops->resume_state_on_host_boot(drv, inst, network_info, bdi, err);
+    return drv->ops->resume_state_on_host_boot(drv, inst, network_info, bdi,
+                                               err);
 }
 
 /* contract: soft_delete */
-int nxl_instance_soft_delete(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_soft_delete(nxl_driver *drv, const nxl_instance *inst,
+                             nxl_error *err)
 {
     int rc;
 
@@ -1075,7 +1151,8 @@ int nxl_instance_soft_delete(nxl_driver *drv, const nxl_instance *inst, nxl_erro
 }
 
 /* contract: restore */
-int nxl_instance_restore(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_restore(nxl_driver *drv, const nxl_instance *inst,
+                         nxl_error *err)
 {
     int rc;
 
@@ -1089,7 +1166,10 @@ int nxl_instance_restore(nxl_driver *drv, const nxl_instance *inst, nxl_error *e
 }
 
 /* contract: rescue */
-int nxl_instance_rescue(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_image_meta *image_meta, const char *rescue_password, nxl_error *err)
+int nxl_instance_rescue(nxl_driver *drv, const nxl_instance *inst,
+                        const nxl_network_info *network_info,
+                        const nxl_image_meta *image_meta,
+                        const char *rescue_password, nxl_error *err)
 {
     int rc;
 
@@ -1101,11 +1181,13 @@ int nxl_instance_rescue(nxl_driver *drv, const nxl_instance *inst, const nxl_net
         return null_arg(err, "rescue", "image_meta");
     if (!drv->ops->rescue)
         return not_implemented(drv, "rescue", err);
-    return drv->ops->rescue(drv, inst, network_info, image_meta, rescue_password, err);
+    return drv->ops->rescue(drv, inst, network_info, image_meta,
+                            rescue_password, err);
 }
 
 /* contract: unrescue */
-int nxl_instance_unrescue(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_instance_unrescue(nxl_driver *drv, const nxl_instance *inst,
+                          const nxl_network_info *network_info, nxl_error *err)
 {
     int rc;
 
@@ -1119,7 +1201,8 @@ int nxl_instance_unrescue(nxl_driver *drv, const nxl_instance *inst, const nxl_n
 }
 
 /* contract: set_bootable */
-int nxl_instance_set_bootable(nxl_driver *drv, const nxl_instance *inst, bool is_bootable, nxl_error *err)
+int nxl_instance_set_bootable(nxl_driver *drv, const nxl_instance *inst,
+                              bool is_bootable, nxl_error *err)
 {
     int rc;
 
@@ -1133,7 +1216,8 @@ int nxl_instance_set_bootable(nxl_driver *drv, const nxl_instance *inst, bool is
 }
 
 /* contract: trigger_crash_dump */
-int nxl_instance_trigger_crash_dump(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_trigger_crash_dump(nxl_driver *drv, const nxl_instance *inst,
+                                    nxl_error *err)
 {
     int rc;
 
@@ -1147,7 +1231,8 @@ int nxl_instance_trigger_crash_dump(nxl_driver *drv, const nxl_instance *inst, n
 }
 
 /* contract: estimate_instance_overhead */
-int nxl_instance_estimate_overhead(nxl_driver *drv, const nxl_instance *inst, nxl_overhead *overhead_r, nxl_error *err)
+int nxl_instance_estimate_overhead(nxl_driver *drv, const nxl_instance *inst,
+                                   nxl_overhead *overhead_r, nxl_error *err)
 {
     int rc;
 
@@ -1163,7 +1248,8 @@ int nxl_instance_estimate_overhead(nxl_driver *drv, const nxl_instance *inst, nx
 }
 
 /* contract: get_console_output */
-int nxl_instance_get_console_output(nxl_driver *drv, const nxl_instance *inst, nxl_buf *out_r, nxl_error *err)
+int nxl_instance_get_console_output(nxl_driver *drv, const nxl_instance *inst,
+                                    nxl_buf *out_r, nxl_error *err)
 {
     int rc;
 
@@ -1179,7 +1265,8 @@ int nxl_instance_get_console_output(nxl_driver *drv, const nxl_instance *inst, n
 }
 
 /* contract: get_vnc_console */
-int nxl_instance_get_vnc_console(nxl_driver *drv, const nxl_instance *inst, nxl_console *console_r, nxl_error *err)
+int nxl_instance_get_vnc_console(nxl_driver *drv, const nxl_instance *inst,
+                                 nxl_console *console_r, nxl_error *err)
 {
     int rc;
 
@@ -1195,7 +1282,8 @@ int nxl_instance_get_vnc_console(nxl_driver *drv, const nxl_instance *inst, nxl_
 }
 
 /* contract: get_spice_console */
-int nxl_instance_get_spice_console(nxl_driver *drv, const nxl_instance *inst, nxl_console *console_r, nxl_error *err)
+int nxl_instance_get_spice_console(nxl_driver *drv, const nxl_instance *inst,
+                                   nxl_console *console_r, nxl_error *err)
 {
     int rc;
 
@@ -1211,7 +1299,8 @@ int nxl_instance_get_spice_console(nxl_driver *drv, const nxl_instance *inst, nx
 }
 
 /* contract: get_serial_console */
-int nxl_instance_get_serial_console(nxl_driver *drv, const nxl_instance *inst, nxl_console *console_r, nxl_error *err)
+int nxl_instance_get_serial_console(nxl_driver *drv, const nxl_instance *inst,
+                                    nxl_console *console_r, nxl_error *err)
 {
     int rc;
 
@@ -1227,7 +1316,8 @@ int nxl_instance_get_serial_console(nxl_driver *drv, const nxl_instance *inst, n
 }
 
 /* contract: get_rdp_console */
-int nxl_instance_get_rdp_console(nxl_driver *drv, const nxl_instance *inst, nxl_console *console_r, nxl_error *err)
+int nxl_instance_get_rdp_console(nxl_driver *drv, const nxl_instance *inst,
+                                 nxl_console *console_r, nxl_error *err)
 {
     int rc;
 
@@ -1243,7 +1333,8 @@ int nxl_instance_get_rdp_console(nxl_driver *drv, const nxl_instance *inst, nxl_
 }
 
 /* contract: get_mks_console */
-int nxl_instance_get_mks_console(nxl_driver *drv, const nxl_instance *inst, nxl_console *console_r, nxl_error *err)
+int nxl_instance_get_mks_console(nxl_driver *drv, const nxl_instance *inst,
+                                 nxl_console *console_r, nxl_error *err)
 {
     int rc;
 
@@ -1259,7 +1350,8 @@ int nxl_instance_get_mks_console(nxl_driver *drv, const nxl_instance *inst, nxl_
 }
 
 /* contract: get_diagnostics */
-int nxl_instance_get_diagnostics_json(nxl_driver *drv, const nxl_instance *inst, char **diag_json_r, nxl_error *err)
+int nxl_instance_get_diagnostics_json(nxl_driver *drv, const nxl_instance *inst,
+                                      char **diag_json_r, nxl_error *err)
 {
     int rc;
 
@@ -1275,7 +1367,8 @@ int nxl_instance_get_diagnostics_json(nxl_driver *drv, const nxl_instance *inst,
 }
 
 /* contract: get_instance_diagnostics */
-int nxl_instance_get_diagnostics(nxl_driver *drv, const nxl_instance *inst, nxl_diagnostics *diag_r, nxl_error *err)
+int nxl_instance_get_diagnostics(nxl_driver *drv, const nxl_instance *inst,
+                                 nxl_diagnostics *diag_r, nxl_error *err)
 {
     int rc;
 
@@ -1291,7 +1384,9 @@ int nxl_instance_get_diagnostics(nxl_driver *drv, const nxl_instance *inst, nxl_
 }
 
 /* contract: get_instance_disk_info */
-int nxl_instance_get_disk_info(nxl_driver *drv, const nxl_instance *inst, const nxl_block_device_info *bdi, nxl_disk_info_list *disks_r, nxl_error *err)
+int nxl_instance_get_disk_info(nxl_driver *drv, const nxl_instance *inst,
+                               const nxl_block_device_info *bdi,
+                               nxl_disk_info_list *disks_r, nxl_error *err)
 {
     int rc;
 
@@ -1307,7 +1402,9 @@ int nxl_instance_get_disk_info(nxl_driver *drv, const nxl_instance *inst, const 
 }
 
 /* contract: block_stats */
-int nxl_instance_block_stats(nxl_driver *drv, const nxl_instance *inst, const char *disk_id, nxl_block_stats *stats_r, nxl_error *err)
+int nxl_instance_block_stats(nxl_driver *drv, const nxl_instance *inst,
+                             const char *disk_id, nxl_block_stats *stats_r,
+                             nxl_error *err)
 {
     int rc;
 
@@ -1325,7 +1422,8 @@ int nxl_instance_block_stats(nxl_driver *drv, const nxl_instance *inst, const ch
 }
 
 /* contract: change_instance_metadata */
-int nxl_instance_change_metadata(nxl_driver *drv, const nxl_instance *inst, const char *diff_json, nxl_error *err)
+int nxl_instance_change_metadata(nxl_driver *drv, const nxl_instance *inst,
+                                 const char *diff_json, nxl_error *err)
 {
     int rc;
 
@@ -1341,7 +1439,8 @@ int nxl_instance_change_metadata(nxl_driver *drv, const nxl_instance *inst, cons
 }
 
 /* contract: set_admin_password */
-int nxl_instance_set_admin_password(nxl_driver *drv, const nxl_instance *inst, const char *new_pass, nxl_error *err)
+int nxl_instance_set_admin_password(nxl_driver *drv, const nxl_instance *inst,
+                                    const char *new_pass, nxl_error *err)
 {
     int rc;
 
@@ -1357,7 +1456,9 @@ int nxl_instance_set_admin_password(nxl_driver *drv, const nxl_instance *inst, c
 }
 
 /* contract: inject_file */
-int nxl_instance_inject_file(nxl_driver *drv, const nxl_instance *inst, const char *b64_path, const char *b64_contents, nxl_error *err)
+int nxl_instance_inject_file(nxl_driver *drv, const nxl_instance *inst,
+                             const char *b64_path, const char *b64_contents,
+                             nxl_error *err)
 {
     int rc;
 
@@ -1375,7 +1476,8 @@ int nxl_instance_inject_file(nxl_driver *drv, const nxl_instance *inst, const ch
 }
 
 /* contract: quiesce */
-int nxl_instance_quiesce(nxl_driver *drv, const nxl_instance *inst, const nxl_image_meta *image_meta, nxl_error *err)
+int nxl_instance_quiesce(nxl_driver *drv, const nxl_instance *inst,
+                         const nxl_image_meta *image_meta, nxl_error *err)
 {
     int rc;
 
@@ -1389,7 +1491,8 @@ int nxl_instance_quiesce(nxl_driver *drv, const nxl_instance *inst, const nxl_im
 }
 
 /* contract: unquiesce */
-int nxl_instance_unquiesce(nxl_driver *drv, const nxl_instance *inst, const nxl_image_meta *image_meta, nxl_error *err)
+int nxl_instance_unquiesce(nxl_driver *drv, const nxl_instance *inst,
+                           const nxl_image_meta *image_meta, nxl_error *err)
 {
     int rc;
 
@@ -1403,7 +1506,10 @@ int nxl_instance_unquiesce(nxl_driver *drv, const nxl_instance *inst, const nxl_
 }
 
 /* contract: snapshot */
-int nxl_instance_snapshot(nxl_driver *drv, const nxl_instance *inst, const char *image_id, nxl_task_state_fn *update_task_state, void *opaque, nxl_error *err)
+int nxl_instance_snapshot(nxl_driver *drv, const nxl_instance *inst,
+                          const char *image_id,
+                          nxl_task_state_fn *update_task_state, void *opaque,
+                          nxl_error *err)
 {
     int rc;
 
@@ -1415,17 +1521,21 @@ int nxl_instance_snapshot(nxl_driver *drv, const nxl_instance *inst, const char 
         return null_arg(err, "snapshot", "image_id");
     if (!drv->ops->snapshot)
         return not_implemented(drv, "snapshot", err);
-    return drv->ops->snapshot(drv, inst, image_id, update_task_state, opaque, err);
+    return drv->ops->snapshot(drv, inst, image_id, update_task_state, opaque,
+                              err);
 }
 
 /* contract: post_interrupted_snapshot_cleanup */
-int nxl_instance_post_interrupted_snapshot_cleanup(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_post_interrupted_snapshot_cleanup(nxl_driver *drv,
+                                                   const nxl_instance *inst,
+                                                   nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "post_interrupted_snapshot_cleanup", "drv");
-    if ((rc = check_instance(inst, "post_interrupted_snapshot_cleanup", err)) < 0)
+    if ((rc = check_instance(inst, "post_interrupted_snapshot_cleanup", err)) <
+        0)
         return rc;
     if (!drv->ops->post_interrupted_snapshot_cleanup)
         return not_implemented(drv, "post_interrupted_snapshot_cleanup", err);
@@ -1433,7 +1543,9 @@ int nxl_instance_post_interrupted_snapshot_cleanup(nxl_driver *drv, const nxl_in
 }
 
 /* contract: attach_interface */
-int nxl_instance_attach_interface(nxl_driver *drv, const nxl_instance *inst, const nxl_image_meta *image_meta, const nxl_vif *vif, nxl_error *err)
+int nxl_instance_attach_interface(nxl_driver *drv, const nxl_instance *inst,
+                                  const nxl_image_meta *image_meta,
+                                  const nxl_vif *vif, nxl_error *err)
 {
     int rc;
 
@@ -1451,7 +1563,8 @@ int nxl_instance_attach_interface(nxl_driver *drv, const nxl_instance *inst, con
 }
 
 /* contract: detach_interface */
-int nxl_instance_detach_interface(nxl_driver *drv, const nxl_instance *inst, const nxl_vif *vif, nxl_error *err)
+int nxl_instance_detach_interface(nxl_driver *drv, const nxl_instance *inst,
+                                  const nxl_vif *vif, nxl_error *err)
 {
     int rc;
 
@@ -1467,7 +1580,8 @@ int nxl_instance_detach_interface(nxl_driver *drv, const nxl_instance *inst, con
 }
 
 /* contract: plug_vifs */
-int nxl_instance_plug_vifs(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_instance_plug_vifs(nxl_driver *drv, const nxl_instance *inst,
+                           const nxl_network_info *network_info, nxl_error *err)
 {
     int rc;
 
@@ -1483,7 +1597,9 @@ int nxl_instance_plug_vifs(nxl_driver *drv, const nxl_instance *inst, const nxl_
 }
 
 /* contract: unplug_vifs */
-int nxl_instance_unplug_vifs(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_instance_unplug_vifs(nxl_driver *drv, const nxl_instance *inst,
+                             const nxl_network_info *network_info,
+                             nxl_error *err)
 {
     int rc;
 
@@ -1499,7 +1615,9 @@ int nxl_instance_unplug_vifs(nxl_driver *drv, const nxl_instance *inst, const nx
 }
 
 /* contract: inject_network_info */
-int nxl_instance_inject_network_info(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_instance_inject_network_info(nxl_driver *drv, const nxl_instance *inst,
+                                     const nxl_network_info *network_info,
+                                     nxl_error *err)
 {
     int rc;
 
@@ -1515,7 +1633,8 @@ int nxl_instance_inject_network_info(nxl_driver *drv, const nxl_instance *inst, 
 }
 
 /* contract: reset_network */
-int nxl_instance_reset_network(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_reset_network(nxl_driver *drv, const nxl_instance *inst,
+                               nxl_error *err)
 {
     int rc;
 
@@ -1529,7 +1648,8 @@ int nxl_instance_reset_network(nxl_driver *drv, const nxl_instance *inst, nxl_er
 }
 
 /* contract: dhcp_options_for_instance */
-int nxl_instance_dhcp_options(nxl_driver *drv, const nxl_instance *inst, nxl_kvlist *opts_r, nxl_error *err)
+int nxl_instance_dhcp_options(nxl_driver *drv, const nxl_instance *inst,
+                              nxl_kvlist *opts_r, nxl_error *err)
 {
     int rc;
 
@@ -1545,7 +1665,8 @@ int nxl_instance_dhcp_options(nxl_driver *drv, const nxl_instance *inst, nxl_kvl
 }
 
 /* contract: macs_for_instance */
-int nxl_instance_macs(nxl_driver *drv, const nxl_instance *inst, nxl_strv *macs_r, nxl_error *err)
+int nxl_instance_macs(nxl_driver *drv, const nxl_instance *inst,
+                      nxl_strv *macs_r, nxl_error *err)
 {
     int rc;
 
@@ -1561,7 +1682,9 @@ int nxl_instance_macs(nxl_driver *drv, const nxl_instance *inst, nxl_strv *macs_
 }
 
 /* contract: network_binding_host_id */
-int nxl_instance_network_binding_host_id(nxl_driver *drv, const nxl_instance *inst, char **host_id_r, nxl_error *err)
+int nxl_instance_network_binding_host_id(nxl_driver *drv,
+                                         const nxl_instance *inst,
+                                         char **host_id_r, nxl_error *err)
 {
     int rc;
 
@@ -1577,39 +1700,52 @@ int nxl_instance_network_binding_host_id(nxl_driver *drv, const nxl_instance *in
 }
 
 /* contract: deallocate_networks_on_reschedule */
-int nxl_instance_deallocate_networks_on_reschedule(nxl_driver *drv, const nxl_instance *inst, bool *deallocate_r, nxl_error *err)
+int nxl_instance_deallocate_networks_on_reschedule(nxl_driver *drv,
+                                                   const nxl_instance *inst,
+                                                   bool *deallocate_r,
+                                                   nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "deallocate_networks_on_reschedule", "drv");
-    if ((rc = check_instance(inst, "deallocate_networks_on_reschedule", err)) < 0)
+    if ((rc = check_instance(inst, "deallocate_networks_on_reschedule", err)) <
+        0)
         return rc;
     if (!deallocate_r)
-        return null_arg(err, "deallocate_networks_on_reschedule", "deallocate_r");
+        return null_arg(err, "deallocate_networks_on_reschedule",
+                        "deallocate_r");
     if (!drv->ops->deallocate_networks_on_reschedule)
         return not_implemented(drv, "deallocate_networks_on_reschedule", err);
-    return drv->ops->deallocate_networks_on_reschedule(drv, inst, deallocate_r, err);
+    return drv->ops->deallocate_networks_on_reschedule(drv, inst, deallocate_r,
+                                                       err);
 }
 
 /* contract: ensure_filtering_rules_for_instance */
-int nxl_instance_ensure_filtering_rules(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_instance_ensure_filtering_rules(nxl_driver *drv,
+                                        const nxl_instance *inst,
+                                        const nxl_network_info *network_info,
+                                        nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "ensure_filtering_rules_for_instance", "drv");
-    if ((rc = check_instance(inst, "ensure_filtering_rules_for_instance", err)) < 0)
+    if ((rc = check_instance(inst, "ensure_filtering_rules_for_instance",
+                             err)) < 0)
         return rc;
     if (!network_info)
-        return null_arg(err, "ensure_filtering_rules_for_instance", "network_info");
+        return null_arg(err, "ensure_filtering_rules_for_instance",
+                        "network_info");
     if (!drv->ops->ensure_filtering_rules_for_instance)
         return not_implemented(drv, "ensure_filtering_rules_for_instance", err);
-    return drv->ops->ensure_filtering_rules_for_instance(drv, inst, network_info, err);
+    return drv->ops->ensure_filtering_rules_for_instance(drv, inst,
+                                                         network_info, err);
 }
 
 /* contract: unfilter_instance */
-int nxl_instance_unfilter(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_instance_unfilter(nxl_driver *drv, const nxl_instance *inst,
+                          const nxl_network_info *network_info, nxl_error *err)
 {
     int rc;
 
@@ -1625,7 +1761,9 @@ int nxl_instance_unfilter(nxl_driver *drv, const nxl_instance *inst, const nxl_n
 }
 
 /* contract: refresh_instance_security_rules */
-int nxl_instance_refresh_security_rules(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_refresh_security_rules(nxl_driver *drv,
+                                        const nxl_instance *inst,
+                                        nxl_error *err)
 {
     int rc;
 
@@ -1639,7 +1777,11 @@ int nxl_instance_refresh_security_rules(nxl_driver *drv, const nxl_instance *ins
 }
 
 /* contract: default_root_device_name */
-int nxl_instance_default_root_device_name(nxl_driver *drv, const nxl_instance *inst, const nxl_image_meta *image_meta, const nxl_bdm *root_bdm, char **name_r, nxl_error *err)
+int nxl_instance_default_root_device_name(nxl_driver *drv,
+                                          const nxl_instance *inst,
+                                          const nxl_image_meta *image_meta,
+                                          const nxl_bdm *root_bdm,
+                                          char **name_r, nxl_error *err)
 {
     int rc;
 
@@ -1651,11 +1793,15 @@ int nxl_instance_default_root_device_name(nxl_driver *drv, const nxl_instance *i
         return null_arg(err, "default_root_device_name", "name_r");
     if (!drv->ops->default_root_device_name)
         return not_implemented(drv, "default_root_device_name", err);
-    return drv->ops->default_root_device_name(drv, inst, image_meta, root_bdm, name_r, err);
+    return drv->ops->default_root_device_name(drv, inst, image_meta, root_bdm,
+                                              name_r, err);
 }
 
 /* contract: get_device_name_for_instance */
-int nxl_instance_get_device_name(nxl_driver *drv, const nxl_instance *inst, const nxl_block_device_info *bdms, const char *requested, char **name_r, nxl_error *err)
+int nxl_instance_get_device_name(nxl_driver *drv, const nxl_instance *inst,
+                                 const nxl_block_device_info *bdms,
+                                 const char *requested, char **name_r,
+                                 nxl_error *err)
 {
     int rc;
 
@@ -1669,29 +1815,40 @@ int nxl_instance_get_device_name(nxl_driver *drv, const nxl_instance *inst, cons
         return null_arg(err, "get_device_name_for_instance", "name_r");
     if (!drv->ops->get_device_name_for_instance)
         return not_implemented(drv, "get_device_name_for_instance", err);
-    return drv->ops->get_device_name_for_instance(drv, inst, bdms, requested, name_r, err);
+    return drv->ops->get_device_name_for_instance(drv, inst, bdms, requested,
+                                                  name_r, err);
 }
 
 /* contract: default_device_names_for_instance */
-int nxl_instance_default_device_names(nxl_driver *drv, const nxl_instance *inst, const char *root_device_name, nxl_block_device_info *bdi, nxl_error *err)
+int nxl_instance_default_device_names(nxl_driver *drv, const nxl_instance *inst,
+                                      const char *root_device_name,
+                                      nxl_block_device_info *bdi,
+                                      nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "default_device_names_for_instance", "drv");
-    if ((rc = check_instance(inst, "default_device_names_for_instance", err)) < 0)
+    if ((rc = check_instance(inst, "default_device_names_for_instance", err)) <
+        0)
         return rc;
     if (!root_device_name)
-        return null_arg(err, "default_device_names_for_instance", "root_device_name");
+        return null_arg(err, "default_device_names_for_instance",
+                        "root_device_name");
     if (!bdi)
         return null_arg(err, "default_device_names_for_instance", "bdi");
     if (!drv->ops->default_device_names_for_instance)
         return not_implemented(drv, "default_device_names_for_instance", err);
-    return drv->ops->default_device_names_for_instance(drv, inst, root_device_name, bdi, err);
+    return drv->ops->default_device_names_for_instance(
+        drv, inst, root_device_name, bdi, err);
 }
 
 /* contract: attach_volume */
-int nxl_instance_attach_volume(nxl_driver *drv, const nxl_instance *inst, const nxl_connection_info *connection_info, const char *mountpoint, const char *disk_bus, const char *device_type, const char *encryption_json, nxl_error *err)
+int nxl_instance_attach_volume(nxl_driver *drv, const nxl_instance *inst,
+                               const nxl_connection_info *connection_info,
+                               const char *mountpoint, const char *disk_bus,
+                               const char *device_type,
+                               const char *encryption_json, nxl_error *err)
 {
     int rc;
 
@@ -1705,11 +1862,15 @@ int nxl_instance_attach_volume(nxl_driver *drv, const nxl_instance *inst, const 
         return null_arg(err, "attach_volume", "mountpoint");
     if (!drv->ops->attach_volume)
         return not_implemented(drv, "attach_volume", err);
-    return drv->ops->attach_volume(drv, inst, connection_info, mountpoint, disk_bus, device_type, encryption_json, err);
+    return drv->ops->attach_volume(drv, inst, connection_info, mountpoint,
+                                   disk_bus, device_type, encryption_json, err);
 }
 
 /* contract: detach_volume */
-int nxl_instance_detach_volume(nxl_driver *drv, const nxl_instance *inst, const nxl_connection_info *connection_info, const char *mountpoint, const char *encryption_json, nxl_error *err)
+int nxl_instance_detach_volume(nxl_driver *drv, const nxl_instance *inst,
+                               const nxl_connection_info *connection_info,
+                               const char *mountpoint,
+                               const char *encryption_json, nxl_error *err)
 {
     int rc;
 
@@ -1723,11 +1884,16 @@ int nxl_instance_detach_volume(nxl_driver *drv, const nxl_instance *inst, const 
         return null_arg(err, "detach_volume", "mountpoint");
     if (!drv->ops->detach_volume)
         return not_implemented(drv, "detach_volume", err);
-    return drv->ops->detach_volume(drv, inst, connection_info, mountpoint, encryption_json, err);
+    return drv->ops->detach_volume(drv, inst, connection_info, mountpoint,
+                                   encryption_json, err);
 }
 
 /* contract: swap_volume */
-int nxl_instance_swap_volume(nxl_driver *drv, const nxl_instance *inst, const nxl_connection_info *old_connection_info, const nxl_connection_info *new_connection_info, const char *mountpoint, uint64_t resize_to, nxl_error *err)
+int nxl_instance_swap_volume(nxl_driver *drv, const nxl_instance *inst,
+                             const nxl_connection_info *old_connection_info,
+                             const nxl_connection_info *new_connection_info,
+                             const char *mountpoint, uint64_t resize_to,
+                             nxl_error *err)
 {
     int rc;
 
@@ -1743,11 +1909,17 @@ int nxl_instance_swap_volume(nxl_driver *drv, const nxl_instance *inst, const nx
         return null_arg(err, "swap_volume", "mountpoint");
     if (!drv->ops->swap_volume)
         return not_implemented(drv, "swap_volume", err);
-    return drv->ops->swap_volume(drv, inst, old_connection_info, new_connection_info, mountpoint, resize_to, err);
+    return drv->ops->swap_volume(drv, inst, old_connection_info,
+                                 new_connection_info, mountpoint, resize_to,
+                                 err);
 }
 
 /* contract: volume_snapshot_create */
-int nxl_instance_volume_snapshot_create(nxl_driver *drv, const nxl_instance *inst, const char *volume_id, const char *create_info_json, nxl_error *err)
+int nxl_instance_volume_snapshot_create(nxl_driver *drv,
+                                        const nxl_instance *inst,
+                                        const char *volume_id,
+                                        const char *create_info_json,
+                                        nxl_error *err)
 {
     int rc;
 
@@ -1761,11 +1933,14 @@ int nxl_instance_volume_snapshot_create(nxl_driver *drv, const nxl_instance *ins
         return null_arg(err, "volume_snapshot_create", "create_info_json");
     if (!drv->ops->volume_snapshot_create)
         return not_implemented(drv, "volume_snapshot_create", err);
-    return drv->ops->volume_snapshot_create(drv, inst, volume_id, create_info_json, err);
+    return drv->ops->volume_snapshot_create(drv, inst, volume_id,
+                                            create_info_json, err);
 }
 
 /* contract: volume_snapshot_delete */
-int nxl_instance_volume_snapshot_delete(nxl_driver *drv, const nxl_instance *inst, const char *volume_id, const char *snapshot_id, const char *delete_info_json, nxl_error *err)
+int nxl_instance_volume_snapshot_delete(
+    nxl_driver *drv, const nxl_instance *inst, const char *volume_id,
+    const char *snapshot_id, const char *delete_info_json, nxl_error *err)
 {
     int rc;
 
@@ -1781,11 +1956,14 @@ int nxl_instance_volume_snapshot_delete(nxl_driver *drv, const nxl_instance *ins
         return null_arg(err, "volume_snapshot_delete", "delete_info_json");
     if (!drv->ops->volume_snapshot_delete)
         return not_implemented(drv, "volume_snapshot_delete", err);
-    return drv->ops->volume_snapshot_delete(drv, inst, volume_id, snapshot_id, delete_info_json, err);
+    return drv->ops->volume_snapshot_delete(drv, inst, volume_id, snapshot_id,
+                                            delete_info_json, err);
 }
 
 /* contract: get_volume_connector */
-int nxl_instance_get_volume_connector(nxl_driver *drv, const nxl_instance *inst, nxl_volume_connector *connector_r, nxl_error *err)
+int nxl_instance_get_volume_connector(nxl_driver *drv, const nxl_instance *inst,
+                                      nxl_volume_connector *connector_r,
+                                      nxl_error *err)
 {
     int rc;
 
@@ -1801,7 +1979,11 @@ int nxl_instance_get_volume_connector(nxl_driver *drv, const nxl_instance *inst,
 }
 
 /* contract: migrate_disk_and_power_off */
-int nxl_instance_migrate_disk_and_power_off(nxl_driver *drv, const nxl_instance *inst, const char *dest, const nxl_flavor *flavor, const nxl_network_info *network_info, const nxl_block_device_info *bdi, unsigned int timeout, unsigned int retry_interval, char **disk_info_json_r, nxl_error *err)
+int nxl_instance_migrate_disk_and_power_off(
+    nxl_driver *drv, const nxl_instance *inst, const char *dest,
+    const nxl_flavor *flavor, const nxl_network_info *network_info,
+    const nxl_block_device_info *bdi, unsigned int timeout,
+    unsigned int retry_interval, char **disk_info_json_r, nxl_error *err)
 {
     int rc;
 
@@ -1817,11 +1999,18 @@ int nxl_instance_migrate_disk_and_power_off(nxl_driver *drv, const nxl_instance 
         return null_arg(err, "migrate_disk_and_power_off", "disk_info_json_r");
     if (!drv->ops->migrate_disk_and_power_off)
         return not_implemented(drv, "migrate_disk_and_power_off", err);
-    return drv->ops->migrate_disk_and_power_off(drv, inst, dest, flavor, network_info, bdi, timeout, retry_interval, disk_info_json_r, err);
+    return drv->ops->migrate_disk_and_power_off(
+        drv, inst, dest, flavor, network_info, bdi, timeout, retry_interval,
+        disk_info_json_r, err);
 }
 
 /* contract: finish_migration */
-int nxl_migration_finish(nxl_driver *drv, const nxl_migration *migration, const nxl_instance *inst, const char *disk_info_json, const nxl_network_info *network_info, const nxl_image_meta *image_meta, bool resize_instance, const nxl_block_device_info *bdi, bool power_on, nxl_error *err)
+int nxl_migration_finish(nxl_driver *drv, const nxl_migration *migration,
+                         const nxl_instance *inst, const char *disk_info_json,
+                         const nxl_network_info *network_info,
+                         const nxl_image_meta *image_meta, bool resize_instance,
+                         const nxl_block_device_info *bdi, bool power_on,
+                         nxl_error *err)
 {
     int rc;
 
@@ -1837,11 +2026,16 @@ int nxl_migration_finish(nxl_driver *drv, const nxl_migration *migration, const 
         return null_arg(err, "finish_migration", "image_meta");
     if (!drv->ops->finish_migration)
         return not_implemented(drv, "finish_migration", err);
-    return drv->ops->finish_migration(drv, migration, inst, disk_info_json, network_info, image_meta, resize_instance, bdi, power_on, err);
+    return drv->ops->finish_migration(drv, migration, inst, disk_info_json,
+                                      network_info, image_meta, resize_instance,
+                                      bdi, power_on, err);
 }
 
 /* contract: finish_revert_migration */
-int nxl_migration_finish_revert(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, bool power_on, nxl_error *err)
+int nxl_migration_finish_revert(nxl_driver *drv, const nxl_instance *inst,
+                                const nxl_network_info *network_info,
+                                const nxl_block_device_info *bdi, bool power_on,
+                                nxl_error *err)
 {
     int rc;
 
@@ -1851,11 +2045,14 @@ int nxl_migration_finish_revert(nxl_driver *drv, const nxl_instance *inst, const
         return rc;
     if (!drv->ops->finish_revert_migration)
         return not_implemented(drv, "finish_revert_migration", err);
-    return drv->ops->finish_revert_migration(drv, inst, network_info, bdi, power_on, err);
+    return drv->ops->finish_revert_migration(drv, inst, network_info, bdi,
+                                             power_on, err);
 }
 
 /* contract: confirm_migration */
-int nxl_migration_confirm(nxl_driver *drv, const nxl_migration *migration, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_migration_confirm(nxl_driver *drv, const nxl_migration *migration,
+                          const nxl_instance *inst,
+                          const nxl_network_info *network_info, nxl_error *err)
 {
     int rc;
 
@@ -1871,81 +2068,111 @@ int nxl_migration_confirm(nxl_driver *drv, const nxl_migration *migration, const
 }
 
 /* contract: check_instance_shared_storage_local */
-int nxl_shared_storage_check_local(nxl_driver *drv, const nxl_instance *inst, char **data_json_r, nxl_error *err)
+int nxl_shared_storage_check_local(nxl_driver *drv, const nxl_instance *inst,
+                                   char **data_json_r, nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "check_instance_shared_storage_local", "drv");
-    if ((rc = check_instance(inst, "check_instance_shared_storage_local", err)) < 0)
+    if ((rc = check_instance(inst, "check_instance_shared_storage_local",
+                             err)) < 0)
         return rc;
     if (!data_json_r)
-        return null_arg(err, "check_instance_shared_storage_local", "data_json_r");
+        return null_arg(err, "check_instance_shared_storage_local",
+                        "data_json_r");
     if (!drv->ops->check_instance_shared_storage_local)
         return not_implemented(drv, "check_instance_shared_storage_local", err);
-    return drv->ops->check_instance_shared_storage_local(drv, inst, data_json_r, err);
+    return drv->ops->check_instance_shared_storage_local(drv, inst, data_json_r,
+                                                         err);
 }
 
 /* contract: check_instance_shared_storage_remote */
-int nxl_shared_storage_check_remote(nxl_driver *drv, const char *data_json, bool *shared_r, nxl_error *err)
+int nxl_shared_storage_check_remote(nxl_driver *drv, const char *data_json,
+                                    bool *shared_r, nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "check_instance_shared_storage_remote", "drv");
     if (!data_json)
-        return null_arg(err, "check_instance_shared_storage_remote", "data_json");
+        return null_arg(err, "check_instance_shared_storage_remote",
+                        "data_json");
     if (!shared_r)
-        return null_arg(err, "check_instance_shared_storage_remote", "shared_r");
+        return null_arg(err, "check_instance_shared_storage_remote",
+                        "shared_r");
     if (!drv->ops->check_instance_shared_storage_remote)
-        return not_implemented(drv, "check_instance_shared_storage_remote", err);
-    return drv->ops->check_instance_shared_storage_remote(drv, data_json, shared_r, err);
+        return not_implemented(drv, "check_instance_shared_storage_remote",
+                               err);
+    return drv->ops->check_instance_shared_storage_remote(drv, data_json,
+                                                          shared_r, err);
 }
 
 /* contract: check_instance_shared_storage_cleanup */
-int nxl_shared_storage_check_cleanup(nxl_driver *drv, const char *data_json, nxl_error *err)
+int nxl_shared_storage_check_cleanup(nxl_driver *drv, const char *data_json,
+                                     nxl_error *err)
 {
     if (!drv)
         return null_arg(err, "check_instance_shared_storage_cleanup", "drv");
     if (!data_json)
-        return null_arg(err, "check_instance_shared_storage_cleanup", "data_json");
+        return null_arg(err, "check_instance_shared_storage_cleanup",
+                        "data_json");
     if (!drv->ops->check_instance_shared_storage_cleanup)
-        return not_implemented(drv, "check_instance_shared_storage_cleanup", err);
+        return not_implemented(drv, "check_instance_shared_storage_cleanup",
+                               err);
     return drv->ops->check_instance_shared_storage_cleanup(drv, data_json, err);
 }
 
 /* contract: check_can_live_migrate_destination */
-int nxl_live_migration_check_destination(nxl_driver *drv, const nxl_instance *inst, const char *src_compute_info_json, const char *dst_compute_info_json, bool block_migration, bool disk_over_commit, char **dest_check_data_json_r, nxl_error *err)
+int nxl_live_migration_check_destination(
+    nxl_driver *drv, const nxl_instance *inst,
+    const char *src_compute_info_json, const char *dst_compute_info_json,
+    bool block_migration, bool disk_over_commit, char **dest_check_data_json_r,
+    nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "check_can_live_migrate_destination", "drv");
-    if ((rc = check_instance(inst, "check_can_live_migrate_destination", err)) < 0)
+    if ((rc = check_instance(inst, "check_can_live_migrate_destination", err)) <
+        0)
         return rc;
     if (!src_compute_info_json)
-        return null_arg(err, "check_can_live_migrate_destination", "src_compute_info_json");
+        return null_arg(err, "check_can_live_migrate_destination",
+                        "src_compute_info_json");
     if (!dst_compute_info_json)
-        return null_arg(err, "check_can_live_migrate_destination", "dst_compute_info_json");
+        return null_arg(err, "check_can_live_migrate_destination",
+                        "dst_compute_info_json");
     if (!dest_check_data_json_r)
-        return null_arg(err, "check_can_live_migrate_destination", "dest_check_data_json_r");
+        return null_arg(err, "check_can_live_migrate_destination",
+                        "dest_check_data_json_r");
     if (!drv->ops->check_can_live_migrate_destination)
         return not_implemented(drv, "check_can_live_migrate_destination", err);
-    return drv->ops->check_can_live_migrate_destination(drv, inst, src_compute_info_json, dst_compute_info_json, block_migration, disk_over_commit, dest_check_data_json_r, err);
+    return drv->ops->check_can_live_migrate_destination(
+        drv, inst, src_compute_info_json, dst_compute_info_json,
+        block_migration, disk_over_commit, dest_check_data_json_r, err);
 }
 
 /* contract: check_can_live_migrate_destination_cleanup */
-int nxl_live_migration_check_destination_cleanup(nxl_driver *drv, const char *dest_check_data_json, nxl_error *err)
+int nxl_live_migration_check_destination_cleanup(
+    nxl_driver *drv, const char *dest_check_data_json, nxl_error *err)
 {
     if (!drv)
-        return null_arg(err, "check_can_live_migrate_destination_cleanup", "drv");
+        return null_arg(err, "check_can_live_migrate_destination_cleanup",
+                        "drv");
     if (!dest_check_data_json)
-        return null_arg(err, "check_can_live_migrate_destination_cleanup", "dest_check_data_json");
+        return null_arg(err, "check_can_live_migrate_destination_cleanup",
+                        "dest_check_data_json");
     if (!drv->ops->check_can_live_migrate_destination_cleanup)
-        return not_implemented(drv, "check_can_live_migrate_destination_cleanup", err);
-    return drv->ops->check_can_live_migrate_destination_cleanup(drv, dest_check_data_json, err);
+        return not_implemented(
+            drv, "check_can_live_migrate_destination_cleanup", err);
+    return drv->ops->check_can_live_migrate_destination_cleanup(
+        drv, dest_check_data_json, err);
 }
 
 /* contract: check_can_live_migrate_source */
-int nxl_live_migration_check_source(nxl_driver *drv, const nxl_instance *inst, const char *dest_check_data_json, const nxl_block_device_info *bdi, char **migrate_data_json_r, nxl_error *err)
+int nxl_live_migration_check_source(nxl_driver *drv, const nxl_instance *inst,
+                                    const char *dest_check_data_json,
+                                    const nxl_block_device_info *bdi,
+                                    char **migrate_data_json_r, nxl_error *err)
 {
     int rc;
 
@@ -1954,16 +2181,24 @@ int nxl_live_migration_check_source(nxl_driver *drv, const nxl_instance *inst, c
     if ((rc = check_instance(inst, "check_can_live_migrate_source", err)) < 0)
         return rc;
     if (!dest_check_data_json)
-        return null_arg(err, "check_can_live_migrate_source", "dest_check_data_json");
+        return null_arg(err, "check_can_live_migrate_source",
+                        "dest_check_data_json");
     if (!migrate_data_json_r)
-        return null_arg(err, "check_can_live_migrate_source", "migrate_data_json_r");
+        return null_arg(err, "check_can_live_migrate_source",
+                        "migrate_data_json_r");
     if (!drv->ops->check_can_live_migrate_source)
         return not_implemented(drv, "check_can_live_migrate_source", err);
-    return drv->ops->check_can_live_migrate_source(drv, inst, dest_check_data_json, bdi, migrate_data_json_r, err);
+    return drv->ops->check_can_live_migrate_source(
+        drv, inst, dest_check_data_json, bdi, migrate_data_json_r, err);
 }
 
 /* contract: pre_live_migration */
-int nxl_live_migration_pre(nxl_driver *drv, const nxl_instance *inst, const nxl_block_device_info *bdi, const nxl_network_info *network_info, const char *disk_info_json, const char *migrate_data_json, char **migrate_data_json_r, nxl_error *err)
+int nxl_live_migration_pre(nxl_driver *drv, const nxl_instance *inst,
+                           const nxl_block_device_info *bdi,
+                           const nxl_network_info *network_info,
+                           const char *disk_info_json,
+                           const char *migrate_data_json,
+                           char **migrate_data_json_r, nxl_error *err)
 {
     int rc;
 
@@ -1975,11 +2210,17 @@ int nxl_live_migration_pre(nxl_driver *drv, const nxl_instance *inst, const nxl_
         return null_arg(err, "pre_live_migration", "migrate_data_json_r");
     if (!drv->ops->pre_live_migration)
         return not_implemented(drv, "pre_live_migration", err);
-    return drv->ops->pre_live_migration(drv, inst, bdi, network_info, disk_info_json, migrate_data_json, migrate_data_json_r, err);
+    return drv->ops->pre_live_migration(drv, inst, bdi, network_info,
+                                        disk_info_json, migrate_data_json,
+                                        migrate_data_json_r, err);
 }
 
 /* contract: live_migration */
-int nxl_instance_live_migrate(nxl_driver *drv, const nxl_instance *inst, const char *dest, nxl_live_migration_fn *post, nxl_live_migration_fn *recover, void *opaque, bool block_migration, const char *migrate_data_json, nxl_error *err)
+int nxl_instance_live_migrate(nxl_driver *drv, const nxl_instance *inst,
+                              const char *dest, nxl_live_migration_fn *post,
+                              nxl_live_migration_fn *recover, void *opaque,
+                              bool block_migration,
+                              const char *migrate_data_json, nxl_error *err)
 {
     int rc;
 
@@ -1995,11 +2236,13 @@ int nxl_instance_live_migrate(nxl_driver *drv, const nxl_instance *inst, const c
         return null_arg(err, "live_migration", "recover");
     if (!drv->ops->live_migration)
         return not_implemented(drv, "live_migration", err);
-    return drv->ops->live_migration(drv, inst, dest, post, recover, opaque, block_migration, migrate_data_json, err);
+    return drv->ops->live_migration(drv, inst, dest, post, recover, opaque,
+                                    block_migration, migrate_data_json, err);
 }
 
 /* contract: live_migration_abort */
-int nxl_instance_live_migration_abort(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_live_migration_abort(nxl_driver *drv, const nxl_instance *inst,
+                                      nxl_error *err)
 {
     int rc;
 
@@ -2013,7 +2256,9 @@ int nxl_instance_live_migration_abort(nxl_driver *drv, const nxl_instance *inst,
 }
 
 /* contract: live_migration_force_complete */
-int nxl_instance_live_migration_force_complete(nxl_driver *drv, const nxl_instance *inst, nxl_error *err)
+int nxl_instance_live_migration_force_complete(nxl_driver *drv,
+                                               const nxl_instance *inst,
+                                               nxl_error *err)
 {
     int rc;
 
@@ -2027,7 +2272,9 @@ int nxl_instance_live_migration_force_complete(nxl_driver *drv, const nxl_instan
 }
 
 /* contract: post_live_migration */
-int nxl_live_migration_post(nxl_driver *drv, const nxl_instance *inst, const nxl_block_device_info *bdi, const char *migrate_data_json, nxl_error *err)
+int nxl_live_migration_post(nxl_driver *drv, const nxl_instance *inst,
+                            const nxl_block_device_info *bdi,
+                            const char *migrate_data_json, nxl_error *err)
 {
     int rc;
 
@@ -2037,11 +2284,14 @@ int nxl_live_migration_post(nxl_driver *drv, const nxl_instance *inst, const nxl
         return rc;
     if (!drv->ops->post_live_migration)
         return not_implemented(drv, "post_live_migration", err);
-    return drv->ops->post_live_migration(drv, inst, bdi, migrate_data_json, err);
+    return drv->ops->post_live_migration(drv, inst, bdi, migrate_data_json,
+                                         err);
 }
 
 /* contract: post_live_migration_at_source */
-int nxl_live_migration_post_at_source(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, nxl_error *err)
+int nxl_live_migration_post_at_source(nxl_driver *drv, const nxl_instance *inst,
+                                      const nxl_network_info *network_info,
+                                      nxl_error *err)
 {
     int rc;
 
@@ -2053,33 +2303,47 @@ int nxl_live_migration_post_at_source(nxl_driver *drv, const nxl_instance *inst,
         return null_arg(err, "post_live_migration_at_source", "network_info");
     if (!drv->ops->post_live_migration_at_source)
         return not_implemented(drv, "post_live_migration_at_source", err);
-    return drv->ops->post_live_migration_at_source(drv, inst, network_info, err);
+    return drv->ops->post_live_migration_at_source(drv, inst, network_info,
+                                                   err);
 }
 
 /* contract: post_live_migration_at_destination */
-int nxl_live_migration_post_at_destination(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, bool block_migration, const nxl_block_device_info *bdi, nxl_error *err)
+int nxl_live_migration_post_at_destination(nxl_driver *drv,
+                                           const nxl_instance *inst,
+                                           const nxl_network_info *network_info,
+                                           bool block_migration,
+                                           const nxl_block_device_info *bdi,
+                                           nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "post_live_migration_at_destination", "drv");
-    if ((rc = check_instance(inst, "post_live_migration_at_destination", err)) < 0)
+    if ((rc = check_instance(inst, "post_live_migration_at_destination", err)) <
+        0)
         return rc;
     if (!drv->ops->post_live_migration_at_destination)
         return not_implemented(drv, "post_live_migration_at_destination", err);
-    return drv->ops->post_live_migration_at_destination(drv, inst, network_info, block_migration, bdi, err);
+    return drv->ops->post_live_migration_at_destination(
+        drv, inst, network_info, block_migration, bdi, err);
 }
 
 /* contract: rollback_live_migration_at_destination */
-int nxl_live_migration_rollback_at_destination(nxl_driver *drv, const nxl_instance *inst, const nxl_network_info *network_info, const nxl_block_device_info *bdi, bool destroy_disks, const char *migrate_data_json, nxl_error *err)
+int nxl_live_migration_rollback_at_destination(
+    nxl_driver *drv, const nxl_instance *inst,
+    const nxl_network_info *network_info, const nxl_block_device_info *bdi,
+    bool destroy_disks, const char *migrate_data_json, nxl_error *err)
 {
     int rc;
 
     if (!drv)
         return null_arg(err, "rollback_live_migration_at_destination", "drv");
-    if ((rc = check_instance(inst, "rollback_live_migration_at_destination", err)) < 0)
+    if ((rc = check_instance(inst, "rollback_live_migration_at_destination",
+                             err)) < 0)
         return rc;
     if (!drv->ops->rollback_live_migration_at_destination)
-        return not_implemented(drv, "rollback_live_migration_at_destination", err);
-    return drv->ops->rollback_live_migration_at_destination(drv, inst, network_info, bdi, destroy_disks, migrate_data_json, err);
+        return not_implemented(drv, "rollback_live_migration_at_destination",
+                               err);
+    return drv->ops->rollback_live_migration_at_destination(
+        drv, inst, network_info, bdi, destroy_disks, migrate_data_json, err);
 }

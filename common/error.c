@@ -68,7 +68,8 @@ static int error_vset(nxl_error *err, int code, int errnum, int libxl_rc,
         return code;
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
-    if (msg && errnum && asprintf(&full, "%s: %s", msg, strerror(errnum)) >= 0) {
+    if (msg && errnum &&
+        asprintf(&full, "%s: %s", msg, strerror(errnum)) >= 0) {
         free(msg);
         msg = full;
     }

@@ -2000,8 +2000,8 @@ static int gen_bdi(yajl_gen g, const nxl_block_device_info *bdi, nxl_error *err)
             (rc = gkv_str(g, "device_type", m->device_type, err)) ||
             (rc = gkv_str(g, "disk_bus", m->disk_bus, err)) ||
             (rc = gkv_int(g, "boot_index", m->boot_index, err)) ||
-            (rc = gkv_bool(g, "delete_on_termination",
-                           m->delete_on_termination, err)))
+            (rc = gkv_bool(g, "delete_on_termination", m->delete_on_termination,
+                           err)))
             goto out;
         GEN(gstring(g, "connection_info"));
         GEN(yajl_gen_map_open(g));
@@ -2094,8 +2094,8 @@ static yajl_gen gen_new(bool beautify)
  * indented by indent (NULL: compact), and the text lands in *json_r. */
 typedef int gen_body_fn(yajl_gen g, const void *arg, nxl_error *err);
 
-static int gen_document(const char *indent, gen_body_fn *body,
-                        const void *arg, char **json_r, nxl_error *err)
+static int gen_document(const char *indent, gen_body_fn *body, const void *arg,
+                        char **json_r, nxl_error *err)
 {
     yajl_gen g = gen_new(indent != NULL);
     int rc;
@@ -2229,10 +2229,9 @@ out:
 /* nova's cpu_info document (as the libvirt driver builds it): arch,
  * model, vendor, topology {sockets, cores, threads}, features [...]. */
 int nxl__cpu_info_to_json(const char *arch, const char *model,
-                          const char *vendor, unsigned sockets,
-                          unsigned cores, unsigned threads,
-                          const nxl_strv *features, char **json_r,
-                          nxl_error *err)
+                          const char *vendor, unsigned sockets, unsigned cores,
+                          unsigned threads, const nxl_strv *features,
+                          char **json_r, nxl_error *err)
 {
     struct cpu_info ci = {arch,  model,   vendor,  sockets,
                           cores, threads, features};
@@ -2362,8 +2361,10 @@ static int parse_store_version(jctx *c, yajl_val v)
     if (rc)
         return rc;
     if (ver != NXL_STORE_VERSION)
-        return jfail(c, "version", "version %lld is not %d, the only one "
-                     "this build reads", ver, NXL_STORE_VERSION);
+        return jfail(c, "version",
+                     "version %lld is not %d, the only one "
+                     "this build reads",
+                     ver, NXL_STORE_VERSION);
     return 0;
 }
 
@@ -2388,8 +2389,7 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
         r->state = (int)val;
         break;
     default:
-        rc = jfail(c, "state", "%lld is not a power state a record holds",
-                   val);
+        rc = jfail(c, "state", "%lld is not a power state a record holds", val);
         goto out;
     }
     if ((rc = jdomid(c, v, &r->domid)) ||
@@ -2416,8 +2416,10 @@ static int parse_record(jctx *c, yajl_val v, nxl_record *r)
         goto out;
     jp_pop(c, old);
     if (strcmp(r->req.instance.uuid, r->uuid) != 0) {
-        rc = jfail(c, "spawn_request", "instance.uuid %s is not the "
-                   "record's uuid %s", r->req.instance.uuid, r->uuid);
+        rc = jfail(c, "spawn_request",
+                   "instance.uuid %s is not the "
+                   "record's uuid %s",
+                   r->req.instance.uuid, r->uuid);
         goto out;
     }
     rc = 0;
@@ -2564,8 +2566,10 @@ static int gen_journal(yajl_gen g, const void *arg, nxl_error *err)
     GEN(yajl_gen_array_open(g));
     for (size_t i = 0; i < j->steps.n; i++) {
         if (!ident_valid(j->steps.v[i])) {
-            rc = nxl_error_set(err, NXL_E_INVAL, "journal.steps[%zu]: '%s' "
-                               "is not a step name", i, j->steps.v[i]);
+            rc = nxl_error_set(err, NXL_E_INVAL,
+                               "journal.steps[%zu]: '%s' "
+                               "is not a step name",
+                               i, j->steps.v[i]);
             goto out;
         }
         GEN(gstring(g, j->steps.v[i]));
@@ -2586,8 +2590,10 @@ int nxl__journal_to_json(const nxl_journal *j, char **json_r, nxl_error *err)
     if ((rc = nxl_uuid_validate(j->uuid, "journal.uuid", err)))
         return rc;
     if (!ident_valid(j->op))
-        return nxl_error_set(err, NXL_E_INVAL, "journal.op: '%s' is not an "
-                             "operation name", j->op);
+        return nxl_error_set(err, NXL_E_INVAL,
+                             "journal.op: '%s' is not an "
+                             "operation name",
+                             j->op);
     return gen_document(GEN_INDENT, gen_journal, j, json_r, err);
 }
 
@@ -2638,8 +2644,8 @@ int nxl__json_parse(const char *doc, size_t len, size_t max, nxl_json **root_r,
         return nxl_error_set(err, NXL_E_INVAL, "document: no output");
     if (max && len > max)
         return nxl_error_set(err, NXL_E_INVAL,
-                             "document: too large (%zu bytes, limit %zu)",
-                             len, max);
+                             "document: too large (%zu bytes, limit %zu)", len,
+                             max);
     if ((rc = parse_doc(doc, len, "document", &tree, err)))
         return rc;
     jctx_init(&c, "document", NULL, err);
@@ -2852,8 +2858,8 @@ void nxl__jw_string_len(nxl_jw *w, const char *s, size_t len)
         return;
     }
     if (len > ((size_t)-1 - 1) / 3 || !(buf = malloc(len * 3 + 1))) {
-        w->rc = nxl_error_set(&w->err, NXL_E_NOMEM,
-                              "JSON output: out of memory");
+        w->rc =
+            nxl_error_set(&w->err, NXL_E_NOMEM, "JSON output: out of memory");
         return;
     }
     for (size_t i = 0; i < len;) {

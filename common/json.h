@@ -74,8 +74,8 @@ NXL_HIDDEN int nxl__aggregate_from_json(const char *doc, size_t len,
                                         nxl_aggregate *agg_r, nxl_error *err);
 NXL_HIDDEN int nxl__migration_from_json(const char *doc, size_t len,
                                         nxl_migration *m_r, nxl_error *err);
-NXL_HIDDEN int nxl__vif_from_json(const char *doc, size_t len,
-                                  nxl_vif *vif_r, nxl_error *err);
+NXL_HIDDEN int nxl__vif_from_json(const char *doc, size_t len, nxl_vif *vif_r,
+                                  nxl_error *err);
 NXL_HIDDEN int nxl__connection_info_from_json(const char *doc, size_t len,
                                               nxl_connection_info *ci_r,
                                               nxl_error *err);
@@ -121,7 +121,6 @@ NXL_HIDDEN int nxl__read_file_capped(const char *path, size_t max,
                                      char **data_r, size_t *len_r,
                                      nxl_error *err);
 
-
 /* ---- the libxl backend's durable state (xl_driver/xl_store.c) ---------- */
 
 /* What the driver keeps of one instance, in dom0-only storage
@@ -131,8 +130,8 @@ NXL_HIDDEN int nxl__read_file_capped(const char *path, size_t max,
  * the guest. */
 typedef struct nxl_record {
     char uuid[NXL_UUID_STRLEN + 1];
-    int state;     /* nxl_power_state the driver last left it in */
-    int domid;     /* last domid the driver saw; -1 when none (a hint) */
+    int state; /* nxl_power_state the driver last left it in */
+    int domid; /* last domid the driver saw; -1 when none (a hint) */
     /* soft_delete'd: off and holding nothing until restore (optional in
      * the document, false when absent). */
     bool soft_deleted;
@@ -162,9 +161,9 @@ NXL_HIDDEN int nxl__record_from_json(const char *doc, size_t len,
  * init_host finishes or rolls back from these steps. */
 typedef struct nxl_journal {
     char uuid[NXL_UUID_STRLEN + 1];
-    char *op;       /* "spawn", "destroy", "power_off", ... */
-    nxl_strv steps; /* in the order they were started */
-    int domid;      /* the domain the op created or acts on; -1 */
+    char *op;           /* "spawn", "destroy", "power_off", ... */
+    nxl_strv steps;     /* in the order they were started */
+    int domid;          /* the domain the op created or acts on; -1 */
     bool destroy_disks; /* destroy: remove the instance directory too */
 } nxl_journal;
 
@@ -182,7 +181,6 @@ typedef int nxl__json_gen_fn(void *generator, void *opaque);
 NXL_HIDDEN int nxl__json_generate(nxl__json_gen_fn *fn, void *opaque,
                                   const char *indent, char **json_r,
                                   nxl_error *err);
-
 
 /* ---- generic documents and a writer (the service's JSON-RPC framing) ---- */
 
@@ -211,8 +209,7 @@ NXL_HIDDEN nxl_json_type nxl__json_type(const nxl_json *v);
 /* "an object", "a string", ... for messages ("nothing" for NULL). */
 NXL_HIDDEN const char *nxl__json_type_name(const nxl_json *v);
 /* The member key of obj; NULL when absent or obj is not an object. */
-NXL_HIDDEN const nxl_json *nxl__json_get(const nxl_json *obj,
-                                         const char *key);
+NXL_HIDDEN const nxl_json *nxl__json_get(const nxl_json *obj, const char *key);
 /* Members of an object or elements of an array (0 otherwise). */
 NXL_HIDDEN size_t nxl__json_len(const nxl_json *v);
 NXL_HIDDEN const char *nxl__json_key_at(const nxl_json *obj, size_t i);

@@ -36,7 +36,8 @@ int nxl__strdup(char **dst, const char *src, nxl_error *err)
     }
     *dst = strdup(src);
     if (!*dst)
-        return nxl_error_set(err, NXL_E_NOMEM, "out of memory copying a string");
+        return nxl_error_set(err, NXL_E_NOMEM,
+                             "out of memory copying a string");
     return 0;
 }
 

@@ -52,8 +52,8 @@ static int open_log(const char *path, int *fd_r, struct stat *st,
     /* O_NOFOLLOW: the log directory is dom0's, but a link there must not
      * make us read some other file into a guest-visible answer.
      * O_NONBLOCK: a FIFO planted there must not hang the caller. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-                            O_NOCTTY);
+    int fd =
+        open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 
     if (fd < 0) {
         if (errno == ENOENT)
@@ -112,8 +112,7 @@ static int tail_fd(int fd, const char *path, size_t max, char **data_r,
             nxl__con_tail_hook(fd);
         got = 0;
         while (got < want) {
-            ssize_t r = pread(fd, buf + got, want - got,
-                              (off_t)(start + got));
+            ssize_t r = pread(fd, buf + got, want - got, (off_t)(start + got));
 
             if (r < 0 && errno == EINTR)
                 continue;
@@ -239,16 +238,16 @@ int nxl_con_reopen_xenconsoled(void *opaque, nxl_error *err)
     while (end && (*end == '\n' || *end == ' '))
         end++;
     if (errno || !end || *end || pid <= 1 || pid > INT32_MAX) {
-        rc = nxl_error_set(err, NXL_E_INVAL,
-                           "%s does not hold a process id", pidfile);
+        rc = nxl_error_set(err, NXL_E_INVAL, "%s does not hold a process id",
+                           pidfile);
         goto out;
     }
     if (kill((pid_t)pid, SIGHUP) < 0) {
-        rc = nxl_error_set_errno(err,
-                                 errno == ESRCH ? NXL_E_NOT_FOUND : NXL_E_IO,
-                                 errno, "cannot signal xenconsoled (pid %ld "
-                                        "from %s)",
-                                 pid, pidfile);
+        rc = nxl_error_set_errno(
+            err, errno == ESRCH ? NXL_E_NOT_FOUND : NXL_E_IO, errno,
+            "cannot signal xenconsoled (pid %ld "
+            "from %s)",
+            pid, pidfile);
         goto out;
     }
     rc = 0;
@@ -277,11 +276,9 @@ int nxl_con_rotate(const char *dir, uint64_t cap, nxl_con_reopen_fn *reopen,
         return nxl_error_set(err, NXL_E_INVAL, "console rotate: bad call");
     d = opendir(dir);
     if (!d)
-        return nxl_error_set_errno(err,
-                                   errno == ENOENT ? NXL_E_NOT_FOUND
-                                                   : NXL_E_IO,
-                                   errno, "cannot open console log dir %s",
-                                   dir);
+        return nxl_error_set_errno(
+            err, errno == ENOENT ? NXL_E_NOT_FOUND : NXL_E_IO, errno,
+            "cannot open console log dir %s", dir);
     dfd = dirfd(d);
     for (;;) {
         char rotated[NAME_MAX + 3];
@@ -292,8 +289,7 @@ int nxl_con_rotate(const char *dir, uint64_t cap, nxl_con_reopen_fn *reopen,
         if (!de) {
             if (errno) {
                 rc = nxl_error_set_errno(err, NXL_E_IO, errno,
-                                         "cannot read console log dir %s",
-                                         dir);
+                                         "cannot read console log dir %s", dir);
                 goto out;
             }
             break;
@@ -338,8 +334,7 @@ int nxl_con_delete_logs(const char *dir, const char *name, size_t *n_r,
         char p[PATH_MAX];
         struct stat st;
 
-        if ((size_t)snprintf(p, sizeof(p), "%s%s", path, sfx[i]) >=
-            sizeof(p)) {
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", path, sfx[i]) >= sizeof(p)) {
             rc = nxl_error_set(err, NXL_E_INVAL, "%s: path too long", path);
             goto out;
         }
@@ -477,12 +472,11 @@ out:
 
 /* ---- connection details -------------------------------------------------- */
 
-static int dom_node(uint32_t domid, const char *a, const char *b,
-                    const char *c, char *out, size_t size, nxl_error *err)
+static int dom_node(uint32_t domid, const char *a, const char *b, const char *c,
+                    char *out, size_t size, nxl_error *err)
 {
     if (domid >= DOMID_FIRST_RESERVED)
-        return nxl_error_set(err, NXL_E_INVAL, "domid %u is reserved",
-                             domid);
+        return nxl_error_set(err, NXL_E_INVAL, "domid %u is reserved", domid);
     snprintf(out, size, "/local/domain/%u/%s/%s%s%s", domid, a, b, c ? "/" : "",
              c ? c : "");
     return 0;
@@ -501,8 +495,8 @@ static bool host_chars_ok(const char *s)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '.' || *s == ':' ||
-              *s == '-' || *s == '_'))
+              (*s >= '0' && *s <= '9') || *s == '.' || *s == ':' || *s == '-' ||
+              *s == '_'))
             return false;
     return true;
 }
@@ -541,12 +535,12 @@ int nxl_con_vnc(nxl_xs *xs, uint32_t domid, nxl_console *console_r,
     p = strtol(port, &end, 10);
     if (errno || *end || end == port || port[0] == '-' || port[0] == '+' ||
         p < 1 || p > 65535) {
-        rc = nxl_error_set(err, NXL_E_INVAL,
-                           "%s: '%s' is not a TCP port", path, port);
+        rc = nxl_error_set(err, NXL_E_INVAL, "%s: '%s' is not a TCP port", path,
+                           port);
         goto out;
     }
-    if ((rc = dom_node(domid, "console", "vnc-listen", NULL, path,
-                       sizeof(path), err)) < 0 ||
+    if ((rc = dom_node(domid, "console", "vnc-listen", NULL, path, sizeof(path),
+                       err)) < 0 ||
         (rc = read_guest(xs, path, NXL_MAX_NAME_LEN, &listen, err)) < 0)
         goto out;
     if (!host_chars_ok(listen)) {
@@ -568,8 +562,7 @@ out:
     return rc;
 }
 
-int nxl_con_serial_tty(nxl_xs *xs, uint32_t domid, char **tty_r,
-                       nxl_error *err)
+int nxl_con_serial_tty(nxl_xs *xs, uint32_t domid, char **tty_r, nxl_error *err)
 {
     char path[NXL_XS_PATH_MAX + 1];
     char *tty = NULL;
@@ -578,8 +571,8 @@ int nxl_con_serial_tty(nxl_xs *xs, uint32_t domid, char **tty_r,
 
     if (!xs || !tty_r)
         return nxl_error_set(err, NXL_E_INVAL, "serial console: bad call");
-    if ((rc = dom_node(domid, "serial", "0", "tty", path, sizeof(path),
-                       err)) < 0)
+    if ((rc = dom_node(domid, "serial", "0", "tty", path, sizeof(path), err)) <
+        0)
         return rc;
     rc = read_guest(xs, path, 64, &tty, &e);
     if (rc == NXL_E_NOT_FOUND) {

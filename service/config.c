@@ -110,8 +110,8 @@ static int config_copy(nxl_svc_config *dst, const nxl_svc_config *src)
     return 0;
 }
 
-int nxl_svc_config_set(nxl_svc_config *cfg, const char *key,
-                       const char *value, nxl_error *err)
+int nxl_svc_config_set(nxl_svc_config *cfg, const char *key, const char *value,
+                       nxl_error *err)
 {
     const struct key *k = NULL;
     char *end;
@@ -135,7 +135,7 @@ int nxl_svc_config_set(nxl_svc_config *cfg, const char *key,
             return nxl_error_set(err, NXL_E_INVAL, "%s: path too long", key);
         goto set_string;
     case K_STR:
-    set_string: {
+    set_string : {
         char **p = (char **)((char *)cfg + k->off);
         char *copy = NULL;
 
@@ -150,15 +150,15 @@ int nxl_svc_config_set(nxl_svc_config *cfg, const char *key,
         v = strtoul(value, &end, 8);
         if (errno || !value[0] || *end || v > 0777)
             return nxl_error_set(err, NXL_E_INVAL,
-                                 "%s: '%s' is not an octal mode (0..0777)",
-                                 key, value);
+                                 "%s: '%s' is not an octal mode (0..0777)", key,
+                                 value);
         *(unsigned *)((char *)cfg + k->off) = (unsigned)v;
         return 0;
     case K_UINT:
         errno = 0;
         v = strtoul(value, &end, 10);
-        if (errno || !isdigit((unsigned char)value[0]) || *end ||
-            v < k->min || v > k->max)
+        if (errno || !isdigit((unsigned char)value[0]) || *end || v < k->min ||
+            v > k->max)
             return nxl_error_set(err, NXL_E_INVAL,
                                  "%s: '%s' is not a whole number in %u..%u",
                                  key, value, k->min, k->max);
@@ -190,8 +190,7 @@ static char *trim(char *s)
     return s;
 }
 
-int nxl_svc_config_load(nxl_svc_config *cfg, const char *path,
-                        nxl_error *err)
+int nxl_svc_config_load(nxl_svc_config *cfg, const char *path, nxl_error *err)
 {
     nxl_svc_config tmp;
     char line[PATH_MAX + 256];

@@ -21,7 +21,8 @@
 
 #include "service/svc.h"
 
-/* ---- parameters ------------------------------------------------------------- */
+/* ---- parameters -------------------------------------------------------------
+ */
 
 static int bad_params(nxl_svc_call *call, nxl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -60,8 +61,8 @@ static int p_string(nxl_svc_call *call, const char *key, bool required,
     return 0;
 }
 
-static int p_bool(nxl_svc_call *call, const char *key, bool required,
-                  bool def, bool *out, nxl_error *err)
+static int p_bool(nxl_svc_call *call, const char *key, bool required, bool def,
+                  bool *out, nxl_error *err)
 {
     const nxl_json *v = param(call, key);
 
@@ -155,7 +156,8 @@ static int parse_bdi(const char *doc, size_t len, void *out, nxl_error *err)
     return nxl__block_device_info_from_json(doc, len, out, err);
 }
 
-/* ---- result helpers ---------------------------------------------------------- */
+/* ---- result helpers
+ * ---------------------------------------------------------- */
 
 static void write_strv(nxl_jw *w, const nxl_strv *sv)
 {
@@ -165,7 +167,8 @@ static void write_strv(nxl_jw *w, const nxl_strv *sv)
     nxl__jw_array_close(w);
 }
 
-/* ---- host ----------------------------------------------------------------- */
+/* ---- host -----------------------------------------------------------------
+ */
 
 /* The shape of the host methods that take nothing and give a list. */
 typedef int host_strv_fn(nxl_driver *drv, nxl_strv *sv_r, nxl_error *err);
@@ -203,8 +206,7 @@ static int m_list_instances(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
     return on_host_strv(call, w, nxl_host_list_instances, err);
 }
 
-static int m_list_instance_uuids(nxl_svc_call *call, nxl_jw *w,
-                                 nxl_error *err)
+static int m_list_instance_uuids(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
     return on_host_strv(call, w, nxl_host_list_instance_uuids, err);
 }
@@ -219,8 +221,7 @@ static int m_get_num_instances(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
     return rc;
 }
 
-static int m_get_available_nodes(nxl_svc_call *call, nxl_jw *w,
-                                 nxl_error *err)
+static int m_get_available_nodes(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
     nxl_strv sv;
     bool refresh;
@@ -229,8 +230,7 @@ static int m_get_available_nodes(nxl_svc_call *call, nxl_jw *w,
     if ((rc = p_bool(call, "refresh", false, false, &refresh, err)))
         return rc;
     nxl_strv_init(&sv);
-    if ((rc = nxl_host_get_available_nodes(call->drv, refresh, &sv, err)) ==
-        0)
+    if ((rc = nxl_host_get_available_nodes(call->drv, refresh, &sv, err)) == 0)
         write_strv(w, &sv);
     nxl_strv_dispose(&sv);
     return rc;
@@ -387,7 +387,8 @@ static int m_capabilities(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
     return 0;
 }
 
-/* ---- instances -------------------------------------------------------------- */
+/* ---- instances --------------------------------------------------------------
+ */
 
 static int m_spawn(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
@@ -423,8 +424,7 @@ out:
 }
 
 /* The shape most instance methods share: the instance, one call, null. */
-typedef int inst_fn(nxl_driver *drv, const nxl_instance *inst,
-                    nxl_error *err);
+typedef int inst_fn(nxl_driver *drv, const nxl_instance *inst, nxl_error *err);
 
 static int on_instance(nxl_svc_call *call, nxl_jw *w, inst_fn *fn,
                        nxl_error *err)
@@ -516,8 +516,7 @@ static int on_instance_docs(nxl_svc_call *call, nxl_jw *w, inst_docs_fn *fn,
     int rc;
 
     inst_docs_init(&d);
-    if ((rc = p_instance(call, &d.inst, err)) ||
-        (rc = p_docs(call, &d, err)) ||
+    if ((rc = p_instance(call, &d.inst, err)) || (rc = p_docs(call, &d, err)) ||
         (rc = fn(call->drv, &d.inst, d.ni, d.bdi, err)))
         goto out;
     nxl__jw_null(w);
@@ -539,8 +538,8 @@ static int m_destroy(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 
     inst_docs_init(&d);
     if ((rc = p_instance(call, &d.inst, err)) ||
-        (rc = p_bool(call, "destroy_disks", false, true, &destroy_disks,
-                     err)) ||
+        (rc =
+             p_bool(call, "destroy_disks", false, true, &destroy_disks, err)) ||
         (rc = p_docs(call, &d, err)) ||
         (rc = nxl_instance_destroy(call->drv, &d.inst, d.ni, d.bdi,
                                    destroy_disks, NULL, err)))
@@ -624,7 +623,8 @@ static int m_reboot(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
     } else if (strcmp(type, "HARD") == 0) {
         rtype = NXL_REBOOT_HARD;
     } else {
-        rc = bad_params(call, err, "'reboot_type' must be \"SOFT\" or \"HARD\"");
+        rc =
+            bad_params(call, err, "'reboot_type' must be \"SOFT\" or \"HARD\"");
         goto out;
     }
     if ((rc = nxl_instance_reboot(call->drv, &inst, NULL, rtype, NULL, NULL,
@@ -636,8 +636,7 @@ out:
     return rc;
 }
 
-static int m_get_console_output(nxl_svc_call *call, nxl_jw *w,
-                                nxl_error *err)
+static int m_get_console_output(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
     nxl_instance inst;
     nxl_buf out;
@@ -720,8 +719,7 @@ out:
 
 /* {"uuid"?, "name"?}: nova asks for the host's connector without an
  * instance. */
-static int m_get_volume_connector(nxl_svc_call *call, nxl_jw *w,
-                                  nxl_error *err)
+static int m_get_volume_connector(nxl_svc_call *call, nxl_jw *w, nxl_error *err)
 {
     nxl_volume_connector vc;
     nxl_instance inst;
@@ -745,7 +743,8 @@ out:
     return rc;
 }
 
-/* ---- aggregates ------------------------------------------------------------- */
+/* ---- aggregates -------------------------------------------------------------
+ */
 
 /* {"aggregate": nova's Aggregate, "host": ...}: both required. */
 static int p_aggregate(nxl_svc_call *call, nxl_aggregate *agg,
@@ -768,16 +767,15 @@ static int p_aggregate(nxl_svc_call *call, nxl_aggregate *agg,
     rc = nxl__aggregate_from_json(text, strlen(text), agg, &e);
     free(text);
     if (rc)
-        rc = rc == NXL_E_INVAL ? bad_params(call, err, "%s",
-                                            nxl_error_message(&e))
-                               : nxl_error_set(err, rc, "%s",
-                                               nxl_error_message(&e));
+        rc = rc == NXL_E_INVAL
+                 ? bad_params(call, err, "%s", nxl_error_message(&e))
+                 : nxl_error_set(err, rc, "%s", nxl_error_message(&e));
     nxl_error_dispose(&e);
     return rc;
 }
 
-typedef int agg_fn(nxl_driver *drv, const nxl_aggregate *agg,
-                   const char *host, const char *kwargs_json, nxl_error *err);
+typedef int agg_fn(nxl_driver *drv, const nxl_aggregate *agg, const char *host,
+                   const char *kwargs_json, nxl_error *err);
 
 /* add/remove: the aggregate, the host and nova's kwargs (an object,
  * optional). */
@@ -841,8 +839,8 @@ static int m_undo_aggregate_operation(nxl_svc_call *call, nxl_jw *w,
     }
     if ((rc = p_aggregate(call, &agg, &host, err)) ||
         (rc = p_bool(call, "set_error", false, true, &set_error, err)) ||
-        (rc = nxl_aggregate_undo_operation(call->drv, op, &agg, host,
-                                           set_error, err)))
+        (rc = nxl_aggregate_undo_operation(call->drv, op, &agg, host, set_error,
+                                           err)))
         goto out;
     nxl__jw_null(w);
 out:
@@ -3024,11 +3022,21 @@ static int m_driver_dict_from_config(nxl_svc_call *call, nxl_jw *w,
     return rc;
 }
 
-/* ---- the table ----------------------------------------------------------------- */
+/* ---- the table
+ * ----------------------------------------------------------------- */
 
-#define RO(n) {#n, m_##n, true, false}        /* info call */
-#define RW(n) {#n, m_##n, false, false}       /* privileged, changes nothing */
-#define MUT(n) {#n, m_##n, false, true}       /* changes state: an event */
+#define RO(n)                                                                  \
+    {                                                                          \
+#n, m_##n, true, false                                                 \
+    } /* info call */
+#define RW(n)                                                                  \
+    {                                                                          \
+#n, m_##n, false, false                                                \
+    } /* privileged, changes nothing */
+#define MUT(n)                                                                 \
+    {                                                                          \
+#n, m_##n, false, true                                                 \
+    } /* changes state: an event */
 
 static const nxl_svc_method methods[] = {
     /* served by server.c: turns the connection into an event stream */

@@ -101,8 +101,10 @@ static void reload(void *opaque, nxl_svc_server *srv)
     nxl_svc_config cfg;
 
     if (load_config(d, &cfg, &err)) {
-        nxl_svc_log(LOG_ERR, NULL, "reload failed, keeping the running "
-                    "configuration: %s", nxl_error_message(&err));
+        nxl_svc_log(LOG_ERR, NULL,
+                    "reload failed, keeping the running "
+                    "configuration: %s",
+                    nxl_error_message(&err));
         nxl_error_dispose(&err);
         return;
     }
@@ -149,8 +151,8 @@ int main(int argc, char **argv)
     nxl_svc_server *srv = NULL;
     nxl_port *port = NULL;
     const char *fake_proc = NULL;
-    bool foreground = false, fake = false, have_inst = false,
-         have_img = false, host_up = false;
+    bool foreground = false, fake = false, have_inst = false, have_img = false,
+         host_up = false;
     char host[256];
     sigset_t mask;
     int sigfd = -1, opt, ret = 1;

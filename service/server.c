@@ -87,7 +87,8 @@ struct job {
 
 static const char *const socket_name[2] = {"read-write", "read-only"};
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- replies ---------------------------------------------------------------
+ */
 
 static const char encode_failed[] =
     "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
@@ -103,8 +104,7 @@ static void reply_head(nxl_jw *w, const nxl_json *id)
 
 /* {"jsonrpc","id","error":{"code","message","data":{"kind","code",
  * "message"}}}: data.kind is the contract's (nova's) exception name. */
-static char *reply_error(const nxl_json *id, int rpc_code,
-                         const nxl_error *e)
+static char *reply_error(const nxl_json *id, int rpc_code, const nxl_error *e)
 {
     nxl_jw *w = nxl__jw_new();
     char *line = NULL;
@@ -143,7 +143,8 @@ static char *reply_result(const nxl_json *id, const char *result)
     return line;
 }
 
-/* ---- connections ------------------------------------------------------------- */
+/* ---- connections
+ * ------------------------------------------------------------- */
 
 /* One line out, whole; a failure (peer gone, or too slow for
  * write_timeout) breaks the connection for good. */
@@ -222,7 +223,8 @@ static void conn_unref(conn *c)
     free(c);
 }
 
-/* ---- workers ----------------------------------------------------------------- */
+/* ---- workers
+ * ----------------------------------------------------------------- */
 
 static long ms_since(const struct timespec *t0)
 {
@@ -244,8 +246,7 @@ static void run_job(nxl_svc_server *srv, job *j)
 
     memset(&call, 0, sizeof(call));
     call.drv = srv->drv;
-    call.params =
-        nxl__json_type(params) == NXL_JSON_OBJECT ? params : NULL;
+    call.params = nxl__json_type(params) == NXL_JSON_OBJECT ? params : NULL;
     call.rpc_code = NXL_RPC_DRIVER_ERROR;
     rc = j->m->fn(&call, w, &err);
     if (rc == 0 && (rc = nxl__jw_finish(w, &result, &err)))
@@ -271,8 +272,8 @@ static void run_job(nxl_svc_server *srv, job *j)
      * nothing: no event. */
     if (j->m->mutating && !(rc && call.rpc_code == NXL_RPC_INVALID_PARAMS))
         nxl_svc_bus_operation(srv->bus, j->m->name,
-                              call.uuid[0] ? call.uuid : NULL,
-                              call.result_word, rc ? &err : NULL);
+                              call.uuid[0] ? call.uuid : NULL, call.result_word,
+                              rc ? &err : NULL);
     if (!j->notification)
         conn_write(j->c, line);
     free(line);
@@ -314,7 +315,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* ---- framing ------------------------------------------------------------------ */
+/* ---- framing
+ * ------------------------------------------------------------------ */
 
 typedef enum { LINE_OK, LINE_SUBSCRIBE, LINE_CLOSE } line_result;
 
@@ -535,8 +537,10 @@ static void stream(conn *c, uint64_t after)
         case NXL_SVC_BUS_TIMEOUT:
             break;
         case NXL_SVC_BUS_NOMEM:
-            nxl_svc_log(LOG_ERR, NULL, "connection %u: out of memory in the "
-                        "event stream: closing", c->id);
+            nxl_svc_log(LOG_ERR, NULL,
+                        "connection %u: out of memory in the "
+                        "event stream: closing",
+                        c->id);
             return;
         case NXL_SVC_BUS_STOPPED:
             return;
@@ -582,8 +586,8 @@ static void *conn_main(void *arg)
         if (busy)
             clock_gettime(CLOCK_MONOTONIC, &last);
         else if (idle && ms_since(&last) >= (long)idle * 1000) {
-            nxl_svc_log(LOG_INFO, NULL,
-                        "connection %u: idle for %u s: closing", c->id, idle);
+            nxl_svc_log(LOG_INFO, NULL, "connection %u: idle for %u s: closing",
+                        c->id, idle);
             break;
         }
         r = poll(&p, 1, 250);
@@ -623,8 +627,7 @@ static void *conn_main(void *arg)
                 nxl_svc_log(LOG_INFO, NULL,
                             "connection %u: request over %u bytes refused",
                             c->id, srv->max_request);
-                conn_write_error(c, NULL, NXL_RPC_INVALID_REQUEST,
-                                 NXL_E_INVAL,
+                conn_write_error(c, NULL, NXL_RPC_INVALID_REQUEST, NXL_E_INVAL,
                                  "request too large (more than %u bytes)",
                                  srv->max_request);
             }
@@ -638,7 +641,8 @@ out:
     return NULL;
 }
 
-/* ---- accepting ---------------------------------------------------------------- */
+/* ---- accepting
+ * ---------------------------------------------------------------- */
 
 static bool uid_in_group(uid_t uid, gid_t pgid, gid_t want)
 {
@@ -663,9 +667,9 @@ static bool uid_in_group(uid_t uid, gid_t pgid, gid_t want)
  * read-only one: those, and anyone (or only ro_group, when set). */
 static bool peer_allowed(nxl_svc_server *srv, bool ro, const struct ucred *cr)
 {
-    bool rw_ok = cr->uid == 0 || cr->uid == geteuid() ||
-                 (srv->has_gid[0] && uid_in_group(cr->uid, cr->gid,
-                                                  srv->gids[0]));
+    bool rw_ok =
+        cr->uid == 0 || cr->uid == geteuid() ||
+        (srv->has_gid[0] && uid_in_group(cr->uid, cr->gid, srv->gids[0]));
 
     if (!ro || rw_ok)
         return rw_ok;
@@ -730,8 +734,8 @@ static void accept_one(nxl_svc_server *srv, int which)
         bool stopping = srv->stopping;
         pthread_mutex_unlock(&srv->lock);
         nxl_svc_log(LOG_WARNING, NULL,
-                    "refused a connection from pid %d uid %u: %s",
-                    (int)cr.pid, (unsigned)cr.uid,
+                    "refused a connection from pid %d uid %u: %s", (int)cr.pid,
+                    (unsigned)cr.uid,
                     stopping ? "stopping" : "too many connections");
         if (stopping)
             refuse(fd, NXL_RPC_BUSY, NXL_E_FAILED, "novaxld is stopping");
@@ -778,7 +782,8 @@ static void accept_one(nxl_svc_server *srv, int which)
     }
 }
 
-/* ---- sockets ------------------------------------------------------------------ */
+/* ---- sockets
+ * ------------------------------------------------------------------ */
 
 static int resolve_group(const char *name, gid_t *gid_r, nxl_error *err)
 {
@@ -800,8 +805,8 @@ static int resolve_group(const char *name, gid_t *gid_r, nxl_error *err)
     return nxl_error_set(err, NXL_E_INVAL, "no group '%s'", name);
 }
 
-static int bind_socket(const char *path, unsigned mode, bool set_gid,
-                       gid_t gid, int *fd_r, nxl_error *err)
+static int bind_socket(const char *path, unsigned mode, bool set_gid, gid_t gid,
+                       int *fd_r, nxl_error *err)
 {
     struct sockaddr_un sa;
     struct stat st;
@@ -814,8 +819,8 @@ static int bind_socket(const char *path, unsigned mode, bool set_gid,
     sa.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof(sa.sun_path))
         return nxl_error_set(err, NXL_E_INVAL,
-                             "%s: socket path too long (limit %zu bytes)",
-                             path, sizeof(sa.sun_path) - 1);
+                             "%s: socket path too long (limit %zu bytes)", path,
+                             sizeof(sa.sun_path) - 1);
     memcpy(sa.sun_path, path, strlen(path) + 1);
     snprintf(dir, sizeof(dir), "%s", path);
     slash = strrchr(dir, '/');
@@ -863,8 +868,7 @@ static int bind_socket(const char *path, unsigned mode, bool set_gid,
 }
 
 int nxl_svc_server_new(const nxl_svc_config *cfg, nxl_driver *drv,
-                       nxl_svc_bus *bus, nxl_svc_server **srv_r,
-                       nxl_error *err)
+                       nxl_svc_bus *bus, nxl_svc_server **srv_r, nxl_error *err)
 {
     nxl_svc_server *srv = calloc(1, sizeof(*srv));
     struct timespec ts;
@@ -882,8 +886,8 @@ int nxl_svc_server_new(const nxl_svc_config *cfg, nxl_driver *drv,
     srv->idle_timeout = cfg->idle_timeout;
     srv->max_connections = cfg->max_connections;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(srv->epoch, sizeof(srv->epoch), "%lld%06ld",
-             (long long)ts.tv_sec, ts.tv_nsec / 1000);
+    snprintf(srv->epoch, sizeof(srv->epoch), "%lld%06ld", (long long)ts.tv_sec,
+             ts.tv_nsec / 1000);
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->cond, NULL);
     pthread_cond_init(&srv->qcond, NULL);
@@ -926,8 +930,7 @@ fail:
     return rc;
 }
 
-void nxl_svc_server_reconfigure(nxl_svc_server *srv,
-                                const nxl_svc_config *cfg)
+void nxl_svc_server_reconfigure(nxl_svc_server *srv, const nxl_svc_config *cfg)
 {
     pthread_mutex_lock(&srv->lock);
     srv->idle_timeout = cfg->idle_timeout;
@@ -955,8 +958,9 @@ int nxl_svc_server_run(nxl_svc_server *srv, int sigfd,
     bool running = true;
 
     while (running) {
-        struct pollfd p[3] = {
-            {sigfd, POLLIN, 0}, {srv->fds[0], POLLIN, 0}, {srv->fds[1], POLLIN, 0}};
+        struct pollfd p[3] = {{sigfd, POLLIN, 0},
+                              {srv->fds[0], POLLIN, 0},
+                              {srv->fds[1], POLLIN, 0}};
         int r = poll(p, srv->fds[1] >= 0 ? 3 : 2, -1);
 
         if (r < 0) {

@@ -25,7 +25,8 @@
 #include "common/json.h"
 #include "novaxl/nxl.h"
 
-/* ---- log.c ------------------------------------------------------------------ */
+/* ---- log.c ------------------------------------------------------------------
+ */
 
 /* Levels are syslog priorities: LOG_ERR 3, LOG_WARNING 4, LOG_INFO 6,
  * LOG_DEBUG 7. */
@@ -40,31 +41,32 @@ const char *nxl_svc_log_level_name(int level);
 void nxl_svc_log(int prio, const char *uuid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- config.c ---------------------------------------------------------------- */
+/* ---- config.c
+ * ---------------------------------------------------------------- */
 
 typedef struct nxl_svc_config {
-    char *socket_path;      /* read-write socket */
-    char *ro_socket_path;   /* read-only socket; NULL: none */
-    unsigned socket_mode;   /* permission bits of the read-write socket */
+    char *socket_path;    /* read-write socket */
+    char *ro_socket_path; /* read-only socket; NULL: none */
+    unsigned socket_mode; /* permission bits of the read-write socket */
     unsigned ro_socket_mode;
-    char *admin_group;      /* group allowed on the rw socket; NULL: none */
-    char *ro_group;         /* group allowed on the ro socket; NULL: all */
-    char *host;             /* nova's CONF.host; NULL: gethostname() */
+    char *admin_group; /* group allowed on the rw socket; NULL: none */
+    char *ro_group;    /* group allowed on the ro socket; NULL: all */
+    char *host;        /* nova's CONF.host; NULL: gethostname() */
     char *instances_dir;
     char *image_cache_dir;
     char *console_log_dir;
     unsigned console_log_cap;      /* bytes */
     unsigned console_log_interval; /* s */
     char *serial_listen;
-    char *serial_port_range;       /* "min:max" */
-    int log_level;              /* reloadable */
-    unsigned idle_timeout;      /* s; 0: none. Reloadable */
-    unsigned max_connections;   /* reloadable */
+    char *serial_port_range;  /* "min:max" */
+    int log_level;            /* reloadable */
+    unsigned idle_timeout;    /* s; 0: none. Reloadable */
+    unsigned max_connections; /* reloadable */
     unsigned max_request_bytes;
-    unsigned max_inflight;      /* requests in flight per connection */
+    unsigned max_inflight; /* requests in flight per connection */
     unsigned workers;
     unsigned event_backlog;
-    unsigned write_timeout;     /* s a reply may take to go out */
+    unsigned write_timeout; /* s a reply may take to go out */
 } nxl_svc_config;
 
 /* Fills the defaults (docs/protocol.md, etc/novaxl/novaxld.conf). */
@@ -73,13 +75,13 @@ void nxl_svc_config_dispose(nxl_svc_config *cfg);
 /* Reads "key = value" lines over cfg. An unknown key, a bad value or an
  * unreadable file is NXL_E_INVAL/NXL_E_IO naming the file and line; cfg
  * is then unchanged. */
-int nxl_svc_config_load(nxl_svc_config *cfg, const char *path,
-                        nxl_error *err);
+int nxl_svc_config_load(nxl_svc_config *cfg, const char *path, nxl_error *err);
 /* Sets one key from text (the command line uses it too). */
-int nxl_svc_config_set(nxl_svc_config *cfg, const char *key,
-                       const char *value, nxl_error *err);
+int nxl_svc_config_set(nxl_svc_config *cfg, const char *key, const char *value,
+                       nxl_error *err);
 
-/* ---- events.c ---------------------------------------------------------------- */
+/* ---- events.c
+ * ---------------------------------------------------------------- */
 
 typedef struct nxl_svc_bus nxl_svc_bus;
 
@@ -116,7 +118,8 @@ nxl_svc_bus_next_kind nxl_svc_bus_next(nxl_svc_bus *bus, uint64_t after,
 /* Wakes every waiter; next() answers STOPPED from now on. */
 void nxl_svc_bus_stop(nxl_svc_bus *bus);
 
-/* ---- methods.c ------------------------------------------------------------- */
+/* ---- methods.c -------------------------------------------------------------
+ */
 
 /* JSON-RPC error codes (docs/protocol.md). */
 enum {
@@ -134,9 +137,9 @@ enum {
 /* What a handler gets. */
 typedef struct nxl_svc_call {
     nxl_driver *drv;
-    const nxl_json *params; /* an object, or NULL when absent */
+    const nxl_json *params;         /* an object, or NULL when absent */
     char uuid[NXL_UUID_STRLEN + 1]; /* set by the handler: the instance */
-    const char *result_word; /* set by host handlers: "disabled", ... */
+    const char *result_word;        /* set by host handlers: "disabled", ... */
     int rpc_code; /* set with err: which JSON-RPC code carries it */
 } nxl_svc_call;
 
@@ -157,7 +160,8 @@ const nxl_svc_method *nxl_svc_method_find(const char *name);
 /* Every entry, for docs and tests. */
 const nxl_svc_method *nxl_svc_methods(size_t *n_r);
 
-/* ---- server.c -------------------------------------------------------------- */
+/* ---- server.c --------------------------------------------------------------
+ */
 
 typedef struct nxl_svc_server nxl_svc_server;
 
@@ -175,8 +179,7 @@ int nxl_svc_server_run(nxl_svc_server *srv, int sigfd,
                        void *opaque);
 /* Applies the reloadable keys of cfg (log_level, idle_timeout,
  * max_connections). */
-void nxl_svc_server_reconfigure(nxl_svc_server *srv,
-                                const nxl_svc_config *cfg);
+void nxl_svc_server_reconfigure(nxl_svc_server *srv, const nxl_svc_config *cfg);
 void nxl_svc_server_free(nxl_svc_server *srv);
 
 #endif /* NOVAXL_SERVICE_SVC_H */

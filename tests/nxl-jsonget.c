@@ -43,8 +43,7 @@ int main(int argc, char **argv)
             if (nxl__json_type(v) == NXL_JSON_ARRAY) {
                 char *end;
                 unsigned long i = strtoul(k, &end, 10);
-                v = *end || i >= nxl__json_len(v) ? NULL
-                                                  : nxl__json_at(v, i);
+                v = *end || i >= nxl__json_len(v) ? NULL : nxl__json_at(v, i);
             } else {
                 v = nxl__json_get(v, k);
             }

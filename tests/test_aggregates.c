@@ -122,10 +122,14 @@ static void test_add_remove_transitions(void)
     nxl_agg_record r;
     apply_log log = {.n = 0};
     static const int want[][2] = {
-        {NXL_AGG_NONE, NXL_AGG_CREATED},      {NXL_AGG_CREATED, NXL_AGG_CHANGING},
-        {NXL_AGG_CHANGING, NXL_AGG_ACTIVE},   {NXL_AGG_ACTIVE, NXL_AGG_CHANGING},
-        {NXL_AGG_CHANGING, NXL_AGG_ACTIVE},   {NXL_AGG_ACTIVE, NXL_AGG_CHANGING},
-        {NXL_AGG_CHANGING, NXL_AGG_ACTIVE},   {NXL_AGG_ACTIVE, NXL_AGG_CHANGING},
+        {NXL_AGG_NONE, NXL_AGG_CREATED},
+        {NXL_AGG_CREATED, NXL_AGG_CHANGING},
+        {NXL_AGG_CHANGING, NXL_AGG_ACTIVE},
+        {NXL_AGG_ACTIVE, NXL_AGG_CHANGING},
+        {NXL_AGG_CHANGING, NXL_AGG_ACTIVE},
+        {NXL_AGG_ACTIVE, NXL_AGG_CHANGING},
+        {NXL_AGG_CHANGING, NXL_AGG_ACTIVE},
+        {NXL_AGG_ACTIVE, NXL_AGG_CHANGING},
         {NXL_AGG_CHANGING, NXL_AGG_DISMISSED},
     };
 
@@ -134,8 +138,7 @@ static void test_add_remove_transitions(void)
     nxl_kvlist_set(&a.metadata, "ssd", "true");
     nxl_kvlist_set(&a.metadata, "aggregate_instance_extra_specs:gpu", "a10");
 
-    CHECK_OK(nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_record, &log,
-                              &e_));
+    CHECK_OK(nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_record, &log, &e_));
     CU_ASSERT_EQUAL(state_of(1), NXL_AGG_ACTIVE);
     CU_ASSERT_EQUAL(log.n, 1);
     CU_ASSERT_STRING_EQUAL(log.ops[0], "add_to_aggregate");
@@ -143,8 +146,8 @@ static void test_add_remove_transitions(void)
     /* The same host twice is refused and changes nothing. */
     CHECK_FAIL(nxl_agg_add_host(xs, ROOT, &a, "node-a", NULL, NULL, &e_),
                NXL_E_INVAL, "already in aggregate 1");
-    CHECK_OK(nxl_agg_add_host(xs, ROOT, &a, "node-b.example.org", NULL, NULL,
-                              &e_));
+    CHECK_OK(
+        nxl_agg_add_host(xs, ROOT, &a, "node-b.example.org", NULL, NULL, &e_));
 
     nxl_agg_record_init(&r);
     CHECK_OK(nxl_agg_get(xs, ROOT, 1, &r, &e_));
@@ -166,11 +169,11 @@ static void test_add_remove_transitions(void)
                NXL_E_INVAL, "not in aggregate 1");
     /* Metadata follows the latest call: a key dropped by Nova goes. */
     nxl_kvlist_unset(&a.metadata, "ssd");
-    CHECK_OK(nxl_agg_remove_host(xs, ROOT, &a, "node-b.example.org", NULL,
-                                 NULL, &e_));
-    CU_ASSERT_EQUAL(state_of(1), NXL_AGG_ACTIVE);
-    CHECK_OK(nxl_agg_remove_host(xs, ROOT, &a, "node-a", apply_record, &log,
+    CHECK_OK(nxl_agg_remove_host(xs, ROOT, &a, "node-b.example.org", NULL, NULL,
                                  &e_));
+    CU_ASSERT_EQUAL(state_of(1), NXL_AGG_ACTIVE);
+    CHECK_OK(
+        nxl_agg_remove_host(xs, ROOT, &a, "node-a", apply_record, &log, &e_));
     CU_ASSERT_EQUAL(state_of(1), NXL_AGG_DISMISSED);
     CU_ASSERT_STRING_EQUAL(log.ops[1], "remove_from_aggregate");
     CHECK_FAIL(nxl_agg_remove_host(xs, ROOT, &a, "node-a", NULL, NULL, &e_),
@@ -210,9 +213,9 @@ static void test_remove_unknown_and_created(void)
     CHECK_FAIL(nxl_agg_undo(xs, ROOT, "add_to_aggregate", &a, "node-a", true,
                             NULL, NULL, &e_),
                NXL_E_NOT_FOUND, "no record");
-    CHECK_FAIL(nxl_agg_undo(xs, ROOT, "rm -rf", &a, "node-a", true, NULL, NULL,
-                            &e_),
-               NXL_E_INVAL, "neither");
+    CHECK_FAIL(
+        nxl_agg_undo(xs, ROOT, "rm -rf", &a, "node-a", true, NULL, NULL, &e_),
+        NXL_E_INVAL, "neither");
     nxl_aggregate_dispose(&a);
 }
 
@@ -251,9 +254,9 @@ static void test_apply_failure_error_undo(void)
     apply_log log = {.n = 0, .fail_code = NXL_E_FAILED};
 
     agg_make(&a, 10, "pool with cpupool");
-    CHECK_FAIL(nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_record, &log,
-                                &e_),
-               NXL_E_FAILED, "cpupool move of node-a refused");
+    CHECK_FAIL(
+        nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_record, &log, &e_),
+        NXL_E_FAILED, "cpupool move of node-a refused");
     CU_ASSERT_EQUAL(state_of(10), NXL_AGG_ERROR);
 
     nxl_agg_record_init(&r);
@@ -360,8 +363,8 @@ static int apply_nested(void *opaque, const char *op, const nxl_aggregate *agg,
         n->inner_rc = nxl_agg_undo(n->other, ROOT, op, n->agg, host, false,
                                    NULL, NULL, &e);
     else
-        n->inner_rc = nxl_agg_add_host(n->other, ROOT, n->agg, "intruder",
-                                       NULL, NULL, &e);
+        n->inner_rc = nxl_agg_add_host(n->other, ROOT, n->agg, "intruder", NULL,
+                                       NULL, &e);
     snprintf(n->inner_msg, sizeof(n->inner_msg), "%s", nxl_error_message(&e));
     nxl_error_dispose(&e);
     return 0;
@@ -400,8 +403,7 @@ static void test_undo_wins_over_running_op(void)
     n.do_undo = true;
     /* While add holds changing, another manager undoes it: the add must
      * not then write its membership over the undo. */
-    CHECK_FAIL(nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_nested, &n,
-                                &e_),
+    CHECK_FAIL(nxl_agg_add_host(xs, ROOT, &a, "node-a", apply_nested, &n, &e_),
                NXL_E_CONFLICT, "an undo or a recovery took over");
     CU_ASSERT_EQUAL(n.inner_rc, 0);
     CU_ASSERT_EQUAL(state_of(21), NXL_AGG_CREATED);
@@ -412,9 +414,9 @@ static void test_undo_wins_over_running_op(void)
 typedef struct worker {
     const char *host;
     int64_t id;
-    int done;    /* successful add+remove rounds */
-    int denied;  /* refused because the other held changing */
-    int other;   /* any other failure */
+    int done;   /* successful add+remove rounds */
+    int denied; /* refused because the other held changing */
+    int other;  /* any other failure */
     int transitions;
 } worker;
 
@@ -540,9 +542,9 @@ static void test_bad_keys_write_nothing(void)
     agg_make(&a, 30, "ok");
     CHECK_FAIL(nxl_agg_add_host(xs, ROOT, &a, "evil/host", NULL, NULL, &e_),
                NXL_E_INVAL, "host");
-    CHECK_FAIL(nxl_agg_add_host(xs, "/local/../domain", &a, "h", NULL, NULL,
-                                &e_),
-               NXL_E_INVAL, "xenstore path");
+    CHECK_FAIL(
+        nxl_agg_add_host(xs, "/local/../domain", &a, "h", NULL, NULL, &e_),
+        NXL_E_INVAL, "xenstore path");
     nxl_aggregate_dispose(&a);
     agg_make(&a, -5, "negative");
     CHECK_FAIL(nxl_agg_add_host(xs, ROOT, &a, "h", NULL, NULL, &e_),
@@ -686,9 +688,8 @@ static void test_guest_cannot_touch(void)
     CU_ASSERT_STRING_EQUAL(reply ?: "", "EACCES");
     free(reply);
     reply = NULL;
-    CU_ASSERT_EQUAL(nxl_test_xsd_guest_request(&g, XS_WRITE, wr,
-                                               sizeof(wr) - 1, &type, &reply,
-                                               &len),
+    CU_ASSERT_EQUAL(nxl_test_xsd_guest_request(&g, XS_WRITE, wr, sizeof(wr) - 1,
+                                               &type, &reply, &len),
                     0);
     CU_ASSERT_EQUAL(type, XS_ERROR);
     CU_ASSERT_STRING_EQUAL(reply ?: "", "EACCES");
@@ -724,8 +725,8 @@ static void test_driver_methods(void)
     CHECK_OK(nxl_agg_get(xs, ROOT, 60, &r, &e_));
     CU_ASSERT_EQUAL(r.state, NXL_AGG_ERROR);
     CU_ASSERT_TRUE(rec_has_host(&r, "node-a"));
-    CU_ASSERT_STRING_EQUAL(nxl_kvlist_get(&r.metadata, "availability_zone") ?: "",
-                           "az9");
+    CU_ASSERT_STRING_EQUAL(
+        nxl_kvlist_get(&r.metadata, "availability_zone") ?: "", "az9");
     nxl_agg_record_dispose(&r);
     CHECK_FAIL(nxl_aggregate_add_host(drv, &a, "node-b", NULL, &e_),
                NXL_E_DENIED, "in error");

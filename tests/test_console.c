@@ -110,9 +110,8 @@ static void test_tail_capped(void)
     nxl_buf_init(&b);
     CHECK_OK(nxl_con_tail(p, NXL_CON_OUTPUT_MAX, &b, &e_));
     CU_ASSERT_EQUAL(b.len, NXL_CON_OUTPUT_MAX);
-    CU_ASSERT_TRUE(b.data &&
-                   memcmp(b.data, data + n - NXL_CON_OUTPUT_MAX,
-                          NXL_CON_OUTPUT_MAX) == 0);
+    CU_ASSERT_TRUE(b.data && memcmp(b.data, data + n - NXL_CON_OUTPUT_MAX,
+                                    NXL_CON_OUTPUT_MAX) == 0);
     nxl_buf_dispose(&b);
     free(data);
 }
@@ -331,8 +330,7 @@ static void test_rotate_policy(void)
     CHECK_FAIL(nxl_con_reopen_xenconsoled(p, &e_), NXL_E_INVAL,
                "does not hold a process id");
     snprintf(p, sizeof(p), "%s/nope.pid", sub);
-    CHECK_FAIL(nxl_con_reopen_xenconsoled(p, &e_), NXL_E_NOT_FOUND,
-               "nope.pid");
+    CHECK_FAIL(nxl_con_reopen_xenconsoled(p, &e_), NXL_E_NOT_FOUND, "nope.pid");
     CU_ASSERT_EQUAL(nxl_test_rm_tree(sub), 0);
     free(big);
 }
@@ -418,8 +416,8 @@ static void test_rotate_with_live_writer(void)
                             0);
             nxl_error_dispose(&e);
         }
-        CHECK_OK(nxl_con_rotate(sub, cap, nxl_con_reopen_xenconsoled,
-                                pidfile, &n, &e_));
+        CHECK_OK(nxl_con_rotate(sub, cap, nxl_con_reopen_xenconsoled, pidfile,
+                                &n, &e_));
         CU_ASSERT_EQUAL(n, 1);
         rotations++;
     }
@@ -438,8 +436,7 @@ static void test_rotate_with_live_writer(void)
         size_t clen = 0;
 
         CU_ASSERT_EQUAL(nxl__read_file_capped(p1, 1 << 20, &b, &blen, &e), 0);
-        CU_ASSERT_EQUAL(nxl__read_file_capped(log, 1 << 20, &c, &clen, &e),
-                        0);
+        CU_ASSERT_EQUAL(nxl__read_file_capped(log, 1 << 20, &c, &clen, &e), 0);
         nxl_error_dispose(&e);
         all = malloc(alen + blen + clen + 1);
         if (all) {
@@ -502,8 +499,8 @@ static void put(const char *path, const char *val)
 
 static void test_vnc_details(void)
 {
-    static const char *const bad_ports[] = {"0", "65536", "-1", "+5", "5a",
-                                            "", "99999"};
+    static const char *const bad_ports[] = {"0",  "65536", "-1",   "+5",
+                                            "5a", "",      "99999"};
     nxl_console c;
 
     nxl_console_init(&c);
@@ -531,14 +528,13 @@ static void test_vnc_details(void)
     put("/local/domain/5/console/vnc-listen", "::1");
     CHECK_OK(nxl_con_vnc(xs, 5, &c, &e_));
     nxl_console_dispose(&c);
-    CHECK_FAIL(nxl_con_vnc(xs, 0x7FF0U, &c, &e_), NXL_E_INVAL,
-               "reserved");
+    CHECK_FAIL(nxl_con_vnc(xs, 0x7FF0U, &c, &e_), NXL_E_INVAL, "reserved");
 }
 
 static void test_vnc_guest_written(void)
 {
-    static const char wr[] =
-        "/local/domain/8/console/vnc-listen\0" "0.0.0.0;rm -rf /";
+    static const char wr[] = "/local/domain/8/console/vnc-listen\0"
+                             "0.0.0.0;rm -rf /";
     nxl_test_xsd_guest g;
     nxl_xs_perms perms;
     nxl_console c;
@@ -641,8 +637,8 @@ static void test_driver_console_members(void)
     CU_ASSERT_FATAL(nxl__xl_driver_use_port(drv, port, false, NULL) == 0);
     CHECK_FAIL(nxl_instance_get_vnc_console(drv, &inst, &c, &e_),
                NXL_E_NOT_FOUND, "instance-0002");
-    CU_ASSERT_FATAL(nxl__port_fake_external_create(port, "instance-0002",
-                                                   &domid) == 0);
+    CU_ASSERT_FATAL(
+        nxl__port_fake_external_create(port, "instance-0002", &domid) == 0);
     /* Same name, another instance's UUID: refused. */
     CHECK_FAIL(nxl_instance_get_vnc_console(drv, &inst, &c, &e_),
                NXL_E_NOT_FOUND, "not instance");
@@ -684,15 +680,14 @@ static void test_bridge_relay(void)
     unsigned port = 0, port2 = 0;
     int m, m2, c, c2;
 
-    CHECK_FAIL(nxl_con_bridges_new("localhost", 1, 2, &set, &e_),
-               NXL_E_INVAL, "serial_listen");
-    CHECK_FAIL(nxl_con_bridges_new("127.0.0.1", 9, 2, &set, &e_),
-               NXL_E_INVAL, "serial_port_range");
-    CHECK_OK(nxl_con_bridges_new("127.0.0.1", 30000 + getpid() % 20000,
-                                 65535, &set, &e_));
+    CHECK_FAIL(nxl_con_bridges_new("localhost", 1, 2, &set, &e_), NXL_E_INVAL,
+               "serial_listen");
+    CHECK_FAIL(nxl_con_bridges_new("127.0.0.1", 9, 2, &set, &e_), NXL_E_INVAL,
+               "serial_port_range");
+    CHECK_OK(nxl_con_bridges_new("127.0.0.1", 30000 + getpid() % 20000, 65535,
+                                 &set, &e_));
     m = pty_pair(tty, sizeof(tty));
-    CHECK_FAIL(nxl_con_bridge_start(set, "a", "/dev/pts/../tty", 0, &port,
-                                    &e_),
+    CHECK_FAIL(nxl_con_bridge_start(set, "a", "/dev/pts/../tty", 0, &port, &e_),
                NXL_E_INVAL, "not /dev/pts/<n>");
     CHECK_OK(nxl_con_bridge_start(set, "a", tty, 0, &port, &e_));
     CU_ASSERT(port >= 30000);
@@ -764,8 +759,8 @@ static void test_bridge_back_pressure(void)
     int m, c, fl;
     time_t end;
 
-    CHECK_OK(nxl_con_bridges_new("127.0.0.1", 30000 + getpid() % 20000,
-                                 65535, &set, &e_));
+    CHECK_OK(nxl_con_bridges_new("127.0.0.1", 30000 + getpid() % 20000, 65535,
+                                 &set, &e_));
     m = pty_pair(tty, sizeof(tty));
     CHECK_OK(nxl_con_bridge_start(set, "bp", tty, 0, &port, &e_));
     c = nxl_test_tcp_connect((int)port);
@@ -811,8 +806,7 @@ static void test_bridge_back_pressure(void)
     }
     CU_ASSERT_EQUAL(recvd, sent);
     if (recvd != sent)
-        fprintf(stderr, "back pressure: sent %zu, received %zu\n", sent,
-                recvd);
+        fprintf(stderr, "back pressure: sent %zu, received %zu\n", sent, recvd);
     close(c);
     close(m);
     nxl_con_bridges_free(set);
@@ -822,9 +816,17 @@ static void test_pty_paths(void)
 {
     static const char *const good[] = {"/dev/pts/0", "/dev/pts/123456789"};
     static const char *const bad[] = {
-        "", "/dev/pts/", "/dev/pts/1234567890", "/dev/pts/1/", "/dev/pts/-1",
-        "/dev/pts/../1", "/dev/ptmx", "/dev/tty1", "dev/pts/1",
-        "/dev/pts/1 ", "/dev/pts//1",
+        "",
+        "/dev/pts/",
+        "/dev/pts/1234567890",
+        "/dev/pts/1/",
+        "/dev/pts/-1",
+        "/dev/pts/../1",
+        "/dev/ptmx",
+        "/dev/tty1",
+        "dev/pts/1",
+        "/dev/pts/1 ",
+        "/dev/pts//1",
     };
 
     for (size_t i = 0; i < NXL_ARRAY_SIZE(good); i++)
@@ -883,8 +885,8 @@ static void test_xenconsoled_check(void)
 
     /* Logging guests into ours ("--log-dir DIR" and "all"): fine. */
     snprintf(proc, sizeof(proc), "%s/proc3", dir);
-    n = snprintf(cmd, sizeof(cmd), "xenconsoled%c--log%call%c--log-dir%c%s/",
-                 0, 0, 0, 0, logs);
+    n = snprintf(cmd, sizeof(cmd), "xenconsoled%c--log%call%c--log-dir%c%s/", 0,
+                 0, 0, 0, logs);
     fake_proc(proc, "42", "xenconsoled\n", cmd, (size_t)n + 1);
     CHECK_OK(nxl_con_xenconsoled_check(proc, logs, &w, &e_));
     CU_ASSERT_PTR_NULL(w);

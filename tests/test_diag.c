@@ -64,7 +64,8 @@ typedef struct fixture {
 
 static nxl_test_xsd xsd;
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------
+ */
 
 static void mkdirs(const char *path)
 {
@@ -438,7 +439,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- tests --------------------------------------------------------------------- */
+/* ---- tests
+ * --------------------------------------------------------------------- */
 
 static void test_vdev_devid(void)
 {
@@ -529,8 +531,8 @@ static void test_instance_diagnostics(void)
 
         snprintf(dir, sizeof(dir), "%s/%s", fx.net, ifname);
         nxl_test_rm_tree(dir);
-        snprintf(dir, sizeof(dir), "%s/vbd-%u-%d/statistics", fx.backend,
-                 domid, XVDB_DEVID);
+        snprintf(dir, sizeof(dir), "%s/vbd-%u-%d/statistics", fx.backend, domid,
+                 XVDB_DEVID);
         write_at(dir, "rd_req", "garbage\n");
         unlink(strcat(dir, "/wr_req"));
     }
@@ -609,9 +611,8 @@ static void test_legacy_diagnostics(void)
         snprintf(dir, sizeof(dir), "%s/vif%u.0", fx.net, domid);
         nxl_test_rm_tree(dir);
     }
-    CU_ASSERT_EQUAL(nxl_instance_get_diagnostics_json(fx.drv, &inst, &json,
-                                                      NULL),
-                    0);
+    CU_ASSERT_EQUAL(
+        nxl_instance_get_diagnostics_json(fx.drv, &inst, &json, NULL), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
     snprintf(key, sizeof(key), "vif%u.0_rx", domid);
     CU_ASSERT_PTR_NULL(strstr(json, key));
@@ -1201,11 +1202,9 @@ static void test_volume_usage(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(bdi.mappings);
     bdi.n_mappings = 2;
     bdi.mappings[0].mount_device = strdup("/dev/xvdb");
-    nxl_kvlist_set(&bdi.mappings[0].connection_info.data, "volume_id",
-                   "vol-1");
+    nxl_kvlist_set(&bdi.mappings[0].connection_info.data, "volume_id", "vol-1");
     bdi.mappings[1].mount_device = strdup("/dev/xvdc");
-    nxl_kvlist_set(&bdi.mappings[1].connection_info.data, "volume_id",
-                   "vol-2");
+    nxl_kvlist_set(&bdi.mappings[1].connection_info.data, "volume_id", "vol-2");
     hb[0].instance = &inst;
     hb[0].bdi = &bdi;
     hb[1].instance = &other; /* unknown: skipped */

@@ -255,7 +255,8 @@ static int c_is_xenapi(CALL_ARGS)
 
 static int c_is_supported_fs_format(CALL_ARGS)
 {
-    return nxl_driver_is_supported_fs_format(drv, A(1, "ext4"), A(2, &o->b), err);
+    return nxl_driver_is_supported_fs_format(drv, A(1, "ext4"), A(2, &o->b),
+                                             err);
 }
 
 static int c_register_event_listener(CALL_ARGS)
@@ -330,7 +331,8 @@ static int c_set_host_enabled(CALL_ARGS)
 
 static int c_host_maintenance_mode(CALL_ARGS)
 {
-    return nxl_host_maintenance_mode(drv, A(2, f->host), false, A(1, &o->maint), err);
+    return nxl_host_maintenance_mode(drv, A(2, f->host), false, A(1, &o->maint),
+                                     err);
 }
 
 static int c_host_power_action(CALL_ARGS)
@@ -340,17 +342,20 @@ static int c_host_power_action(CALL_ARGS)
 
 static int c_get_console_pool_info(CALL_ARGS)
 {
-    return nxl_host_get_console_pool_info(drv, A(1, "vnc"), A(2, &o->pool), err);
+    return nxl_host_get_console_pool_info(drv, A(1, "vnc"), A(2, &o->pool),
+                                          err);
 }
 
 static int c_get_all_bw_counters(CALL_ARGS)
 {
-    return nxl_host_get_all_bw_counters(drv, A(1, &f->inst), 1, A(2, &o->bw), err);
+    return nxl_host_get_all_bw_counters(drv, A(1, &f->inst), 1, A(2, &o->bw),
+                                        err);
 }
 
 static int c_get_all_volume_usage(CALL_ARGS)
 {
-    return nxl_host_get_all_volume_usage(drv, A(1, &f->ibdms), 1, A(2, &o->vu), err);
+    return nxl_host_get_all_volume_usage(drv, A(1, &f->ibdms), 1, A(2, &o->vu),
+                                         err);
 }
 
 static int c_get_per_instance_usage(CALL_ARGS)
@@ -380,7 +385,8 @@ static int c_filter_defer_apply_off(CALL_ARGS)
 
 static int c_refresh_security_group_rules(CALL_ARGS)
 {
-    return nxl_host_refresh_security_group_rules(drv, A(1, "x-security_group_id"), err);
+    return nxl_host_refresh_security_group_rules(
+        drv, A(1, "x-security_group_id"), err);
 }
 
 static int c_add_to_aggregate(CALL_ARGS)
@@ -390,12 +396,15 @@ static int c_add_to_aggregate(CALL_ARGS)
 
 static int c_remove_from_aggregate(CALL_ARGS)
 {
-    return nxl_aggregate_remove_host(drv, A(1, &f->agg), A(2, f->host), "{}", err);
+    return nxl_aggregate_remove_host(drv, A(1, &f->agg), A(2, f->host), "{}",
+                                     err);
 }
 
 static int c_undo_aggregate_operation(CALL_ARGS)
 {
-    return nxl_aggregate_undo_operation(drv, A(1, "add_to_aggregate"), A(2, &f->agg), A(3, f->host), false, err);
+    return nxl_aggregate_undo_operation(drv, A(1, "add_to_aggregate"),
+                                        A(2, &f->agg), A(3, f->host), false,
+                                        err);
 }
 
 static int c_spawn(CALL_ARGS)
@@ -405,17 +414,20 @@ static int c_spawn(CALL_ARGS)
 
 static int c_destroy(CALL_ARGS)
 {
-    return nxl_instance_destroy(drv, A(1, &f->inst), &f->ni, &f->bdi, false, "{}", err);
+    return nxl_instance_destroy(drv, A(1, &f->inst), &f->ni, &f->bdi, false,
+                                "{}", err);
 }
 
 static int c_cleanup(CALL_ARGS)
 {
-    return nxl_instance_cleanup(drv, A(1, &f->inst), &f->ni, &f->bdi, false, "{}", false, err);
+    return nxl_instance_cleanup(drv, A(1, &f->inst), &f->ni, &f->bdi, false,
+                                "{}", false, err);
 }
 
 static int c_rebuild(CALL_ARGS)
 {
-    return nxl_instance_rebuild(drv, A(1, &f->req), bd_cb, NULL, false, false, err);
+    return nxl_instance_rebuild(drv, A(1, &f->req), bd_cb, NULL, false, false,
+                                err);
 }
 
 static int c_get_info(CALL_ARGS)
@@ -440,7 +452,8 @@ static int c_delete_instance_files(CALL_ARGS)
 
 static int c_reboot(CALL_ARGS)
 {
-    return nxl_instance_reboot(drv, A(1, &f->inst), &f->ni, 0, &f->bdi, bv_cb, NULL, err);
+    return nxl_instance_reboot(drv, A(1, &f->inst), &f->ni, 0, &f->bdi, bv_cb,
+                               NULL, err);
 }
 
 static int c_power_off(CALL_ARGS)
@@ -475,7 +488,8 @@ static int c_resume(CALL_ARGS)
 
 static int c_resume_state_on_host_boot(CALL_ARGS)
 {
-    return nxl_instance_resume_state_on_host_boot(drv, A(1, &f->inst), &f->ni, &f->bdi, err);
+    return nxl_instance_resume_state_on_host_boot(drv, A(1, &f->inst), &f->ni,
+                                                  &f->bdi, err);
 }
 
 static int c_soft_delete(CALL_ARGS)
@@ -490,7 +504,8 @@ static int c_restore(CALL_ARGS)
 
 static int c_rescue(CALL_ARGS)
 {
-    return nxl_instance_rescue(drv, A(2, &f->inst), &f->ni, A(1, &f->im), "x-rescue_password", err);
+    return nxl_instance_rescue(drv, A(2, &f->inst), &f->ni, A(1, &f->im),
+                               "x-rescue_password", err);
 }
 
 static int c_unrescue(CALL_ARGS)
@@ -510,57 +525,68 @@ static int c_trigger_crash_dump(CALL_ARGS)
 
 static int c_estimate_instance_overhead(CALL_ARGS)
 {
-    return nxl_instance_estimate_overhead(drv, A(2, &f->inst), A(1, &o->ov), err);
+    return nxl_instance_estimate_overhead(drv, A(2, &f->inst), A(1, &o->ov),
+                                          err);
 }
 
 static int c_get_console_output(CALL_ARGS)
 {
-    return nxl_instance_get_console_output(drv, A(2, &f->inst), A(1, &o->buf), err);
+    return nxl_instance_get_console_output(drv, A(2, &f->inst), A(1, &o->buf),
+                                           err);
 }
 
 static int c_get_vnc_console(CALL_ARGS)
 {
-    return nxl_instance_get_vnc_console(drv, A(2, &f->inst), A(1, &o->con), err);
+    return nxl_instance_get_vnc_console(drv, A(2, &f->inst), A(1, &o->con),
+                                        err);
 }
 
 static int c_get_spice_console(CALL_ARGS)
 {
-    return nxl_instance_get_spice_console(drv, A(2, &f->inst), A(1, &o->con), err);
+    return nxl_instance_get_spice_console(drv, A(2, &f->inst), A(1, &o->con),
+                                          err);
 }
 
 static int c_get_serial_console(CALL_ARGS)
 {
-    return nxl_instance_get_serial_console(drv, A(2, &f->inst), A(1, &o->con), err);
+    return nxl_instance_get_serial_console(drv, A(2, &f->inst), A(1, &o->con),
+                                           err);
 }
 
 static int c_get_rdp_console(CALL_ARGS)
 {
-    return nxl_instance_get_rdp_console(drv, A(2, &f->inst), A(1, &o->con), err);
+    return nxl_instance_get_rdp_console(drv, A(2, &f->inst), A(1, &o->con),
+                                        err);
 }
 
 static int c_get_mks_console(CALL_ARGS)
 {
-    return nxl_instance_get_mks_console(drv, A(2, &f->inst), A(1, &o->con), err);
+    return nxl_instance_get_mks_console(drv, A(2, &f->inst), A(1, &o->con),
+                                        err);
 }
 
 static int c_get_diagnostics(CALL_ARGS)
 {
-    return nxl_instance_get_diagnostics_json(drv, A(2, &f->inst), A(1, &o->s), err);
+    return nxl_instance_get_diagnostics_json(drv, A(2, &f->inst), A(1, &o->s),
+                                             err);
 }
 
 static int c_get_instance_diagnostics(CALL_ARGS)
 {
-    return nxl_instance_get_diagnostics(drv, A(2, &f->inst), A(1, &o->diag), err);
+    return nxl_instance_get_diagnostics(drv, A(2, &f->inst), A(1, &o->diag),
+                                        err);
 }
 
 static int c_get_instance_disk_info(CALL_ARGS)
 {
-    return nxl_instance_get_disk_info(drv, A(2, &f->inst), &f->bdi, A(1, &o->disks), err);
+    return nxl_instance_get_disk_info(drv, A(2, &f->inst), &f->bdi,
+                                      A(1, &o->disks), err);
 }
 
 static int c_block_stats(CALL_ARGS)
 {
-    return nxl_instance_block_stats(drv, A(3, &f->inst), A(1, "x-disk_id"), A(2, &o->bs), err);
+    return nxl_instance_block_stats(drv, A(3, &f->inst), A(1, "x-disk_id"),
+                                    A(2, &o->bs), err);
 }
 
 static int c_change_instance_metadata(CALL_ARGS)
@@ -570,12 +596,14 @@ static int c_change_instance_metadata(CALL_ARGS)
 
 static int c_set_admin_password(CALL_ARGS)
 {
-    return nxl_instance_set_admin_password(drv, A(2, &f->inst), A(1, "x-new_pass"), err);
+    return nxl_instance_set_admin_password(drv, A(2, &f->inst),
+                                           A(1, "x-new_pass"), err);
 }
 
 static int c_inject_file(CALL_ARGS)
 {
-    return nxl_instance_inject_file(drv, A(1, &f->inst), "x-b64_path", "x-b64_contents", err);
+    return nxl_instance_inject_file(drv, A(1, &f->inst), "x-b64_path",
+                                    "x-b64_contents", err);
 }
 
 static int c_quiesce(CALL_ARGS)
@@ -590,22 +618,26 @@ static int c_unquiesce(CALL_ARGS)
 
 static int c_snapshot(CALL_ARGS)
 {
-    return nxl_instance_snapshot(drv, A(2, &f->inst), A(1, "x-image_id"), ts_cb, NULL, err);
+    return nxl_instance_snapshot(drv, A(2, &f->inst), A(1, "x-image_id"), ts_cb,
+                                 NULL, err);
 }
 
 static int c_post_interrupted_snapshot_cleanup(CALL_ARGS)
 {
-    return nxl_instance_post_interrupted_snapshot_cleanup(drv, A(1, &f->inst), err);
+    return nxl_instance_post_interrupted_snapshot_cleanup(drv, A(1, &f->inst),
+                                                          err);
 }
 
 static int c_attach_interface(CALL_ARGS)
 {
-    return nxl_instance_attach_interface(drv, A(3, &f->inst), A(1, &f->im), A(2, &f->vif), err);
+    return nxl_instance_attach_interface(drv, A(3, &f->inst), A(1, &f->im),
+                                         A(2, &f->vif), err);
 }
 
 static int c_detach_interface(CALL_ARGS)
 {
-    return nxl_instance_detach_interface(drv, A(2, &f->inst), A(1, &f->vif), err);
+    return nxl_instance_detach_interface(drv, A(2, &f->inst), A(1, &f->vif),
+                                         err);
 }
 
 static int c_plug_vifs(CALL_ARGS)
@@ -620,7 +652,8 @@ static int c_unplug_vifs(CALL_ARGS)
 
 static int c_inject_network_info(CALL_ARGS)
 {
-    return nxl_instance_inject_network_info(drv, A(2, &f->inst), A(1, &f->ni), err);
+    return nxl_instance_inject_network_info(drv, A(2, &f->inst), A(1, &f->ni),
+                                            err);
 }
 
 static int c_reset_network(CALL_ARGS)
@@ -640,17 +673,20 @@ static int c_macs_for_instance(CALL_ARGS)
 
 static int c_network_binding_host_id(CALL_ARGS)
 {
-    return nxl_instance_network_binding_host_id(drv, A(2, &f->inst), A(1, &o->s), err);
+    return nxl_instance_network_binding_host_id(drv, A(2, &f->inst),
+                                                A(1, &o->s), err);
 }
 
 static int c_deallocate_networks_on_reschedule(CALL_ARGS)
 {
-    return nxl_instance_deallocate_networks_on_reschedule(drv, A(2, &f->inst), A(1, &o->b), err);
+    return nxl_instance_deallocate_networks_on_reschedule(drv, A(2, &f->inst),
+                                                          A(1, &o->b), err);
 }
 
 static int c_ensure_filtering_rules_for_instance(CALL_ARGS)
 {
-    return nxl_instance_ensure_filtering_rules(drv, A(2, &f->inst), A(1, &f->ni), err);
+    return nxl_instance_ensure_filtering_rules(drv, A(2, &f->inst),
+                                               A(1, &f->ni), err);
 }
 
 static int c_unfilter_instance(CALL_ARGS)
@@ -665,42 +701,52 @@ static int c_refresh_instance_security_rules(CALL_ARGS)
 
 static int c_default_root_device_name(CALL_ARGS)
 {
-    return nxl_instance_default_root_device_name(drv, A(2, &f->inst), &f->im, &f->bdm, A(1, &o->s), err);
+    return nxl_instance_default_root_device_name(drv, A(2, &f->inst), &f->im,
+                                                 &f->bdm, A(1, &o->s), err);
 }
 
 static int c_get_device_name_for_instance(CALL_ARGS)
 {
-    return nxl_instance_get_device_name(drv, A(2, &f->inst), &f->bdi, "/dev/xvdc", A(1, &o->s), err);
+    return nxl_instance_get_device_name(drv, A(2, &f->inst), &f->bdi,
+                                        "/dev/xvdc", A(1, &o->s), err);
 }
 
 static int c_default_device_names_for_instance(CALL_ARGS)
 {
-    return nxl_instance_default_device_names(drv, A(3, &f->inst), A(1, "/dev/xvda"), A(2, &f->bdi), err);
+    return nxl_instance_default_device_names(
+        drv, A(3, &f->inst), A(1, "/dev/xvda"), A(2, &f->bdi), err);
 }
 
 static int c_attach_volume(CALL_ARGS)
 {
-    return nxl_instance_attach_volume(drv, A(3, &f->inst), A(1, &f->ci), A(2, "/dev/xvdb"), "xen", "disk", "{}", err);
+    return nxl_instance_attach_volume(drv, A(3, &f->inst), A(1, &f->ci),
+                                      A(2, "/dev/xvdb"), "xen", "disk", "{}",
+                                      err);
 }
 
 static int c_detach_volume(CALL_ARGS)
 {
-    return nxl_instance_detach_volume(drv, A(3, &f->inst), A(1, &f->ci), A(2, "/dev/xvdb"), "{}", err);
+    return nxl_instance_detach_volume(drv, A(3, &f->inst), A(1, &f->ci),
+                                      A(2, "/dev/xvdb"), "{}", err);
 }
 
 static int c_swap_volume(CALL_ARGS)
 {
-    return nxl_instance_swap_volume(drv, A(4, &f->inst), A(1, &f->ci), A(2, &f->ci), A(3, "/dev/xvdb"), 0, err);
+    return nxl_instance_swap_volume(drv, A(4, &f->inst), A(1, &f->ci),
+                                    A(2, &f->ci), A(3, "/dev/xvdb"), 0, err);
 }
 
 static int c_volume_snapshot_create(CALL_ARGS)
 {
-    return nxl_instance_volume_snapshot_create(drv, A(3, &f->inst), A(1, "x-volume_id"), A(2, "{}"), err);
+    return nxl_instance_volume_snapshot_create(
+        drv, A(3, &f->inst), A(1, "x-volume_id"), A(2, "{}"), err);
 }
 
 static int c_volume_snapshot_delete(CALL_ARGS)
 {
-    return nxl_instance_volume_snapshot_delete(drv, A(4, &f->inst), A(1, "x-volume_id"), A(2, "x-snapshot_id"), A(3, "{}"), err);
+    return nxl_instance_volume_snapshot_delete(
+        drv, A(4, &f->inst), A(1, "x-volume_id"), A(2, "x-snapshot_id"),
+        A(3, "{}"), err);
 }
 
 static int c_get_volume_connector(CALL_ARGS)
@@ -710,27 +756,34 @@ static int c_get_volume_connector(CALL_ARGS)
 
 static int c_migrate_disk_and_power_off(CALL_ARGS)
 {
-    return nxl_instance_migrate_disk_and_power_off(drv, A(3, &f->inst), A(4, f->host), A(1, &f->flavor), &f->ni, &f->bdi, 0, 0, A(2, &o->s), err);
+    return nxl_instance_migrate_disk_and_power_off(
+        drv, A(3, &f->inst), A(4, f->host), A(1, &f->flavor), &f->ni, &f->bdi,
+        0, 0, A(2, &o->s), err);
 }
 
 static int c_finish_migration(CALL_ARGS)
 {
-    return nxl_migration_finish(drv, A(1, &f->mig), A(4, &f->inst), A(2, "{}"), &f->ni, A(3, &f->im), false, &f->bdi, false, err);
+    return nxl_migration_finish(drv, A(1, &f->mig), A(4, &f->inst), A(2, "{}"),
+                                &f->ni, A(3, &f->im), false, &f->bdi, false,
+                                err);
 }
 
 static int c_finish_revert_migration(CALL_ARGS)
 {
-    return nxl_migration_finish_revert(drv, A(1, &f->inst), &f->ni, &f->bdi, false, err);
+    return nxl_migration_finish_revert(drv, A(1, &f->inst), &f->ni, &f->bdi,
+                                       false, err);
 }
 
 static int c_confirm_migration(CALL_ARGS)
 {
-    return nxl_migration_confirm(drv, A(1, &f->mig), A(2, &f->inst), &f->ni, err);
+    return nxl_migration_confirm(drv, A(1, &f->mig), A(2, &f->inst), &f->ni,
+                                 err);
 }
 
 static int c_check_instance_shared_storage_local(CALL_ARGS)
 {
-    return nxl_shared_storage_check_local(drv, A(2, &f->inst), A(1, &o->s), err);
+    return nxl_shared_storage_check_local(drv, A(2, &f->inst), A(1, &o->s),
+                                          err);
 }
 
 static int c_check_instance_shared_storage_remote(CALL_ARGS)
@@ -745,7 +798,9 @@ static int c_check_instance_shared_storage_cleanup(CALL_ARGS)
 
 static int c_check_can_live_migrate_destination(CALL_ARGS)
 {
-    return nxl_live_migration_check_destination(drv, A(4, &f->inst), A(1, "{}"), A(2, "{}"), false, false, A(3, &o->s), err);
+    return nxl_live_migration_check_destination(drv, A(4, &f->inst), A(1, "{}"),
+                                                A(2, "{}"), false, false,
+                                                A(3, &o->s), err);
 }
 
 static int c_check_can_live_migrate_destination_cleanup(CALL_ARGS)
@@ -755,17 +810,21 @@ static int c_check_can_live_migrate_destination_cleanup(CALL_ARGS)
 
 static int c_check_can_live_migrate_source(CALL_ARGS)
 {
-    return nxl_live_migration_check_source(drv, A(3, &f->inst), A(1, "{}"), &f->bdi, A(2, &o->s), err);
+    return nxl_live_migration_check_source(drv, A(3, &f->inst), A(1, "{}"),
+                                           &f->bdi, A(2, &o->s), err);
 }
 
 static int c_pre_live_migration(CALL_ARGS)
 {
-    return nxl_live_migration_pre(drv, A(2, &f->inst), &f->bdi, &f->ni, "{}", "{}", A(1, &o->s), err);
+    return nxl_live_migration_pre(drv, A(2, &f->inst), &f->bdi, &f->ni, "{}",
+                                  "{}", A(1, &o->s), err);
 }
 
 static int c_live_migration(CALL_ARGS)
 {
-    return nxl_instance_live_migrate(drv, A(3, &f->inst), A(4, f->host), A(1, lm_cb), A(2, lm_cb), NULL, false, "{}", err);
+    return nxl_instance_live_migrate(drv, A(3, &f->inst), A(4, f->host),
+                                     A(1, lm_cb), A(2, lm_cb), NULL, false,
+                                     "{}", err);
 }
 
 static int c_live_migration_abort(CALL_ARGS)
@@ -785,24 +844,35 @@ static int c_post_live_migration(CALL_ARGS)
 
 static int c_post_live_migration_at_source(CALL_ARGS)
 {
-    return nxl_live_migration_post_at_source(drv, A(2, &f->inst), A(1, &f->ni), err);
+    return nxl_live_migration_post_at_source(drv, A(2, &f->inst), A(1, &f->ni),
+                                             err);
 }
 
 static int c_post_live_migration_at_destination(CALL_ARGS)
 {
-    return nxl_live_migration_post_at_destination(drv, A(1, &f->inst), &f->ni, false, &f->bdi, err);
+    return nxl_live_migration_post_at_destination(drv, A(1, &f->inst), &f->ni,
+                                                  false, &f->bdi, err);
 }
 
 static int c_rollback_live_migration_at_destination(CALL_ARGS)
 {
-    return nxl_live_migration_rollback_at_destination(drv, A(1, &f->inst), &f->ni, &f->bdi, false, "{}", err);
+    return nxl_live_migration_rollback_at_destination(
+        drv, A(1, &f->inst), &f->ni, &f->bdi, false, "{}", err);
 }
 
 static const method_case methods[] = {
     {"capabilities", c_capabilities, false, false, {"caps_r"}},
-    {"need_legacy_block_device_info", c_need_legacy_block_device_info, false, false, {"legacy_r"}},
+    {"need_legacy_block_device_info",
+     c_need_legacy_block_device_info,
+     false,
+     false,
+     {"legacy_r"}},
     {"is_xenapi", c_is_xenapi, false, false, {"is_xenapi_r"}},
-    {"is_supported_fs_format", c_is_supported_fs_format, false, false, {"fs_type", "supported_r"}},
+    {"is_supported_fs_format",
+     c_is_supported_fs_format,
+     false,
+     false,
+     {"fs_type", "supported_r"}},
     {"register_event_listener", c_register_event_listener, false, false, {}},
     {"emit_event", c_emit_event, true, false, {"ev"}},
     {"init_host", c_init_host, false, true, {"host"}},
@@ -812,33 +882,93 @@ static const method_case methods[] = {
     {"get_num_instances", c_get_num_instances, false, false, {"n_r"}},
     {"get_available_nodes", c_get_available_nodes, false, false, {"nodes_r"}},
     {"node_is_available", c_node_is_available, false, true, {"available_r"}},
-    {"get_available_resource", c_get_available_resource, false, true, {"res_r"}},
+    {"get_available_resource",
+     c_get_available_resource,
+     false,
+     true,
+     {"res_r"}},
     {"get_host_cpu_stats", c_get_host_cpu_stats, false, false, {"stats_r"}},
     {"get_host_ip_addr", c_get_host_ip_addr, false, false, {"ip_r"}},
     {"get_host_uptime", c_get_host_uptime, false, false, {"uptime_r"}},
     {"set_host_enabled", c_set_host_enabled, false, false, {"result_r"}},
-    {"host_maintenance_mode", c_host_maintenance_mode, false, true, {"result_r", "host"}},
-    {"host_power_action", c_host_power_action, false, false, {"action", "result_r"}},
-    {"get_console_pool_info", c_get_console_pool_info, false, false, {"console_type", "pool_r"}},
-    {"get_all_bw_counters", c_get_all_bw_counters, false, false, {"instances", "bw_r"}},
-    {"get_all_volume_usage", c_get_all_volume_usage, false, false, {"host_bdms", "usage_r"}},
-    {"get_per_instance_usage", c_get_per_instance_usage, false, false, {"usage_r"}},
-    {"poll_rebooting_instances", c_poll_rebooting_instances, false, false, {"instances"}},
-    {"manage_image_cache", c_manage_image_cache, false, false, {"all_instances"}},
+    {"host_maintenance_mode",
+     c_host_maintenance_mode,
+     false,
+     true,
+     {"result_r", "host"}},
+    {"host_power_action",
+     c_host_power_action,
+     false,
+     false,
+     {"action", "result_r"}},
+    {"get_console_pool_info",
+     c_get_console_pool_info,
+     false,
+     false,
+     {"console_type", "pool_r"}},
+    {"get_all_bw_counters",
+     c_get_all_bw_counters,
+     false,
+     false,
+     {"instances", "bw_r"}},
+    {"get_all_volume_usage",
+     c_get_all_volume_usage,
+     false,
+     false,
+     {"host_bdms", "usage_r"}},
+    {"get_per_instance_usage",
+     c_get_per_instance_usage,
+     false,
+     false,
+     {"usage_r"}},
+    {"poll_rebooting_instances",
+     c_poll_rebooting_instances,
+     false,
+     false,
+     {"instances"}},
+    {"manage_image_cache",
+     c_manage_image_cache,
+     false,
+     false,
+     {"all_instances"}},
     {"filter_defer_apply_on", c_filter_defer_apply_on, false, false, {}},
     {"filter_defer_apply_off", c_filter_defer_apply_off, false, false, {}},
-    {"refresh_security_group_rules", c_refresh_security_group_rules, false, false, {"security_group_id"}},
+    {"refresh_security_group_rules",
+     c_refresh_security_group_rules,
+     false,
+     false,
+     {"security_group_id"}},
     {"add_to_aggregate", c_add_to_aggregate, false, true, {"agg", "host"}},
-    {"remove_from_aggregate", c_remove_from_aggregate, false, true, {"agg", "host"}},
-    {"undo_aggregate_operation", c_undo_aggregate_operation, false, true, {"op", "agg", "host"}},
+    {"remove_from_aggregate",
+     c_remove_from_aggregate,
+     false,
+     true,
+     {"agg", "host"}},
+    {"undo_aggregate_operation",
+     c_undo_aggregate_operation,
+     false,
+     true,
+     {"op", "agg", "host"}},
     {"spawn", c_spawn, true, false, {"req"}},
     {"destroy", c_destroy, true, false, {"instance"}},
     {"cleanup", c_cleanup, true, false, {"instance"}},
     {"rebuild", c_rebuild, true, false, {"req"}},
     {"get_info", c_get_info, true, false, {"info_r", "instance"}},
-    {"instance_exists", c_instance_exists, true, false, {"exists_r", "instance"}},
-    {"instance_on_disk", c_instance_on_disk, true, false, {"on_disk_r", "instance"}},
-    {"delete_instance_files", c_delete_instance_files, true, false, {"deleted_r", "instance"}},
+    {"instance_exists",
+     c_instance_exists,
+     true,
+     false,
+     {"exists_r", "instance"}},
+    {"instance_on_disk",
+     c_instance_on_disk,
+     true,
+     false,
+     {"on_disk_r", "instance"}},
+    {"delete_instance_files",
+     c_delete_instance_files,
+     true,
+     false,
+     {"deleted_r", "instance"}},
     {"reboot", c_reboot, true, false, {"instance"}},
     {"power_off", c_power_off, true, false, {"instance"}},
     {"power_on", c_power_on, true, false, {"instance"}},
@@ -846,76 +976,274 @@ static const method_case methods[] = {
     {"unpause", c_unpause, true, false, {"instance"}},
     {"suspend", c_suspend, true, false, {"instance"}},
     {"resume", c_resume, true, false, {"instance"}},
-    {"resume_state_on_host_boot", c_resume_state_on_host_boot, true, false, {"instance"}},
+    {"resume_state_on_host_boot",
+     c_resume_state_on_host_boot,
+     true,
+     false,
+     {"instance"}},
     {"soft_delete", c_soft_delete, true, false, {"instance"}},
     {"restore", c_restore, true, false, {"instance"}},
     {"rescue", c_rescue, true, false, {"image_meta", "instance"}},
     {"unrescue", c_unrescue, true, false, {"instance"}},
     {"set_bootable", c_set_bootable, true, false, {"instance"}},
     {"trigger_crash_dump", c_trigger_crash_dump, true, false, {"instance"}},
-    {"estimate_instance_overhead", c_estimate_instance_overhead, true, false, {"overhead_r", "instance"}},
-    {"get_console_output", c_get_console_output, true, false, {"out_r", "instance"}},
-    {"get_vnc_console", c_get_vnc_console, true, false, {"console_r", "instance"}},
-    {"get_spice_console", c_get_spice_console, true, false, {"console_r", "instance"}},
-    {"get_serial_console", c_get_serial_console, true, false, {"console_r", "instance"}},
-    {"get_rdp_console", c_get_rdp_console, true, false, {"console_r", "instance"}},
-    {"get_mks_console", c_get_mks_console, true, false, {"console_r", "instance"}},
-    {"get_diagnostics", c_get_diagnostics, true, false, {"diag_json_r", "instance"}},
-    {"get_instance_diagnostics", c_get_instance_diagnostics, true, false, {"diag_r", "instance"}},
-    {"get_instance_disk_info", c_get_instance_disk_info, true, false, {"disks_r", "instance"}},
-    {"block_stats", c_block_stats, true, false, {"disk_id", "stats_r", "instance"}},
-    {"change_instance_metadata", c_change_instance_metadata, true, false, {"diff_json", "instance"}},
-    {"set_admin_password", c_set_admin_password, true, false, {"new_pass", "instance"}},
+    {"estimate_instance_overhead",
+     c_estimate_instance_overhead,
+     true,
+     false,
+     {"overhead_r", "instance"}},
+    {"get_console_output",
+     c_get_console_output,
+     true,
+     false,
+     {"out_r", "instance"}},
+    {"get_vnc_console",
+     c_get_vnc_console,
+     true,
+     false,
+     {"console_r", "instance"}},
+    {"get_spice_console",
+     c_get_spice_console,
+     true,
+     false,
+     {"console_r", "instance"}},
+    {"get_serial_console",
+     c_get_serial_console,
+     true,
+     false,
+     {"console_r", "instance"}},
+    {"get_rdp_console",
+     c_get_rdp_console,
+     true,
+     false,
+     {"console_r", "instance"}},
+    {"get_mks_console",
+     c_get_mks_console,
+     true,
+     false,
+     {"console_r", "instance"}},
+    {"get_diagnostics",
+     c_get_diagnostics,
+     true,
+     false,
+     {"diag_json_r", "instance"}},
+    {"get_instance_diagnostics",
+     c_get_instance_diagnostics,
+     true,
+     false,
+     {"diag_r", "instance"}},
+    {"get_instance_disk_info",
+     c_get_instance_disk_info,
+     true,
+     false,
+     {"disks_r", "instance"}},
+    {"block_stats",
+     c_block_stats,
+     true,
+     false,
+     {"disk_id", "stats_r", "instance"}},
+    {"change_instance_metadata",
+     c_change_instance_metadata,
+     true,
+     false,
+     {"diff_json", "instance"}},
+    {"set_admin_password",
+     c_set_admin_password,
+     true,
+     false,
+     {"new_pass", "instance"}},
     {"inject_file", c_inject_file, true, false, {"instance"}},
     {"quiesce", c_quiesce, true, false, {"instance"}},
     {"unquiesce", c_unquiesce, true, false, {"instance"}},
     {"snapshot", c_snapshot, true, false, {"image_id", "instance"}},
-    {"post_interrupted_snapshot_cleanup", c_post_interrupted_snapshot_cleanup, true, false, {"instance"}},
-    {"attach_interface", c_attach_interface, true, false, {"image_meta", "vif", "instance"}},
+    {"post_interrupted_snapshot_cleanup",
+     c_post_interrupted_snapshot_cleanup,
+     true,
+     false,
+     {"instance"}},
+    {"attach_interface",
+     c_attach_interface,
+     true,
+     false,
+     {"image_meta", "vif", "instance"}},
     {"detach_interface", c_detach_interface, true, false, {"vif", "instance"}},
     {"plug_vifs", c_plug_vifs, true, false, {"network_info", "instance"}},
     {"unplug_vifs", c_unplug_vifs, true, false, {"network_info", "instance"}},
-    {"inject_network_info", c_inject_network_info, true, false, {"network_info", "instance"}},
+    {"inject_network_info",
+     c_inject_network_info,
+     true,
+     false,
+     {"network_info", "instance"}},
     {"reset_network", c_reset_network, true, false, {"instance"}},
-    {"dhcp_options_for_instance", c_dhcp_options_for_instance, true, false, {"opts_r", "instance"}},
-    {"macs_for_instance", c_macs_for_instance, true, false, {"macs_r", "instance"}},
-    {"network_binding_host_id", c_network_binding_host_id, true, false, {"host_id_r", "instance"}},
-    {"deallocate_networks_on_reschedule", c_deallocate_networks_on_reschedule, true, false, {"deallocate_r", "instance"}},
-    {"ensure_filtering_rules_for_instance", c_ensure_filtering_rules_for_instance, true, false, {"network_info", "instance"}},
-    {"unfilter_instance", c_unfilter_instance, true, false, {"network_info", "instance"}},
-    {"refresh_instance_security_rules", c_refresh_instance_security_rules, true, false, {"instance"}},
-    {"default_root_device_name", c_default_root_device_name, true, false, {"name_r", "instance"}},
-    {"get_device_name_for_instance", c_get_device_name_for_instance, true, false, {"name_r", "instance"}},
-    {"default_device_names_for_instance", c_default_device_names_for_instance, true, false, {"root_device_name", "bdi", "instance"}},
-    {"attach_volume", c_attach_volume, true, false, {"connection_info", "mountpoint", "instance"}},
-    {"detach_volume", c_detach_volume, true, false, {"connection_info", "mountpoint", "instance"}},
-    {"swap_volume", c_swap_volume, true, false, {"old_connection_info", "new_connection_info", "mountpoint", "instance"}},
-    {"volume_snapshot_create", c_volume_snapshot_create, true, false, {"volume_id", "create_info_json", "instance"}},
-    {"volume_snapshot_delete", c_volume_snapshot_delete, true, false, {"volume_id", "snapshot_id", "delete_info_json", "instance"}},
-    {"get_volume_connector", c_get_volume_connector, true, false, {"connector_r"}},
-    {"migrate_disk_and_power_off", c_migrate_disk_and_power_off, true, true, {"flavor", "disk_info_json_r", "instance", "dest"}},
-    {"finish_migration", c_finish_migration, true, false, {"migration", "disk_info_json", "image_meta", "instance"}},
-    {"finish_revert_migration", c_finish_revert_migration, true, false, {"instance"}},
-    {"confirm_migration", c_confirm_migration, true, false, {"migration", "instance"}},
-    {"check_instance_shared_storage_local", c_check_instance_shared_storage_local, true, false, {"data_json_r", "instance"}},
-    {"check_instance_shared_storage_remote", c_check_instance_shared_storage_remote, false, false, {"data_json", "shared_r"}},
-    {"check_instance_shared_storage_cleanup", c_check_instance_shared_storage_cleanup, false, false, {"data_json"}},
-    {"check_can_live_migrate_destination", c_check_can_live_migrate_destination, true, false, {"src_compute_info_json", "dst_compute_info_json", "dest_check_data_json_r", "instance"}},
-    {"check_can_live_migrate_destination_cleanup", c_check_can_live_migrate_destination_cleanup, false, false, {"dest_check_data_json"}},
-    {"check_can_live_migrate_source", c_check_can_live_migrate_source, true, false, {"dest_check_data_json", "migrate_data_json_r", "instance"}},
-    {"pre_live_migration", c_pre_live_migration, true, false, {"migrate_data_json_r", "instance"}},
-    {"live_migration", c_live_migration, true, true, {"post", "recover", "instance", "dest"}},
+    {"dhcp_options_for_instance",
+     c_dhcp_options_for_instance,
+     true,
+     false,
+     {"opts_r", "instance"}},
+    {"macs_for_instance",
+     c_macs_for_instance,
+     true,
+     false,
+     {"macs_r", "instance"}},
+    {"network_binding_host_id",
+     c_network_binding_host_id,
+     true,
+     false,
+     {"host_id_r", "instance"}},
+    {"deallocate_networks_on_reschedule",
+     c_deallocate_networks_on_reschedule,
+     true,
+     false,
+     {"deallocate_r", "instance"}},
+    {"ensure_filtering_rules_for_instance",
+     c_ensure_filtering_rules_for_instance,
+     true,
+     false,
+     {"network_info", "instance"}},
+    {"unfilter_instance",
+     c_unfilter_instance,
+     true,
+     false,
+     {"network_info", "instance"}},
+    {"refresh_instance_security_rules",
+     c_refresh_instance_security_rules,
+     true,
+     false,
+     {"instance"}},
+    {"default_root_device_name",
+     c_default_root_device_name,
+     true,
+     false,
+     {"name_r", "instance"}},
+    {"get_device_name_for_instance",
+     c_get_device_name_for_instance,
+     true,
+     false,
+     {"name_r", "instance"}},
+    {"default_device_names_for_instance",
+     c_default_device_names_for_instance,
+     true,
+     false,
+     {"root_device_name", "bdi", "instance"}},
+    {"attach_volume",
+     c_attach_volume,
+     true,
+     false,
+     {"connection_info", "mountpoint", "instance"}},
+    {"detach_volume",
+     c_detach_volume,
+     true,
+     false,
+     {"connection_info", "mountpoint", "instance"}},
+    {"swap_volume",
+     c_swap_volume,
+     true,
+     false,
+     {"old_connection_info", "new_connection_info", "mountpoint", "instance"}},
+    {"volume_snapshot_create",
+     c_volume_snapshot_create,
+     true,
+     false,
+     {"volume_id", "create_info_json", "instance"}},
+    {"volume_snapshot_delete",
+     c_volume_snapshot_delete,
+     true,
+     false,
+     {"volume_id", "snapshot_id", "delete_info_json", "instance"}},
+    {"get_volume_connector",
+     c_get_volume_connector,
+     true,
+     false,
+     {"connector_r"}},
+    {"migrate_disk_and_power_off",
+     c_migrate_disk_and_power_off,
+     true,
+     true,
+     {"flavor", "disk_info_json_r", "instance", "dest"}},
+    {"finish_migration",
+     c_finish_migration,
+     true,
+     false,
+     {"migration", "disk_info_json", "image_meta", "instance"}},
+    {"finish_revert_migration",
+     c_finish_revert_migration,
+     true,
+     false,
+     {"instance"}},
+    {"confirm_migration",
+     c_confirm_migration,
+     true,
+     false,
+     {"migration", "instance"}},
+    {"check_instance_shared_storage_local",
+     c_check_instance_shared_storage_local,
+     true,
+     false,
+     {"data_json_r", "instance"}},
+    {"check_instance_shared_storage_remote",
+     c_check_instance_shared_storage_remote,
+     false,
+     false,
+     {"data_json", "shared_r"}},
+    {"check_instance_shared_storage_cleanup",
+     c_check_instance_shared_storage_cleanup,
+     false,
+     false,
+     {"data_json"}},
+    {"check_can_live_migrate_destination",
+     c_check_can_live_migrate_destination,
+     true,
+     false,
+     {"src_compute_info_json", "dst_compute_info_json",
+      "dest_check_data_json_r", "instance"}},
+    {"check_can_live_migrate_destination_cleanup",
+     c_check_can_live_migrate_destination_cleanup,
+     false,
+     false,
+     {"dest_check_data_json"}},
+    {"check_can_live_migrate_source",
+     c_check_can_live_migrate_source,
+     true,
+     false,
+     {"dest_check_data_json", "migrate_data_json_r", "instance"}},
+    {"pre_live_migration",
+     c_pre_live_migration,
+     true,
+     false,
+     {"migrate_data_json_r", "instance"}},
+    {"live_migration",
+     c_live_migration,
+     true,
+     true,
+     {"post", "recover", "instance", "dest"}},
     {"live_migration_abort", c_live_migration_abort, true, false, {"instance"}},
-    {"live_migration_force_complete", c_live_migration_force_complete, true, false, {"instance"}},
+    {"live_migration_force_complete",
+     c_live_migration_force_complete,
+     true,
+     false,
+     {"instance"}},
     {"post_live_migration", c_post_live_migration, true, false, {"instance"}},
-    {"post_live_migration_at_source", c_post_live_migration_at_source, true, false, {"network_info", "instance"}},
-    {"post_live_migration_at_destination", c_post_live_migration_at_destination, true, false, {"instance"}},
-    {"rollback_live_migration_at_destination", c_rollback_live_migration_at_destination, true, false, {"instance"}},
+    {"post_live_migration_at_source",
+     c_post_live_migration_at_source,
+     true,
+     false,
+     {"network_info", "instance"}},
+    {"post_live_migration_at_destination",
+     c_post_live_migration_at_destination,
+     true,
+     false,
+     {"instance"}},
+    {"rollback_live_migration_at_destination",
+     c_rollback_live_migration_at_destination,
+     true,
+     false,
+     {"instance"}},
 };
 
 static const size_t n_methods = sizeof(methods) / sizeof(methods[0]);
 
-/* ---- the suite's driver and docs/contract.md ------------------------------ */
+/* ---- the suite's driver and docs/contract.md ------------------------------
+ */
 
 static nxl_driver *drv;
 
@@ -1050,7 +1378,8 @@ static void expect_refusal(const method_case *mc, nxl_driver *d, fx *f,
     snprintf(prefix, sizeof(prefix), "%s: ", mc->name);
     if (rc != code || err.code != code || !starts_with(err.message, prefix) ||
         (want && !strstr(err.message, want)))
-        fprintf(stderr, "\n  %s (null_k %d): rc %d, message '%s'; want %d, "
+        fprintf(stderr,
+                "\n  %s (null_k %d): rc %d, message '%s'; want %d, "
                 "'%s...%s'\n",
                 mc->name, null_k, rc, nxl_error_message(&err), code, prefix,
                 want ? want : "");
@@ -1066,7 +1395,8 @@ static void expect_refusal(const method_case *mc, nxl_driver *d, fx *f,
     nxl_error_dispose(&err);
 }
 
-/* ---- the sweeps ------------------------------------------------------------ */
+/* ---- the sweeps ------------------------------------------------------------
+ */
 
 static void test_table_complete(void)
 {
@@ -1189,10 +1519,14 @@ static bool cites_known_tests(const char *notes)
 static void test_doc_rows(void)
 {
     static const char *const helpers[] = {
-        "load_compute_driver", "get_block_device_info",
-        "block_device_info_get_root", "block_device_info_get_swap",
-        "block_device_info_get_ephemerals", "block_device_info_get_mapping",
-        "swap_is_usable", "driver_dict_from_config",
+        "load_compute_driver",
+        "get_block_device_info",
+        "block_device_info_get_root",
+        "block_device_info_get_swap",
+        "block_device_info_get_ephemerals",
+        "block_device_info_get_mapping",
+        "swap_is_usable",
+        "driver_dict_from_config",
     };
 
     CU_ASSERT_EQUAL(n_rows, n_methods + sizeof(helpers) / sizeof(helpers[0]));
@@ -1300,7 +1634,8 @@ static void test_bad_names(void)
     fx_dispose(&f);
 }
 
-/* ---- load_compute_driver ------------------------------------------------------ */
+/* ---- load_compute_driver
+ * ------------------------------------------------------ */
 
 static void test_open_close(void)
 {
@@ -1325,7 +1660,8 @@ static void test_open_close(void)
 
     cfg.host = "bad/host";
     CU_ASSERT_EQUAL(nxl_driver_open("libxl", &cfg, &d, &err), NXL_E_INVAL);
-    CU_ASSERT_TRUE(starts_with(err.message, "load_compute_driver: config.host"));
+    CU_ASSERT_TRUE(
+        starts_with(err.message, "load_compute_driver: config.host"));
     CU_ASSERT_PTR_EQUAL(d, sentinel);
     nxl_error_dispose(&err);
 
@@ -1346,7 +1682,8 @@ static void test_open_close(void)
     CU_ASSERT_STRING_EQUAL(nxl_driver_name(drv), "libxl");
 }
 
-/* ---- driver properties ------------------------------------------------------ */
+/* ---- driver properties ------------------------------------------------------
+ */
 
 static void test_properties(void)
 {
@@ -1403,8 +1740,8 @@ static void test_fs_formats(void)
         const char *fs;
         bool ok;
     } cases[] = {
-        {"ext2", true}, {"ext3", true},  {"ext4", true},  {"xfs", true},
-        {"vfat", true}, {"ntfs", false}, {"swap", false}, {"EXT4", false},
+        {"ext2", true}, {"ext3", true},   {"ext4", true},   {"xfs", true},
+        {"vfat", true}, {"ntfs", false},  {"swap", false},  {"EXT4", false},
         {"", false},    {"btrfs", false}, {"ext4 ", false},
     };
     nxl_error err = NXL_ERROR_INIT;
@@ -1412,15 +1749,15 @@ static void test_fs_formats(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bool got = !cases[i].ok;
 
-        CU_ASSERT_EQUAL(nxl_driver_is_supported_fs_format(drv, cases[i].fs,
-                                                          &got, &err),
-                        0);
+        CU_ASSERT_EQUAL(
+            nxl_driver_is_supported_fs_format(drv, cases[i].fs, &got, &err), 0);
         CU_ASSERT_EQUAL(got, cases[i].ok);
     }
     CU_ASSERT_EQUAL(err.code, NXL_OK);
 }
 
-/* ---- events -------------------------------------------------------------------- */
+/* ---- events
+ * -------------------------------------------------------------------- */
 
 static void test_events(void)
 {
@@ -1483,7 +1820,8 @@ static void test_events(void)
     CU_ASSERT_EQUAL(err.code, NXL_OK);
 }
 
-/* ---- networking answers -------------------------------------------------------- */
+/* ---- networking answers
+ * -------------------------------------------------------- */
 
 static void test_network_answers(void)
 {
@@ -1518,12 +1856,13 @@ static void test_network_answers(void)
     fx_dispose(&f);
 }
 
-/* ---- device names -------------------------------------------------------------- */
+/* ---- device names
+ * -------------------------------------------------------------- */
 
 static void add_mapping(nxl_block_device_info *bdi, const char *dev)
 {
-    nxl_volume_bdm *m = realloc(bdi->mappings,
-                                (bdi->n_mappings + 1) * sizeof(*m));
+    nxl_volume_bdm *m =
+        realloc(bdi->mappings, (bdi->n_mappings + 1) * sizeof(*m));
 
     if (!m)
         abort();
@@ -1534,8 +1873,8 @@ static void add_mapping(nxl_block_device_info *bdi, const char *dev)
 }
 
 static void expect_name(nxl_driver *d, const nxl_instance *inst,
-                        const nxl_block_device_info *bdi,
-                        const char *requested, int code, const char *want)
+                        const nxl_block_device_info *bdi, const char *requested,
+                        int code, const char *want)
 {
     nxl_error err = NXL_ERROR_INIT;
     char *name = NULL;
@@ -1543,7 +1882,8 @@ static void expect_name(nxl_driver *d, const nxl_instance *inst,
 
     rc = nxl_instance_get_device_name(d, inst, bdi, requested, &name, &err);
     if (rc != code)
-        fprintf(stderr, "\n  get_device_name_for_instance(%s): rc %d (%s), "
+        fprintf(stderr,
+                "\n  get_device_name_for_instance(%s): rc %d (%s), "
                 "want %d\n",
                 requested ? requested : "NULL", rc, nxl_error_message(&err),
                 code);
@@ -1554,8 +1894,8 @@ static void expect_name(nxl_driver *d, const nxl_instance *inst,
             CU_ASSERT_STRING_EQUAL(name, want);
     } else {
         CU_ASSERT_PTR_NULL(name);
-        CU_ASSERT_TRUE(starts_with(err.message,
-                                   "get_device_name_for_instance: "));
+        CU_ASSERT_TRUE(
+            starts_with(err.message, "get_device_name_for_instance: "));
         CU_ASSERT_PTR_NOT_NULL(err.message ? strstr(err.message, want) : NULL);
     }
     free(name);
@@ -1642,11 +1982,11 @@ static void test_default_device_names(void)
     add_mapping(&bdi, NULL);
 
     /* A bad root name: refused, nothing filled in. */
-    CU_ASSERT_EQUAL(nxl_instance_default_device_names(drv, &f.inst, "/dev/zz",
-                                                      &bdi, &err),
-                    NXL_E_INVAL);
-    CU_ASSERT_TRUE(starts_with(err.message,
-                               "default_device_names_for_instance: "));
+    CU_ASSERT_EQUAL(
+        nxl_instance_default_device_names(drv, &f.inst, "/dev/zz", &bdi, &err),
+        NXL_E_INVAL);
+    CU_ASSERT_TRUE(
+        starts_with(err.message, "default_device_names_for_instance: "));
     CU_ASSERT_PTR_NULL(bdi.ephemerals[0].device_name);
     CU_ASSERT_STRING_EQUAL(bdi.swap.device_name, "");
     CU_ASSERT_PTR_NULL(bdi.mappings[0].mount_device);
@@ -1665,7 +2005,8 @@ static void test_default_device_names(void)
     fx_dispose(&f);
 }
 
-/* ---- nova.virt.driver's module helpers ---------------------------------------- */
+/* ---- nova.virt.driver's module helpers
+ * ---------------------------------------- */
 
 static void test_bdi_helpers(void)
 {
@@ -1761,9 +2102,8 @@ static void test_get_block_device_info(void)
     bdms[6].no_device = true;
 
     nxl_block_device_info_init(&bdi);
-    CU_ASSERT_EQUAL_FATAL(nxl_block_device_info_from_bdms(&f.inst, bdms, 7,
-                                                          &bdi, &err),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        nxl_block_device_info_from_bdms(&f.inst, bdms, 7, &bdi, &err), 0);
     CU_ASSERT_STRING_EQUAL(bdi.root_device_name, "/dev/xvda");
     /* The image BDM is the root disk and no_device suppresses one. */
     CU_ASSERT_EQUAL_FATAL(bdi.n_ephemerals, 2);
@@ -1795,9 +2135,8 @@ static void test_get_block_device_info(void)
 
     /* No BDMs: only the root name. */
     nxl_block_device_info_init(&bdi);
-    CU_ASSERT_EQUAL(nxl_block_device_info_from_bdms(&f.inst, NULL, 0, &bdi,
-                                                    &err),
-                    0);
+    CU_ASSERT_EQUAL(
+        nxl_block_device_info_from_bdms(&f.inst, NULL, 0, &bdi, &err), 0);
     CU_ASSERT_STRING_EQUAL(bdi.root_device_name, "/dev/xvda");
     CU_ASSERT_EQUAL(bdi.n_ephemerals + bdi.n_mappings, 0);
     CU_ASSERT_FALSE(bdi.has_swap);
@@ -1811,19 +2150,18 @@ static void test_get_block_device_info(void)
     CU_ASSERT_STRING_EQUAL(err.message,
                            "get_block_device_info: instance is NULL");
     nxl_error_dispose(&err);
-    CU_ASSERT_EQUAL(nxl_block_device_info_from_bdms(&f.inst, NULL, 2, &bdi,
-                                                    &err),
-                    NXL_E_INVAL);
+    CU_ASSERT_EQUAL(
+        nxl_block_device_info_from_bdms(&f.inst, NULL, 2, &bdi, &err),
+        NXL_E_INVAL);
     CU_ASSERT_STRING_EQUAL(err.message, "get_block_device_info: bdms is NULL");
     nxl_error_dispose(&err);
-    CU_ASSERT_EQUAL(nxl_block_device_info_from_bdms(&f.inst, bdms, 7, NULL,
-                                                    &err),
-                    NXL_E_INVAL);
+    CU_ASSERT_EQUAL(
+        nxl_block_device_info_from_bdms(&f.inst, bdms, 7, NULL, &err),
+        NXL_E_INVAL);
     CU_ASSERT_STRING_EQUAL(err.message, "get_block_device_info: bdi_r is NULL");
     nxl_error_dispose(&err);
-    CU_ASSERT_EQUAL(nxl_block_device_info_from_bdms(&f.inst, bdms,
-                                                    NXL_MAX_LIST_ITEMS + 1,
-                                                    &bdi, &err),
+    CU_ASSERT_EQUAL(nxl_block_device_info_from_bdms(
+                        &f.inst, bdms, NXL_MAX_LIST_ITEMS + 1, &bdi, &err),
                     NXL_E_INVAL);
     CU_ASSERT_TRUE(starts_with(err.message, "get_block_device_info: "));
     nxl_error_dispose(&err);
@@ -1880,7 +2218,8 @@ static void test_driver_dict_from_config(void)
     CU_ASSERT_PTR_NULL(kv.items);
 }
 
-/* ---- errors ------------------------------------------------------------------ */
+/* ---- errors
+ * ------------------------------------------------------------------ */
 
 /* nxl-error.h documents each code as "NXL_E_X = -N, /" "* NovaName: ...":
  * the code table in common/error.c must say the same, for every code. */
@@ -1900,8 +2239,8 @@ static void test_error_mapping(void)
         char name[64], nova[64];
         int val;
 
-        if (sscanf(line, " %63[A-Z_] = %d, /* %63[A-Za-z]", name, &val,
-                   nova) != 3 ||
+        if (sscanf(line, " %63[A-Z_] = %d, /* %63[A-Za-z]", name, &val, nova) !=
+                3 ||
             strncmp(name, "NXL_E_", 6) != 0)
             continue;
         documented++;
@@ -1952,7 +2291,8 @@ static void test_error_first_wins(void)
     CU_ASSERT_EQUAL(nxl_error_set(NULL, NXL_E_IO, "nowhere"), NXL_E_IO);
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main -------------------------------------------------------------------
+ */
 
 static const nxl_test_def tests[] = {
     {"test_table_complete", test_table_complete},

@@ -190,7 +190,7 @@ expect_fail "ops member missing" \
     "unpause: no member in nxl_driver_ops (common/driver.h)"
 
 fresh
-edit common/driver.h 's/^    X(unpause) \\$/    X(unpaws) \\/'
+edit common/driver.h 's/^    X(unpause)\( *\)\\$/    X(unpaws)\1\\/'
 expect_fail "NXL_DRIVER_METHODS out of step" \
     "NXL_DRIVER_METHODS does not list the members of nxl_driver_ops in order"
 

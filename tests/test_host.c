@@ -61,17 +61,18 @@ static int suite_init(void)
     if (nxl_test_xsd_suite_start(&xsd, skip_why, sizeof(skip_why)))
         return 1;
     /* A two-CPU host's first block of /proc/cpuinfo is what is read. */
-    rc = write_fixture("cpuinfo",
-                  "processor\t: 0\n"
-                  "vendor_id\t: GenuineIntel\n"
-                  "model name\t: Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz\n"
-                  "flags\t\t: fpu vme sse2 vmx aes\n"
-                  "\n"
-                  "processor\t: 1\n"
-                  "vendor_id\t: SomethingElse\n"
-                  "flags\t\t: other\n\n");
-    if (rc || write_fixture("stat", "cpu  100 20 30 400 50 6 4 0 0 0\n"
-                                    "cpu0 50 10 15 200 25 3 2 0 0 0\n") ||
+    rc = write_fixture(
+        "cpuinfo", "processor\t: 0\n"
+                   "vendor_id\t: GenuineIntel\n"
+                   "model name\t: Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz\n"
+                   "flags\t\t: fpu vme sse2 vmx aes\n"
+                   "\n"
+                   "processor\t: 1\n"
+                   "vendor_id\t: SomethingElse\n"
+                   "flags\t\t: other\n\n");
+    if (rc ||
+        write_fixture("stat", "cpu  100 20 30 400 50 6 4 0 0 0\n"
+                              "cpu0 50 10 15 200 25 3 2 0 0 0\n") ||
         write_fixture("uptime", "93784.12 180000.00\n") ||
         write_fixture("loadavg", "0.50 0.25 0.10 1/123 4567\n"))
         return 1;
@@ -201,8 +202,7 @@ static void test_available_resource(void)
     /* Another node, and a hypervisor that fails. */
     CHECK_FAIL(nxl_host_get_available_resource(drv, "compute-9", &r, &e_),
                NXL_E_INVAL, "compute-9");
-    CU_ASSERT_EQUAL(nxl__port_fake_fail(port, "host_info", 1,
-                                        NXL_E_HYPERVISOR),
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(port, "host_info", 1, NXL_E_HYPERVISOR),
                     0);
     CHECK_FAIL(nxl_host_get_available_resource(drv, NULL, &r, &e_),
                NXL_E_HYPERVISOR, "host_info");
@@ -427,8 +427,8 @@ static void test_ip_and_connector(void)
     nxl_volume_connector_dispose(&vc);
 
     put_fixture("initiatorname.iscsi",
-                  "## DO NOT EDIT\nInitiatorName=iqn.1993-08.org.debian:01:"
-                  "abcdef123456\n");
+                "## DO NOT EDIT\nInitiatorName=iqn.1993-08.org.debian:01:"
+                "abcdef123456\n");
     CHECK_OK(nxl_instance_get_volume_connector(drv, NULL, &vc, &e_));
     CU_ASSERT_STRING_EQUAL(vc.initiator ?: "",
                            "iqn.1993-08.org.debian:01:abcdef123456");
@@ -496,7 +496,8 @@ static void test_enabled_and_maintenance(void)
     free(reply);
     reply = NULL;
     {
-        static const char wr[] = NXL_XL_HOST_XS_ROOT "/maintenance\0" "0";
+        static const char wr[] = NXL_XL_HOST_XS_ROOT "/maintenance\0"
+                                                     "0";
 
         CU_ASSERT_EQUAL(nxl_test_xsd_guest_request(&g, XS_WRITE, wr,
                                                    sizeof(wr) - 1, &type,

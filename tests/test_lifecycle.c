@@ -61,7 +61,8 @@ typedef struct fixture {
 /* The private xenstored for the whole run (host flags, aggregates). */
 static nxl_test_xsd xsd;
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------
+ */
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -330,8 +331,7 @@ static int do_reboot(fixture *fx, const char *uuid, int type, nxl_error *err)
     return rc;
 }
 
-static int do_destroy(fixture *fx, const char *uuid, bool disks,
-                      nxl_error *err)
+static int do_destroy(fixture *fx, const char *uuid, bool disks, nxl_error *err)
 {
     nxl_instance inst;
     int rc;
@@ -354,7 +354,8 @@ static int do_pause(fixture *fx, const char *uuid, bool pause, nxl_error *err)
     return rc;
 }
 
-/* ---- the happy path -------------------------------------------------------- */
+/* ---- the happy path --------------------------------------------------------
+ */
 
 static void test_spawn_and_inventory(void)
 {
@@ -445,7 +446,8 @@ static void test_spawn_example_file(void)
     free(doc);
 }
 
-/* ---- spawn: every failure leaves nothing ------------------------------------ */
+/* ---- spawn: every failure leaves nothing ------------------------------------
+ */
 
 static void test_spawn_missing_image(void)
 {
@@ -562,9 +564,8 @@ static void test_spawn_exists(void)
 
     /* A domain made by hand with xl holds a name; libxl refuses the
      * clash, and the rollback must not touch the foreign domain. */
-    CU_ASSERT_EQUAL(nxl__port_fake_external_create(fx.port, "handmade",
-                                                   &foreign),
-                    0);
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external_create(fx.port, "handmade", &foreign), 0);
     make_req(&req, "00000000-0000-4000-8000-000000000099", "handmade",
              "kernel-1");
     CU_ASSERT(nxl_instance_spawn(fx.drv, &req, &err) < 0);
@@ -673,7 +674,8 @@ static void test_spawn_rollback_fails_then_recovers(void)
     fx_teardown(&fx);
 }
 
-/* ---- crashes: kill at every step, then init_host --------------------------- */
+/* ---- crashes: kill at every step, then init_host ---------------------------
+ */
 
 typedef int crash_op_fn(fixture *fx);
 
@@ -869,7 +871,8 @@ static void test_crash_pause(void)
     CU_ASSERT(crash_loop(op_pause, true, false, check_pause_crash) >= 3);
 }
 
-/* ---- states and errors -------------------------------------------------------- */
+/* ---- states and errors
+ * -------------------------------------------------------- */
 
 static void test_pause_unpause_states(void)
 {
@@ -949,7 +952,8 @@ static void test_not_connected(void)
     nxl_driver_close(drv);
 }
 
-/* ---- not ours, and behind our back ------------------------------------------- */
+/* ---- not ours, and behind our back
+ * ------------------------------------------- */
 
 static void test_foreign_domains(void)
 {
@@ -961,9 +965,8 @@ static void test_foreign_domains(void)
     size_t n = 0;
 
     fx_setup(&fx);
-    CU_ASSERT_EQUAL(nxl__port_fake_external_create(fx.port, "handmade",
-                                                   &foreign),
-                    0);
+    CU_ASSERT_EQUAL(
+        nxl__port_fake_external_create(fx.port, "handmade", &foreign), 0);
     CU_ASSERT_EQUAL(fx.port->ops->list(fx.port, &v, &n, NULL), 0);
     for (size_t i = 0; i < n; i++)
         if (v[i].domid == foreign)
@@ -1016,8 +1019,7 @@ static void test_out_of_band(void)
     CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
 
     CU_ASSERT_EQUAL(
-        nxl__port_fake_external(fx.port, "poweroff", domid_of(&fx, UUID_A)),
-        0);
+        nxl__port_fake_external(fx.port, "poweroff", domid_of(&fx, UUID_A)), 0);
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
 
     /* xl destroy behind our back: the instance is still known, SHUTDOWN,
@@ -1092,7 +1094,8 @@ static void test_zombie_domain(void)
     fx_teardown(&fx);
 }
 
-/* ---- power_off, power_on, reboot ------------------------------------------------ */
+/* ---- power_off, power_on, reboot
+ * ------------------------------------------------ */
 
 static void test_power_off(void)
 {
@@ -1240,7 +1243,8 @@ static void test_crash_dump_and_files(void)
     fx_teardown(&fx);
 }
 
-/* ---- concurrency --------------------------------------------------------------- */
+/* ---- concurrency
+ * --------------------------------------------------------------- */
 
 typedef struct worker {
     fixture *fx;
@@ -1388,7 +1392,8 @@ static void test_lock_across_holders(void)
     fx_teardown(&fx);
 }
 
-/* ---- the documents ---------------------------------------------------------- */
+/* ---- the documents ----------------------------------------------------------
+ */
 
 static void test_store_documents(void)
 {
@@ -1453,7 +1458,8 @@ static void test_store_documents(void)
     }
 }
 
-/* ---- suspend and resume ---------------------------------------------------------- */
+/* ---- suspend and resume
+ * ---------------------------------------------------------- */
 
 static int do_suspend(fixture *fx, const char *uuid, bool suspend,
                       nxl_error *err)
@@ -1479,17 +1485,17 @@ static bool inst_file(fixture *fx, const char *uuid, const char *name)
 }
 
 /* The call fails with code and a message containing text. */
-#define CHECK_FAILS(call, want_code, text)                                        \
-    do {                                                                     \
-        nxl_error e_ = NXL_ERROR_INIT;                                       \
-        int rc_ = (call);                                                    \
-        CU_ASSERT_EQUAL(rc_, want_code);                                          \
-        CU_ASSERT_EQUAL(e_.code, want_code);                                      \
-        if (!strstr(nxl_error_message(&e_), text))                           \
-            fprintf(stderr, "\nwanted '%s' in: %s\n", text,                  \
-                    nxl_error_message(&e_));                                 \
-        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&e_), text));        \
-        nxl_error_dispose(&e_);                                              \
+#define CHECK_FAILS(call, want_code, text)                                     \
+    do {                                                                       \
+        nxl_error e_ = NXL_ERROR_INIT;                                         \
+        int rc_ = (call);                                                      \
+        CU_ASSERT_EQUAL(rc_, want_code);                                       \
+        CU_ASSERT_EQUAL(e_.code, want_code);                                   \
+        if (!strstr(nxl_error_message(&e_), text))                             \
+            fprintf(stderr, "\nwanted '%s' in: %s\n", text,                    \
+                    nxl_error_message(&e_));                                   \
+        CU_ASSERT_PTR_NOT_NULL(strstr(nxl_error_message(&e_), text));          \
+        nxl_error_dispose(&e_);                                                \
     } while (0)
 
 static void test_suspend_resume(void)
@@ -1578,8 +1584,8 @@ static void test_suspend_resume_faults(void)
 
     /* save fails after the guest suspended itself: its memory is in no
      * complete image, so the instance ends halted, with nothing left. */
-    CU_ASSERT_EQUAL(
-        nxl__port_fake_fail_after(fx.port, "save", 1, NXL_E_FAILED), 0);
+    CU_ASSERT_EQUAL(nxl__port_fake_fail_after(fx.port, "save", 1, NXL_E_FAILED),
+                    0);
     CU_ASSERT(do_suspend(&fx, UUID_A, true, NULL) < 0);
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
     CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 0);
@@ -1591,8 +1597,8 @@ static void test_suspend_resume_faults(void)
     /* restore fails, before or after creating the domain: still
      * suspended with its image, and a second resume works. */
     CU_ASSERT_EQUAL(do_suspend(&fx, UUID_A, true, NULL), 0);
-    CU_ASSERT_EQUAL(
-        nxl__port_fake_fail(fx.port, "restore", 1, NXL_E_FAILED), 0);
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(fx.port, "restore", 1, NXL_E_FAILED),
+                    0);
     CU_ASSERT(do_suspend(&fx, UUID_A, false, NULL) < 0);
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SUSPENDED);
     CU_ASSERT_EQUAL(
@@ -1607,8 +1613,8 @@ static void test_suspend_resume_faults(void)
      * guest that may have run must never go back to its old image (its
      * disks moved on), so the resume is finished, not undone: the domain
      * is unpaused again and the image goes. */
-    CU_ASSERT_EQUAL(
-        nxl__port_fake_fail(fx.port, "unpause", 1, NXL_E_FAILED), 0);
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(fx.port, "unpause", 1, NXL_E_FAILED),
+                    0);
     CU_ASSERT(do_suspend(&fx, UUID_A, false, NULL) < 0);
     CU_ASSERT_EQUAL(domains_with(&fx, UUID_A), 1);
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
@@ -1679,7 +1685,8 @@ static void test_crash_resume(void)
               8);
 }
 
-/* ---- hooks: host flags and aggregates ------------------------------------------- */
+/* ---- hooks: host flags and aggregates
+ * ------------------------------------------- */
 
 static void test_host_refuses_work(void)
 {
@@ -1806,8 +1813,8 @@ static void test_init_host_recovers_aggregates(void)
     fx_reopen(&fx);
     CU_ASSERT_EQUAL(agg_state(77), NXL_AGG_ERROR);
     /* ...which undo settles, and the aggregate works again. */
-    if (nxl_aggregate_undo_operation(fx.drv, "add_to_aggregate", &a, "testhost", false,
-                           &err))
+    if (nxl_aggregate_undo_operation(fx.drv, "add_to_aggregate", &a, "testhost",
+                                     false, &err))
         fprintf(stderr, "undo: %s\n", nxl_error_message(&err));
     CU_ASSERT_EQUAL(err.code, NXL_OK);
     CU_ASSERT_NOT_EQUAL(agg_state(77), NXL_AGG_ERROR);
@@ -1817,7 +1824,8 @@ static void test_init_host_recovers_aggregates(void)
     nxl_aggregate_dispose(&a);
 }
 
-/* ---- events ------------------------------------------------------------------------ */
+/* ---- events
+ * ------------------------------------------------------------------------ */
 
 #define MAX_EVENTS 4096
 
@@ -1966,8 +1974,7 @@ static void test_events_out_of_band(void)
         nxl__port_fake_external(fx.port, "pause", domid_of(&fx, UUID_A)), 0);
     expect_events(log, UUID_A, &at, "paused");
     CU_ASSERT_EQUAL(
-        nxl__port_fake_external(fx.port, "unpause", domid_of(&fx, UUID_A)),
-        0);
+        nxl__port_fake_external(fx.port, "unpause", domid_of(&fx, UUID_A)), 0);
     expect_events(log, UUID_A, &at, "resumed");
 
     /* A crash (libxl's shutdown event): reported, the domain kept. */
@@ -1982,8 +1989,7 @@ static void test_events_out_of_band(void)
     /* The guest powers itself off: reported, and its shut-down domain
      * reaped, as xl's on_poweroff=destroy does. */
     CU_ASSERT_EQUAL(
-        nxl__port_fake_external(fx.port, "poweroff", domid_of(&fx, UUID_A)),
-        0);
+        nxl__port_fake_external(fx.port, "poweroff", domid_of(&fx, UUID_A)), 0);
     expect_events(log, UUID_A, &at, "stopped");
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SHUTDOWN);
     CU_ASSERT_EQUAL(domid, -1);
@@ -1999,10 +2005,10 @@ static void test_events_out_of_band(void)
         nxl__port_fake_external(fx.port, "reboot", (uint32_t)before), 0);
     /* get_info takes no lock: wait for the rebuild to finish (the new
      * domain is created paused, then unpaused). */
-    for (int i = 0; i < 500 && ((int)domid_of(&fx, UUID_A) == before ||
-                                state_of(&fx, UUID_A, NULL) !=
-                                    NXL_POWER_RUNNING ||
-                                !journal_empty(&fx));
+    for (int i = 0;
+         i < 500 && ((int)domid_of(&fx, UUID_A) == before ||
+                     state_of(&fx, UUID_A, NULL) != NXL_POWER_RUNNING ||
+                     !journal_empty(&fx));
          i++)
         usleep(10000);
     CU_ASSERT_NOT_EQUAL((int)domid_of(&fx, UUID_A), before);
@@ -2012,8 +2018,7 @@ static void test_events_out_of_band(void)
     expect_quiet(log, UUID_A, &at, 100);
     /* ...and its new domain is watched: xl destroy of it is seen. */
     CU_ASSERT_EQUAL(
-        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)),
-        0);
+        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)), 0);
     expect_events(log, UUID_A, &at, "stopped");
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, &domid), NXL_POWER_SHUTDOWN);
 
@@ -2052,8 +2057,7 @@ static void test_events_destroy_pauses_first(void)
     /* Several looks (every 20 ms), fewer than the settle's 10. */
     usleep(100 * 1000);
     CU_ASSERT_EQUAL(
-        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)),
-        0);
+        nxl__port_fake_external(fx.port, "destroy", domid_of(&fx, UUID_A)), 0);
     expect_events(log, UUID_A, &at, "stopped");
     expect_quiet(log, UUID_A, &at, 300);
     CU_ASSERT_EQUAL(do_power_on(&fx, UUID_A, NULL), 0);
@@ -2169,7 +2173,8 @@ static void test_events_threads(void)
     fx_teardown(&fx);
 }
 
-/* ---- soft_delete and restore ------------------------------------------------------ */
+/* ---- soft_delete and restore
+ * ------------------------------------------------------ */
 
 static int do_soft_delete(fixture *fx, const char *uuid, bool del,
                           nxl_error *err)
@@ -2222,8 +2227,7 @@ static void test_soft_delete_restore(void)
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_RUNNING);
     /* A failed boot leaves an ordinary halted instance. */
     CU_ASSERT_EQUAL(do_soft_delete(&fx, UUID_A, true, NULL), 0);
-    CU_ASSERT_EQUAL(nxl__port_fake_fail(fx.port, "create", 1, NXL_E_FAILED),
-                    0);
+    CU_ASSERT_EQUAL(nxl__port_fake_fail(fx.port, "create", 1, NXL_E_FAILED), 0);
     CU_ASSERT(do_soft_delete(&fx, UUID_A, false, NULL) < 0);
     CU_ASSERT_EQUAL(state_of(&fx, UUID_A, NULL), NXL_POWER_SHUTDOWN);
     CU_ASSERT(journal_empty(&fx));
@@ -2275,7 +2279,8 @@ static void test_crash_soft_delete(void)
                          check_soft_delete_crash) >= 6);
 }
 
-/* ---- rebuild, rescue, cleanup, set_bootable, host boot, stuck reboots -------- */
+/* ---- rebuild, rescue, cleanup, set_bootable, host boot, stuck reboots
+ * -------- */
 
 /* The first bytes of uuid's <name>, NUL-terminated ("" when unreadable). */
 static void inst_head(fixture *fx, const char *uuid, const char *name,
@@ -2408,12 +2413,12 @@ static void test_rebuild(void)
     make_raw_req(&fx, &req, UUID_A, "raw-4", "X");
     free(req.instance.image_ref);
     req.instance.image_ref = strdup("no-such-image");
-    CHECK_FAILS(nxl_instance_rebuild(fx.drv, &req, NULL, NULL, false, false,
-                                     &e_),
-                NXL_E_FAILED, "no-such-image");
-    CHECK_FAILS(nxl_instance_rebuild(fx.drv, &req, NULL, NULL, true, false,
-                                     &e_),
-                NXL_E_UNSUPPORTED, "recreate");
+    CHECK_FAILS(
+        nxl_instance_rebuild(fx.drv, &req, NULL, NULL, false, false, &e_),
+        NXL_E_FAILED, "no-such-image");
+    CHECK_FAILS(
+        nxl_instance_rebuild(fx.drv, &req, NULL, NULL, true, false, &e_),
+        NXL_E_UNSUPPORTED, "recreate");
     nxl_spawn_req_dispose(&req);
     state_of(&fx, UUID_A, &domid2);
     CU_ASSERT_EQUAL(domid, domid2);
@@ -2425,9 +2430,9 @@ static void test_rebuild(void)
     CU_ASSERT_EQUAL(do_pause(&fx, UUID_A, false, NULL), 0);
     make_raw_req(&fx, &req, "00000000-0000-4000-8000-000000000077", "raw-4",
                  "X");
-    CHECK_FAILS(nxl_instance_rebuild(fx.drv, &req, NULL, NULL, false, false,
-                                     &e_),
-                NXL_E_NOT_FOUND, "");
+    CHECK_FAILS(
+        nxl_instance_rebuild(fx.drv, &req, NULL, NULL, false, false, &e_),
+        NXL_E_NOT_FOUND, "");
     nxl_spawn_req_dispose(&req);
 
     /* The volume layer refusing the detach: the old domain is gone, so
@@ -2478,9 +2483,8 @@ static void check_rebuild_crash(fixture *fx, unsigned k)
     CU_ASSERT(!inst_file(fx, UUID_A, "disk.eph0.rebuild"));
     CU_ASSERT(!inst_file(fx, UUID_A, NXL_XL_RECORD_PENDING));
     snprintf(path, sizeof(path), "%s/%s/novaxl.json", fx->instances, UUID_A);
-    CU_ASSERT_EQUAL_FATAL(nxl__read_file_capped(path, 1 << 20, &doc, &len,
-                                                NULL),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__read_file_capped(path, 1 << 20, &doc, &len, NULL), 0);
     inst_head(fx, UUID_A, "disk", head, sizeof(head));
     if (strstr(doc, "\"raw-2\"")) {
         CU_ASSERT_STRING_EQUAL(head, "NEWDISK");
@@ -2514,8 +2518,7 @@ static void make_rescue_image(fixture *fx, nxl_image_meta *im)
     im->disk_format = strdup("raw");
 }
 
-static int do_rescue(fixture *fx, const char *uuid, bool rescue,
-                     nxl_error *err)
+static int do_rescue(fixture *fx, const char *uuid, bool rescue, nxl_error *err)
 {
     nxl_instance inst;
     nxl_image_meta im;
@@ -2535,8 +2538,8 @@ static char *domain_config(fixture *fx, const char *uuid)
 {
     char *json = NULL;
 
-    CU_ASSERT_EQUAL(fx->port->ops->retrieve_config(
-                        fx->port, domid_of(fx, uuid), &json, NULL),
+    CU_ASSERT_EQUAL(fx->port->ops->retrieve_config(fx->port, domid_of(fx, uuid),
+                                                   &json, NULL),
                     0);
     return json ? json : strdup("");
 }
@@ -2566,12 +2569,12 @@ static void test_rescue_unrescue(void)
     /* Wrong states. */
     CHECK_FAILS(do_rescue(&fx, UUID_A, true, &e_), NXL_E_INVALID_STATE,
                 "rescued already");
-    CHECK_FAILS(do_rescue(&fx, "00000000-0000-4000-8000-000000000077", true,
-                          &e_),
-                NXL_E_NOT_FOUND, "");
-    CHECK_FAILS(do_rescue(&fx, "00000000-0000-4000-8000-000000000077", false,
-                          &e_),
-                NXL_E_NOT_FOUND, "");
+    CHECK_FAILS(
+        do_rescue(&fx, "00000000-0000-4000-8000-000000000077", true, &e_),
+        NXL_E_NOT_FOUND, "");
+    CHECK_FAILS(
+        do_rescue(&fx, "00000000-0000-4000-8000-000000000077", false, &e_),
+        NXL_E_NOT_FOUND, "");
 
     /* Powered off and on, it is still the rescue domain. */
     CU_ASSERT_EQUAL(do_power_off(&fx, UUID_A, 0, NULL), 0);
@@ -2658,9 +2661,8 @@ static void check_rescue_crash(fixture *fx, unsigned k)
     CU_ASSERT_EQUAL(domains_with(fx, UUID_A),
                     state == NXL_POWER_RUNNING ? 1 : 0);
     snprintf(path, sizeof(path), "%s/%s/novaxl.json", fx->instances, UUID_A);
-    CU_ASSERT_EQUAL_FATAL(nxl__read_file_capped(path, 1 << 20, &doc, &len,
-                                                NULL),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        nxl__read_file_capped(path, 1 << 20, &doc, &len, NULL), 0);
     rescued = strstr(doc, "\"rescue\"") != NULL;
     free(doc);
     CU_ASSERT_EQUAL(inst_file(fx, UUID_A, RESCUE_DISK_NAME), rescued);
@@ -2680,8 +2682,7 @@ static void check_rescue_crash(fixture *fx, unsigned k)
 
 static void test_crash_rescue(void)
 {
-    CU_ASSERT(crash_loop(op_rescue, true, PREP_NONE, check_rescue_crash) >=
-              10);
+    CU_ASSERT(crash_loop(op_rescue, true, PREP_NONE, check_rescue_crash) >= 10);
     CU_ASSERT(crash_loop(op_unrescue, true, PREP_RESCUE, check_rescue_crash) >=
               10);
 }
@@ -2729,8 +2730,7 @@ static void test_set_bootable(void)
     fx_teardown(&fx);
 }
 
-static int do_cleanup(fixture *fx, const char *uuid, bool disks,
-                      nxl_error *err)
+static int do_cleanup(fixture *fx, const char *uuid, bool disks, nxl_error *err)
 {
     nxl_instance inst;
     int rc;
@@ -2777,9 +2777,8 @@ static void test_cleanup(void)
     {
         uint32_t foreign;
 
-        CU_ASSERT_EQUAL(nxl__port_fake_external_create(fx.port, "handmade",
-                                                       &foreign),
-                        0);
+        CU_ASSERT_EQUAL(
+            nxl__port_fake_external_create(fx.port, "handmade", &foreign), 0);
         CU_ASSERT_EQUAL(do_cleanup(&fx, UUID_A, true, NULL), 0);
         CU_ASSERT_EQUAL(domains_with(&fx, NULL), 2);
         assert_no_leaks(&fx, 1, "cleanup next to a foreign domain");
@@ -2793,8 +2792,8 @@ static int do_host_boot(fixture *fx, const char *uuid, nxl_error *err)
     int rc;
 
     make_inst(&inst, uuid);
-    rc = nxl_instance_resume_state_on_host_boot(fx->drv, &inst, NULL, NULL,
-                                                err);
+    rc =
+        nxl_instance_resume_state_on_host_boot(fx->drv, &inst, NULL, NULL, err);
     nxl_instance_dispose(&inst);
     return rc;
 }
@@ -2892,10 +2891,8 @@ static void test_resume_state_on_host_boot(void)
     CU_ASSERT(!inst_file(&fx, b, NXL_XL_SAVE_FILE));
 
     /* Soft-deleted, not bootable, unknown: errors, nothing started. */
-    CHECK_FAILS(do_host_boot(&fx, c, &e_), NXL_E_INVALID_STATE,
-                "soft-deleted");
-    CHECK_FAILS(do_host_boot(&fx, d, &e_), NXL_E_INVALID_STATE,
-                "not bootable");
+    CHECK_FAILS(do_host_boot(&fx, c, &e_), NXL_E_INVALID_STATE, "soft-deleted");
+    CHECK_FAILS(do_host_boot(&fx, d, &e_), NXL_E_INVALID_STATE, "not bootable");
     CHECK_FAILS(do_host_boot(&fx, "00000000-0000-4000-8000-000000000077", &e_),
                 NXL_E_NOT_FOUND, "");
     CU_ASSERT_EQUAL(domains_with(&fx, c), 0);
@@ -2925,9 +2922,8 @@ static void test_poll_rebooting_instances(void)
     nxl__port_fake_external(fx.port, "reboot", domid_of(&fx, a));
     CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_SHUTDOWN);
     state_of(&fx, b, &domid);
-    CU_ASSERT_EQUAL(nxl_host_poll_rebooting_instances(fx.drv, 60, insts, 3,
-                                                      NULL),
-                    0);
+    CU_ASSERT_EQUAL(
+        nxl_host_poll_rebooting_instances(fx.drv, 60, insts, 3, NULL), 0);
     CU_ASSERT_EQUAL(state_of(&fx, a, NULL), NXL_POWER_RUNNING);
     CU_ASSERT_EQUAL(domains_with(&fx, a), 1);
     state_of(&fx, b, &domid2);
@@ -2962,8 +2958,7 @@ int main(void)
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     s = CU_add_suite("lifecycle_fake", NULL, NULL);
-    if (!s ||
-        !CU_add_test(s, "store documents", test_store_documents) ||
+    if (!s || !CU_add_test(s, "store documents", test_store_documents) ||
         !CU_add_test(s, "spawn and inventory", test_spawn_and_inventory) ||
         !CU_add_test(s, "spawn the example file", test_spawn_example_file) ||
         !CU_add_test(s, "spawn: missing image", test_spawn_missing_image) ||
@@ -2999,8 +2994,7 @@ int main(void)
                      test_host_refuses_work) ||
         !CU_add_test(s, "init_host recovers aggregates",
                      test_init_host_recovers_aggregates) ||
-        !CU_add_test(s, "events: own operations",
-                     test_events_own_operations) ||
+        !CU_add_test(s, "events: own operations", test_events_own_operations) ||
         !CU_add_test(s, "events: out of band", test_events_out_of_band) ||
         !CU_add_test(s, "events: xl destroy pauses first",
                      test_events_destroy_pauses_first) ||

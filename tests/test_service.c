@@ -65,7 +65,8 @@ static bool under_valgrind;
 /* --fake-proc for the next start_daemon (NULL: the real /proc). */
 static const char *daemon_proc;
 
-/* ---- the daemon ------------------------------------------------------------- */
+/* ---- the daemon -------------------------------------------------------------
+ */
 
 static void write_file(const char *path, const char *text)
 {
@@ -233,7 +234,8 @@ static int start_daemon(void)
     return -1;
 }
 
-/* ---- a client ------------------------------------------------------------------ */
+/* ---- a client
+ * ------------------------------------------------------------------ */
 
 typedef struct client {
     int fd;
@@ -358,9 +360,9 @@ static nxl_json *call(client *c, const char *method, const char *params)
     nxl_json *doc;
     long id = __atomic_fetch_add(&next_id, 1, __ATOMIC_SEQ_CST);
 
-    if (!client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"%s\"%s%s}",
-                     id, method, params ? ",\"params\":" : "",
-                     params ? params : ""))
+    if (!client_send(
+            c, "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"%s\"%s%s}", id,
+            method, params ? ",\"params\":" : "", params ? params : ""))
         return NULL;
     line = client_line(c, reply_ms(), NULL);
     doc = parse(line);
@@ -445,7 +447,8 @@ static void uuid_n(char *buf, size_t size, unsigned n)
     snprintf(buf, size, "7a3e0c55-1b2d-4e6f-8a9b-%012x", n);
 }
 
-/* ---- tests ----------------------------------------------------------------------- */
+/* ---- tests
+ * ----------------------------------------------------------------------- */
 
 static void test_lifecycle(void)
 {
@@ -479,11 +482,12 @@ static void test_lifecycle(void)
     nxl__json_free(r);
 
     /* UUIDs are taken in any case, answered in canonical lower case */
-    r = call(c, "get_info", "{\"uuid\": \"2F9C4D1E-8A7B-4C6D-9E0F-1A2B3C4D5E6F\"}");
+    r = call(c, "get_info",
+             "{\"uuid\": \"2F9C4D1E-8A7B-4C6D-9E0F-1A2B3C4D5E6F\"}");
     CU_ASSERT(is_ok(r));
     CU_ASSERT_EQUAL(int_of(nxl__json_get(result_of(r), "state")), 1);
-    CU_ASSERT_STRING_EQUAL(
-        nxl__json_string(nxl__json_get(result_of(r), "id")), UUID_A);
+    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r), "id")),
+                           UUID_A);
     CU_ASSERT(int_of(nxl__json_get(result_of(r), "domid")) > 0);
     nxl__json_free(r);
 
@@ -501,7 +505,8 @@ static void test_lifecycle(void)
     r = call(c, "unpause", "{\"uuid\": \"" UUID_A "\", \"name\": \"x\"}");
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
-    r = call(c, "reboot", "{\"uuid\": \"" UUID_A "\", \"reboot_type\": \"HARD\"}");
+    r = call(c, "reboot",
+             "{\"uuid\": \"" UUID_A "\", \"reboot_type\": \"HARD\"}");
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
     r = call(c, "power_off", "{\"uuid\": \"" UUID_A "\"}");
@@ -543,9 +548,9 @@ static void test_host_calls(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     r = call(c, "get_available_resource", NULL);
     CU_ASSERT(is_ok(r));
-    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
-                                                          "hypervisor_type")),
-                           "xen");
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(result_of(r), "hypervisor_type")),
+        "xen");
     CU_ASSERT(int_of(nxl__json_get(result_of(r), "vcpus")) > 0);
     nxl__json_free(r);
     r = call(c, "get_available_nodes", "{\"refresh\": true}");
@@ -579,7 +584,8 @@ static void test_host_calls(void)
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
     free(sp);
-    r = call(c, "host_maintenance_mode", "{\"host\": \"testhost\", \"mode\": true}");
+    r = call(c, "host_maintenance_mode",
+             "{\"host\": \"testhost\", \"mode\": true}");
     CU_ASSERT(is_ok(r));
     CU_ASSERT_STRING_EQUAL(
         nxl__json_string(nxl__json_get(result_of(r), "state")) ?: "",
@@ -590,7 +596,8 @@ static void test_host_calls(void)
         strstr(nxl__json_string(nxl__json_get(result_of(r), "reason")) ?: "",
                "no migration target") != NULL);
     nxl__json_free(r);
-    r = call(c, "host_maintenance_mode", "{\"host\": \"testhost\", \"mode\": false}");
+    r = call(c, "host_maintenance_mode",
+             "{\"host\": \"testhost\", \"mode\": false}");
     CU_ASSERT(is_ok(r));
     CU_ASSERT_STRING_EQUAL(
         nxl__json_string(nxl__json_get(result_of(r), "state")) ?: "",
@@ -638,7 +645,8 @@ static void test_every_contract_method(void)
         n++;
         /* A uuid and nothing else: enough to reach every handler's
          * parameter checks without changing anything for real. */
-        r = call(c, name, "{\"uuid\": \"00000000-0000-4000-8000-000000000000\"}");
+        r = call(c, name,
+                 "{\"uuid\": \"00000000-0000-4000-8000-000000000000\"}");
         CU_ASSERT_PTR_NOT_NULL(r);
         if (!r)
             continue;
@@ -656,8 +664,8 @@ static void test_every_contract_method(void)
     /* every contract method is mapped: none left "not implemented yet
      * by novaxld" (the driver's own NotImplementedError comes as -32000) */
     CU_ASSERT_EQUAL(todo, 0);
-    printf("\n    %u contract methods, %u mapped, %u not implemented yet\n",
-           n, n - todo, todo);
+    printf("\n    %u contract methods, %u mapped, %u not implemented yet\n", n,
+           n - todo, todo);
     free(hdr);
     client_close(c);
 }
@@ -685,19 +693,24 @@ static void test_bad_input(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT(client_send(c, "{this is not json"));
     expect_error(c, -32700);
-    CU_ASSERT(client_send(c, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"get_host_uptime\"}]"));
+    CU_ASSERT(client_send(
+        c, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"get_host_uptime\"}]"));
     expect_error(c, -32600);
     CU_ASSERT(client_send(c, "{\"id\":1,\"method\":\"get_host_uptime\"}"));
     expect_error(c, -32600);
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}"));
+    CU_ASSERT(
+        client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}"));
     expect_error(c, -32600);
     CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":42}"));
     expect_error(c, -32600);
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"get_info\",\"params\":[1]}"));
+    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"get_"
+                             "info\",\"params\":[1]}"));
     expect_error(c, -32602);
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"get_info\"}"));
+    CU_ASSERT(client_send(
+        c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"get_info\"}"));
     expect_error(c, -32700); /* duplicate key */
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\\u0000y\"}"));
+    CU_ASSERT(client_send(
+        c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\\u0000y\"}"));
     expect_error(c, -32700);
     /* bytes that are not UTF-8, and a NUL inside the line */
     CU_ASSERT(send_all(c->fd, "{\"a\":\"\xff\xfe\"}\n", 11));
@@ -713,7 +726,9 @@ static void test_bad_input(void)
     /* over max_request_bytes: refused, the rest of the line skipped */
     memset(big, ' ', MAX_REQUEST - 1);
     big[MAX_REQUEST - 1] = '\0';
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"get_host_uptime\",\"pad\":\"%s%s\"}",
+    CU_ASSERT(client_send(c,
+                          "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"get_host_"
+                          "uptime\",\"pad\":\"%s%s\"}",
                           big, big));
     expect_error(c, -32600);
     free(big);
@@ -733,14 +748,16 @@ static void test_bad_input(void)
     CU_ASSERT_EQUAL(error_code(r), -32602);
     CU_ASSERT(strstr(error_message(r), "instance.name") != NULL);
     nxl__json_free(r);
-    r = call(c, "reboot", "{\"uuid\": \"" UUID_A "\", \"reboot_type\": \"SIDEWAYS\"}");
+    r = call(c, "reboot",
+             "{\"uuid\": \"" UUID_A "\", \"reboot_type\": \"SIDEWAYS\"}");
     CU_ASSERT_EQUAL(error_code(r), -32602);
     nxl__json_free(r);
     r = call(c, "power_off", "{\"uuid\": \"" UUID_A "\", \"timeout\": -1}");
     CU_ASSERT_EQUAL(error_code(r), -32602);
     nxl__json_free(r);
     /* a notification (no id) gets no reply; blank lines are ignored */
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"method\":\"get_host_uptime\"}"));
+    CU_ASSERT(
+        client_send(c, "{\"jsonrpc\":\"2.0\",\"method\":\"get_host_uptime\"}"));
     CU_ASSERT(client_send(c, "   "));
     /* after all that, the connection still works */
     r = call(c, "get_host_uptime", NULL);
@@ -770,11 +787,11 @@ static void test_pipelined(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     for (int i = 0; i < 10; i++)
-        CU_ASSERT(client_send(c,
-                              "{\"jsonrpc\":\"2.0\",\"id\":\"req-%d\","
-                              "\"method\":\"%s\"}",
-                              i, i % 2 ? "get_host_uptime"
-                                       : "get_available_resource"));
+        CU_ASSERT(client_send(
+            c,
+            "{\"jsonrpc\":\"2.0\",\"id\":\"req-%d\","
+            "\"method\":\"%s\"}",
+            i, i % 2 ? "get_host_uptime" : "get_available_resource"));
     for (int i = 0; i < 10; i++) {
         char *line = client_line(c, reply_ms(), NULL);
         nxl_json *r = parse(line);
@@ -1049,7 +1066,8 @@ static void test_events(void)
     r = call(c, "pause", "{\"uuid\": \"" UUID_A "\"}");
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
-    r = call(c, "pause", "{\"uuid\": \"" UUID_A "\"}"); /* fails: an event too */
+    r = call(c, "pause",
+             "{\"uuid\": \"" UUID_A "\"}"); /* fails: an event too */
     CU_ASSERT_EQUAL(error_code(r), -32000);
     nxl__json_free(r);
     r = call(c, "destroy", "{\"uuid\": \"" UUID_A "\"}");
@@ -1068,10 +1086,9 @@ static void test_events(void)
             bool ok = true;
             nxl__json_bool(nxl__json_get(ev, "ok"), &ok);
             CU_ASSERT(!ok);
-            CU_ASSERT_STRING_EQUAL(
-                nxl__json_string(nxl__json_get(nxl__json_get(ev, "error"),
-                                               "kind")),
-                "InstanceInvalidState");
+            CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(
+                                       nxl__json_get(ev, "error"), "kind")),
+                                   "InstanceInvalidState");
         }
         if (i == 0)
             resume_from = int_of(nxl__json_get(ev, "id"));
@@ -1101,8 +1118,8 @@ static void test_events(void)
     /* Past the backlog: more than BACKLOG events, then resume from the
      * first id: a gap event, then the backlog from its oldest entry. */
     for (int i = 0; i < BACKLOG + 4; i++) {
-        r = call(c, "set_host_enabled", i % 2 ? "{\"enabled\": true}"
-                                              : "{\"enabled\": false}");
+        r = call(c, "set_host_enabled",
+                 i % 2 ? "{\"enabled\": true}" : "{\"enabled\": false}");
         CU_ASSERT(is_ok(r));
         nxl__json_free(r);
     }
@@ -1171,7 +1188,8 @@ static void test_sighup_reload(void)
 
     write_file(conf_path, "no_such_key = 1\n");
     CU_ASSERT_EQUAL(kill(daemon_pid, SIGHUP), 0);
-    CU_ASSERT(wait_log("reload failed, keeping the running configuration", 5000));
+    CU_ASSERT(
+        wait_log("reload failed, keeping the running configuration", 5000));
     write_config(300);
     CU_ASSERT_EQUAL(kill(daemon_pid, SIGHUP), 0);
     CU_ASSERT(wait_log("idle_timeout 300 s", 5000));
@@ -1192,8 +1210,9 @@ static void test_sigterm(void)
     unsigned queued = log_count("spawn queued");
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT(client_send(c, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"spawn\","
-                             "\"params\":%s}",
+    CU_ASSERT(client_send(c,
+                          "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"spawn\","
+                          "\"params\":%s}",
                           sp));
     /* read and queued (not necessarily started) before the signal */
     for (int t = 0; t < reply_ms() && log_count("spawn queued") == queued;
@@ -1226,7 +1245,8 @@ static void test_sigterm(void)
     free(sp);
 }
 
-/* ---- the JSON helpers the service uses (common/json.c) -------------------------- */
+/* ---- the JSON helpers the service uses (common/json.c)
+ * -------------------------- */
 
 static void test_json_writer(void)
 {
@@ -1280,8 +1300,8 @@ static void test_json_writer(void)
     nxl_error_dispose(&err);
 
     /* the reader: typed access, duplicate keys refused at any depth */
-    CU_ASSERT_EQUAL(nxl__json_parse("{\"a\": {\"b\": [true, 7]}}", 23, 0,
-                                    &doc, &err), 0);
+    CU_ASSERT_EQUAL(
+        nxl__json_parse("{\"a\": {\"b\": [true, 7]}}", 23, 0, &doc, &err), 0);
     {
         const nxl_json *arr = nxl__json_get(nxl__json_get(doc, "a"), "b");
         long long n = 0;
@@ -1293,15 +1313,16 @@ static void test_json_writer(void)
         CU_ASSERT(!nxl__json_integer(nxl__json_at(arr, 0), &n));
         CU_ASSERT_PTR_NULL(nxl__json_at(arr, 2));
         CU_ASSERT_PTR_NULL(nxl__json_string(arr));
-        CU_ASSERT_EQUAL(nxl__json_to_text(nxl__json_get(doc, "a"), &text,
-                                          &err), 0);
+        CU_ASSERT_EQUAL(nxl__json_to_text(nxl__json_get(doc, "a"), &text, &err),
+                        0);
         CU_ASSERT_STRING_EQUAL(text, "{\"b\":[true,7]}");
         free(text);
     }
     nxl__json_free(doc);
     doc = NULL;
-    CU_ASSERT_EQUAL(nxl__json_parse("{\"a\": [{\"k\": 1, \"k\": 2}]}", 25, 0,
-                                    &doc, &err), NXL_E_INVAL);
+    CU_ASSERT_EQUAL(
+        nxl__json_parse("{\"a\": [{\"k\": 1, \"k\": 2}]}", 25, 0, &doc, &err),
+        NXL_E_INVAL);
     CU_ASSERT(strstr(nxl_error_message(&err), "a[0]") != NULL);
     CU_ASSERT(strstr(nxl_error_message(&err), "duplicate key") != NULL);
     nxl_error_dispose(&err);
@@ -1311,10 +1332,11 @@ static void test_json_writer(void)
     CU_ASSERT_PTR_NULL(doc);
 }
 
-/* ---- main -------------------------------------------------------------------- */
+/* ---- main
+ * -------------------------------------------------------------------- */
 
-
-/* ---- methods mapped for simple arguments ---------------------------------------- */
+/* ---- methods mapped for simple arguments
+ * ---------------------------------------- */
 
 static void test_more_methods(void)
 {
@@ -1331,9 +1353,9 @@ static void test_more_methods(void)
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
     r = call(c, "get_info", "{\"uuid\": \"" UUID_A "\"}");
-    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
-                                                          "state_name")),
-                           "suspended");
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(result_of(r), "state_name")),
+        "suspended");
     nxl__json_free(r);
     r = call(c, "resume", "{\"uuid\": \"" UUID_A "\"}");
     CU_ASSERT(is_ok(r));
@@ -1356,9 +1378,8 @@ static void test_more_methods(void)
     CU_ASSERT(is_ok(r));
     nxl__json_free(r);
     r = call(c, "get_info", "{\"uuid\": \"" UUID_A "\"}");
-    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
-                                                          "state_name")),
-                           "running");
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(result_of(r), "state_name")), "running");
     nxl__json_free(r);
     /* change_instance_metadata: params checked here, then the driver */
     r = call(c, "change_instance_metadata", "{\"uuid\": \"" UUID_A "\"}");
@@ -1380,9 +1401,8 @@ static void test_more_methods(void)
     /* get_volume_connector: with or without an instance */
     r = call(c, "get_volume_connector", NULL);
     CU_ASSERT(is_ok(r));
-    CU_ASSERT_STRING_EQUAL(nxl__json_string(nxl__json_get(result_of(r),
-                                                          "host")),
-                           "testhost");
+    CU_ASSERT_STRING_EQUAL(
+        nxl__json_string(nxl__json_get(result_of(r), "host")), "testhost");
     CU_ASSERT_PTR_NOT_NULL(nxl__json_get(result_of(r), "ip"));
     nxl__json_free(r);
     r = call(c, "get_volume_connector", "{\"uuid\": \"bad\"}");
@@ -2161,7 +2181,8 @@ static void test_long_operation_not_blocking(void)
     client_close(c);
 }
 
-/* ---- the novaxl CLI over novaxld -------------------------------------------- */
+/* ---- the novaxl CLI over novaxld --------------------------------------------
+ */
 
 #define UUID_C "5d0b7c1a-3e2f-4a9b-8c7d-6e5f4a3b2c1d"
 #define NAME_C "instance-cli"
@@ -2231,15 +2252,16 @@ static void run_cli(cli_out *o, const char *const *args)
 /* novaxl --socket rw_path ARGS...: a macro so args can be a list. */
 #define CLI(o, ...)                                                            \
     do {                                                                       \
-        const char *const a_[] = {"--socket", rw_path, __VA_ARGS__, NULL};    \
+        const char *const a_[] = {"--socket", rw_path, __VA_ARGS__, NULL};     \
         run_cli((o), a_);                                                      \
     } while (0)
 
 static void expect_exit(const cli_out *o, int want, const char *what)
 {
     if (o->status != want)
-        fprintf(stderr, "  novaxl %s: exit %d, want %d\n  stdout: %s\n"
-                        "  stderr: %s\n",
+        fprintf(stderr,
+                "  novaxl %s: exit %d, want %d\n  stdout: %s\n"
+                "  stderr: %s\n",
                 what, o->status, want, o->out ? o->out : "",
                 o->err ? o->err : "");
     CU_ASSERT_EQUAL(o->status, want);
@@ -2254,8 +2276,8 @@ static nxl_json *out_doc(const cli_out *o)
 /* The --json error object's member key. */
 static const char *err_member(const nxl_json *doc, const char *key)
 {
-    const char *s = nxl__json_string(
-        nxl__json_get(nxl__json_get(doc, "error"), key));
+    const char *s =
+        nxl__json_string(nxl__json_get(nxl__json_get(doc, "error"), key));
     return s ? s : "";
 }
 
@@ -2268,8 +2290,7 @@ static char *cli_state(void)
 
     CLI(&o, "--json", "info", UUID_C);
     d = out_doc(&o);
-    if (o.status == 0 && d &&
-        nxl__json_string(nxl__json_get(d, "state_name")))
+    if (o.status == 0 && d && nxl__json_string(nxl__json_get(d, "state_name")))
         state = strdup(nxl__json_string(nxl__json_get(d, "state_name")));
     nxl__json_free(d);
     cli_out_free(&o);
@@ -2280,7 +2301,7 @@ static char *cli_state(void)
     do {                                                                       \
         char *st_ = cli_state();                                               \
         if (strcmp(st_, (want)) != 0)                                          \
-            fprintf(stderr, "  state %s, want %s\n", st_, (want));            \
+            fprintf(stderr, "  state %s, want %s\n", st_, (want));             \
         CU_ASSERT_STRING_EQUAL(st_, (want));                                   \
         free(st_);                                                             \
     } while (0)
@@ -2300,8 +2321,7 @@ static void cli_ok(const char *cmd, const char *extra)
     d = out_doc(&o);
     CU_ASSERT(d && nxl__json_bool(nxl__json_get(d, "ok"), &ok) && ok);
     CU_ASSERT(d && nxl__json_string(nxl__json_get(d, "uuid")) &&
-              strcmp(nxl__json_string(nxl__json_get(d, "uuid")), UUID_C) ==
-                  0);
+              strcmp(nxl__json_string(nxl__json_get(d, "uuid")), UUID_C) == 0);
     nxl__json_free(d);
     cli_out_free(&o);
 }
@@ -2319,7 +2339,8 @@ static void test_cli_lifecycle(void)
     /* A comment and newlines: the CLI sends one compact line. */
     {
         char *text = NULL;
-        CU_ASSERT_FATAL(asprintf(&text, "/* from test_service */\n%s\n", sp) > 0);
+        CU_ASSERT_FATAL(asprintf(&text, "/* from test_service */\n%s\n", sp) >
+                        0);
         write_file(req, text);
         free(text);
     }
@@ -2347,8 +2368,8 @@ static void test_cli_lifecycle(void)
     d = out_doc(&o);
     CU_ASSERT(d && nxl__json_type(d) == NXL_JSON_ARRAY);
     for (size_t i = 0; d && i < nxl__json_len(d); i++) {
-        const char *id = nxl__json_string(nxl__json_get(nxl__json_at(d, i),
-                                                        "id"));
+        const char *id =
+            nxl__json_string(nxl__json_get(nxl__json_at(d, i), "id"));
         if (id && strcmp(id, UUID_C) == 0)
             info = nxl__json_at(d, i);
     }
@@ -2387,8 +2408,7 @@ static void test_cli_lifecycle(void)
     expect_exit(&o, 5, "pause again");
     d = out_doc(&o);
     CU_ASSERT_STRING_EQUAL(err_member(d, "code"), "NXL_E_INVALID_STATE");
-    CU_ASSERT_STRING_EQUAL(err_member(d, "exception"),
-                           "InstanceInvalidState");
+    CU_ASSERT_STRING_EQUAL(err_member(d, "exception"), "InstanceInvalidState");
     CU_ASSERT_STRING_EQUAL(err_member(d, "subject"), UUID_C);
     nxl__json_free(d);
     cli_out_free(&o);
@@ -2481,7 +2501,7 @@ static void test_cli_events(void)
 {
     const char *want[] = {"started", "paused", "resumed", "stopped"};
     const char *const follow[] = {"--socket", rw_path, "--json", "events",
-                                  "--count", "8", NULL};
+                                  "--count",  "8",     NULL};
     char req[PATH_MAX], fpath[PATH_MAX];
     size_t next = 0, ops = 0, lines = 0;
     long long prev = 0;
@@ -2906,15 +2926,14 @@ static void test_cli_xml(void)
 
 static void test_cli_errors(void)
 {
-    const char *const ro[] = {"--socket", ro_path, "--json", "pause", UUID_C,
-                              NULL};
-    const char *const ro_list[] = {"--socket", ro_path, "--json", "list",
-                                   NULL};
+    const char *const ro[] = {"--socket", ro_path, "--json",
+                              "pause",    UUID_C,  NULL};
+    const char *const ro_list[] = {"--socket", ro_path, "--json", "list", NULL};
     const char *const gone[] = {"--socket", "/nonexistent/novaxld.sock",
                                 "--json", "list", NULL};
     const char *const local_bad[] = {"--local", "info", "not-a-uuid", NULL};
-    const char *const local_dry[] = {"--local", "--json", "-N", "destroy",
-                                     UUID_C, "--keep-disks", NULL};
+    const char *const local_dry[] = {"--local", "--json",       "-N", "destroy",
+                                     UUID_C,    "--keep-disks", NULL};
     const char *const both[] = {"--local", "--socket", rw_path, "list", NULL};
     cli_out o, l;
     nxl_json *d, *ld;
@@ -2938,9 +2957,10 @@ static void test_cli_errors(void)
     CU_ASSERT_STRING_EQUAL(o.out, l.out);
     {
         bool dd = true;
-        CU_ASSERT(d && nxl__json_bool(nxl__json_get(nxl__json_get(d, "params"),
-                                                    "destroy_disks"),
-                                      &dd) &&
+        CU_ASSERT(d &&
+                  nxl__json_bool(nxl__json_get(nxl__json_get(d, "params"),
+                                               "destroy_disks"),
+                                 &dd) &&
                   !dd);
     }
     nxl__json_free(d);

@@ -311,9 +311,10 @@ int nxl_xs_open(nxl_xs **xs_r, nxl_error *err)
     if (rc)
         goto out;
     if (!xs->h) {
-        rc = nxl_error_set_errno(
-            err, NXL_E_HYPERVISOR, open_errno, "cannot connect to xenstored at %s%s",
-            xs->where, env && *env ? "" : " or /dev/xen/xenbus");
+        rc = nxl_error_set_errno(err, NXL_E_HYPERVISOR, open_errno,
+                                 "cannot connect to xenstored at %s%s",
+                                 xs->where,
+                                 env && *env ? "" : " or /dev/xen/xenbus");
         goto out;
     }
     nxl__debug("xenstore: connected to %s", xs->where);
@@ -896,7 +897,6 @@ int nxl_xs_watch_fd(nxl_xs *xs)
 }
 
 #define WATCH_POLL_SLICE_MS 250
-
 
 int nxl_xs_read_watch(nxl_xs *xs, int timeout_ms, char **path_r, char **token_r,
                       nxl_error *err)

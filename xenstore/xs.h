@@ -184,8 +184,8 @@ typedef int (*nxl_xs_txn_fn)(nxl_xs *xs, xs_transaction_t t, void *opaque,
                              nxl_error *err);
 
 /* Start, run fn, commit; on conflict start over after a short random
- * pause, at most NXL_XS_TRANSACT_ATTEMPTS times, then NXL_E_CONFLICT. A failing fn aborts
- * the transaction and its code and message are returned. */
+ * pause, at most NXL_XS_TRANSACT_ATTEMPTS times, then NXL_E_CONFLICT. A failing
+ * fn aborts the transaction and its code and message are returned. */
 NXL_HIDDEN int nxl_xs_transact(nxl_xs *xs, nxl_xs_txn_fn fn, void *opaque,
                                nxl_error *err);
 

@@ -28,7 +28,6 @@
 
 unsigned nxl__xl_agent_timeout_ms = NXL_XL_AGENT_TIMEOUT_MS;
 
-
 static int request_id(char id[33], nxl_error *err)
 {
     unsigned char raw[16];

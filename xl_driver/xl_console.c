@@ -150,8 +150,8 @@ int nxl_xl_get_spice_console(nxl_driver *drv, const nxl_instance *inst,
     nxl_console_init(&c);
     if ((rc = nxl__xl_instance_domid(drv, inst, "get_spice_console", &domid,
                                      err)) < 0 ||
-        (rc = nxl__xl_host_require_port(drv, "get_spice_console", &port,
-                                        err)) < 0 ||
+        (rc = nxl__xl_host_require_port(drv, "get_spice_console", &port, err)) <
+            0 ||
         (rc = port->ops->retrieve_config(port, domid, &doc, err)) < 0 ||
         (rc = nxl__json_parse(doc, strlen(doc), 0, &root, err)) < 0)
         goto out;
@@ -179,8 +179,8 @@ int nxl_xl_get_spice_console(nxl_driver *drv, const nxl_instance *inst,
     c.port = p > 0 ? (int)p : -1;
     c.tls_port = tls > 0 ? (int)tls : -1;
     /* libxl's default listen address is all of the host's. */
-    if ((rc = nxl__strdup(&c.host, host && host[0] ? host : "0.0.0.0",
-                          err)) < 0)
+    if ((rc = nxl__strdup(&c.host, host && host[0] ? host : "0.0.0.0", err)) <
+        0)
         goto out;
     *console_r = c;
     nxl_console_init(&c);
@@ -320,7 +320,6 @@ static nxl_xl_console *con_of(nxl_driver *drv)
     return st ? st->con : NULL;
 }
 
-
 int nxl__xl_console_new(nxl_xl_console **con_r, nxl_error *err)
 {
     nxl_xl_console *c = calloc(1, sizeof(*c));
@@ -402,8 +401,8 @@ int nxl_xl_console_warning(nxl_driver *drv, char **warning_r, nxl_error *err)
 /* The persisted port of uuid; 0 when none or unreadable. */
 static unsigned port_load(nxl_xl_state *st, const char *uuid)
 {
-    char *path = nxl__xl_store_instance_file(&st->store, uuid,
-                                             NXL_XL_SERIAL_PORT_FILE);
+    char *path =
+        nxl__xl_store_instance_file(&st->store, uuid, NXL_XL_SERIAL_PORT_FILE);
     char *data = NULL, *end = NULL;
     unsigned long p = 0;
     size_t len = 0;
@@ -424,8 +423,8 @@ static unsigned port_load(nxl_xl_state *st, const char *uuid)
 static int port_save(nxl_xl_state *st, const char *uuid, unsigned port,
                      nxl_error *err)
 {
-    char *path = nxl__xl_store_instance_file(&st->store, uuid,
-                                             NXL_XL_SERIAL_PORT_FILE);
+    char *path =
+        nxl__xl_store_instance_file(&st->store, uuid, NXL_XL_SERIAL_PORT_FILE);
     char *tmp = NULL, buf[16];
     int fd = -1, rc, n;
 
@@ -435,11 +434,9 @@ static int port_save(nxl_xl_state *st, const char *uuid, unsigned port,
         goto out;
     }
     n = snprintf(buf, sizeof(buf), "%u\n", port);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-              0600);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
-        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot write %s",
-                                 tmp);
+        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot write %s", tmp);
         goto out;
     }
     close(fd);
@@ -464,14 +461,13 @@ static int bridge_up(nxl_driver *drv, nxl_xl_console *c, const char *uuid,
     unsigned want = port_load(st, uuid), port = 0;
     int rc;
 
-    if (!c->bridges &&
-        (rc = nxl_con_bridges_new(drv->console.serial_listen,
-                                  drv->console.serial_port_min,
-                                  drv->console.serial_port_max, &c->bridges,
-                                  err)) < 0)
+    if (!c->bridges && (rc = nxl_con_bridges_new(drv->console.serial_listen,
+                                                 drv->console.serial_port_min,
+                                                 drv->console.serial_port_max,
+                                                 &c->bridges, err)) < 0)
         return rc;
-    if ((rc = nxl_con_bridge_start(c->bridges, uuid, tty, want, &port,
-                                   err)) < 0)
+    if ((rc = nxl_con_bridge_start(c->bridges, uuid, tty, want, &port, err)) <
+        0)
         return rc;
     if (port != want && (rc = port_save(st, uuid, port, err)) < 0) {
         /* A port that would not survive a restart is not handed out. */
@@ -491,8 +487,8 @@ static bool live_tty(nxl_xl_state *st, nxl_xs **xs, const nxl_record *rec,
 
     memset(&d, 0, sizeof(d));
     if (rec->domid <= 0 ||
-        st->port->ops->domain_info(st->port, (uint32_t)rec->domid, &d,
-                                   NULL) < 0 ||
+        st->port->ops->domain_info(st->port, (uint32_t)rec->domid, &d, NULL) <
+            0 ||
         strcmp(d.uuid, rec->uuid) != 0 || d.dying || d.shutdown)
         return false;
     if (!*xs && nxl_xs_open(xs, NULL) < 0)
@@ -576,8 +572,8 @@ static void reconcile(nxl_driver *drv, nxl_xl_console *c)
         if (name && !want) {
             if (nxl__xl_record_exists(&st->store, uuids.v[i]) &&
                 (known[n_known].name = strdup(name))) {
-                snprintf(known[n_known].uuid, sizeof(known[n_known].uuid),
-                         "%s", uuids.v[i]);
+                snprintf(known[n_known].uuid, sizeof(known[n_known].uuid), "%s",
+                         uuids.v[i]);
                 n_known++;
             }
             nxl_con_bridge_stop(c->bridges, uuids.v[i]);
@@ -661,7 +657,8 @@ void nxl__xl_console_tick(nxl_driver *drv)
     delete_gone_logs(drv, c);
     if ((uint64_t)nxl__mono_ms() >= c->next_logs_ms) {
         log_policy(drv, c);
-        c->next_logs_ms = nxl__mono_ms() + drv->console.log_interval_s * 1000ull;
+        c->next_logs_ms =
+            nxl__mono_ms() + drv->console.log_interval_s * 1000ull;
     }
     pthread_mutex_unlock(&c->lock);
 }

@@ -60,9 +60,8 @@ NXL_HIDDEN int nxl_xl_console_warning(nxl_driver *drv, char **warning_r,
  * port, or failed and left it). *port_r: the port. NXL_E_FAILED naming
  * the range when none is free; NXL_E_INVAL for a host that is not a
  * numeric address. */
-NXL_HIDDEN int nxl__xl_spice_claim(const char *host, unsigned min,
-                                   unsigned max, unsigned *port_r,
-                                   nxl_error *err);
+NXL_HIDDEN int nxl__xl_spice_claim(const char *host, unsigned min, unsigned max,
+                                   unsigned *port_r, nxl_error *err);
 /* Ends a claim; 0 or an unclaimed port is ignored. */
 NXL_HIDDEN void nxl__xl_spice_release(unsigned port);
 /* Whether qemu's SPICE server will be able to listen on host: it

@@ -48,7 +48,8 @@
 /* A sysfs counter is a decimal u64 and a newline. */
 #define COUNTER_MAX_BYTES 32
 
-/* ---- sysfs roots ------------------------------------------------------------- */
+/* ---- sysfs roots
+ * ------------------------------------------------------------- */
 
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *root_backend; /* NULL: NXL_XL_SYSFS_XEN_BACKEND */
@@ -90,7 +91,8 @@ static void get_roots(char *backend, size_t bsize, char *net, size_t nsize)
     pthread_mutex_unlock(&roots_lock);
 }
 
-/* ---- counters ------------------------------------------------------------------ */
+/* ---- counters
+ * ------------------------------------------------------------------ */
 
 /* One sysfs counter: NXL_E_NOT_FOUND when the file is not there, NXL_E_IO
  * when it cannot be read or is not a decimal number. */
@@ -144,8 +146,7 @@ typedef struct blk_counters {
 
 /* blkback's counters of domid's disk devid; *avail_r false when there
  * are none (no blkback device: qdisk, or not connected). */
-static void read_blk(uint32_t domid, int devid, blk_counters *c,
-                     bool *avail_r)
+static void read_blk(uint32_t domid, int devid, blk_counters *c, bool *avail_r)
 {
     char backend[PATH_MAX / 2], dir[PATH_MAX];
 
@@ -225,7 +226,8 @@ static bool add_if(const char *net, const char *ifname, nic_counters *c)
     return true;
 }
 
-/* ---- the instance as libxl configures it ------------------------------------------ */
+/* ---- the instance as libxl configures it
+ * ------------------------------------------ */
 
 typedef struct diag_disk {
     char *vdev; /* "xvda" */
@@ -300,13 +302,11 @@ static bool safe_ifname(const char *s)
 {
     size_t n = strlen(s);
 
-    if (n == 0 || n > IFNAME_MAX || strcmp(s, ".") == 0 ||
-        strcmp(s, "..") == 0)
+    if (n == 0 || n > IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' ||
-              *s == '_'))
+              (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_'))
             return false;
     return true;
 }
@@ -358,9 +358,9 @@ static int view_parse(inst_view *v, const char *json, uint32_t domid,
         k->devid = k->vdev ? nxl__xl_vdev_devid(k->vdev) : -1;
         k->qdisk = backend && strcmp(backend, "qdisk") == 0;
         /* libxl writes is_cdrom as 0/1, older ones as a bool. */
-        k->cdrom = (nxl__json_integer(nxl__json_get(dk, "is_cdrom"), &ll) &&
-                    ll) ||
-                   (nxl__json_bool(nxl__json_get(dk, "is_cdrom"), &b) && b);
+        k->cdrom =
+            (nxl__json_integer(nxl__json_get(dk, "is_cdrom"), &ll) && ll) ||
+            (nxl__json_bool(nxl__json_get(dk, "is_cdrom"), &b) && b);
     }
 
     nics = nxl__json_get(root, "nics");
@@ -453,8 +453,8 @@ static int view_load(nxl_driver *drv, const char *uuid,
 
     rc = nxl__xl_record_load(&st->store, uuid, &v->rec, &e);
     if (rc == NXL_E_NOT_FOUND) {
-        rc = nxl_error_set(err, NXL_E_NOT_FOUND,
-                           "%s: instance %s not found", method, uuid);
+        rc = nxl_error_set(err, NXL_E_NOT_FOUND, "%s: instance %s not found",
+                           method, uuid);
         goto out;
     }
     if (rc) {
@@ -580,7 +580,8 @@ static void disk_read(const inst_view *v, const diag_disk *k, qmp_once *q,
         qmp_fill(e, c);
 }
 
-/* ---- diagnostics ----------------------------------------------------------------- */
+/* ---- diagnostics
+ * ----------------------------------------------------------------- */
 
 /* Everything both diagnostics calls report, read once. */
 typedef struct diag_data {
@@ -883,7 +884,8 @@ out:
     return rc;
 }
 
-/* ---- disks --------------------------------------------------------------------- */
+/* ---- disks
+ * --------------------------------------------------------------------- */
 
 static uint64_t be64(const unsigned char *p)
 {
@@ -906,8 +908,8 @@ static int qcow2_info(int fd, uint64_t *size_r, char **backing_r)
         memcmp(h, "QFI\xfb", 4) != 0)
         return NXL_E_INVAL;
     off = be64(h + 8);
-    len = (uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 |
-          (uint32_t)h[18] << 8 | h[19];
+    len = (uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 | (uint32_t)h[18] << 8 |
+          h[19];
     *size_r = be64(h + 24);
     *backing_r = NULL;
     /* qcow2 caps the name at 1023 bytes; more is a damaged header. */
@@ -950,8 +952,8 @@ static int disk_sizes(const diag_disk *k, nxl_disk_info *di, bool *skip_r,
         uint64_t bytes = 0;
 
         if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
-            rc = nxl_error_set_errno(err, NXL_E_IO, errno,
-                                     "%s: size of %s", method, k->path);
+            rc = nxl_error_set_errno(err, NXL_E_IO, errno, "%s: size of %s",
+                                     method, k->path);
             goto out;
         }
         di->virt_disk_size = di->disk_size = bytes;
@@ -1112,7 +1114,8 @@ out:
     return rc;
 }
 
-/* ---- host-wide usage -------------------------------------------------------------- */
+/* ---- host-wide usage
+ * -------------------------------------------------------------- */
 
 /* Loads uuid's view from snap; *skip_r when the instance is not ours (no
  * record) or has no domain: host-wide calls report running instances
@@ -1239,9 +1242,8 @@ int nxl_xl_get_all_volume_usage(nxl_driver *drv,
         for (size_t j = 0; rc == 0 && !skip && bdi && j < bdi->n_mappings;
              j++) {
             const nxl_volume_bdm *m = &bdi->mappings[j];
-            const diag_disk *k = m->mount_device
-                                     ? view_disk(&v, m->mount_device)
-                                     : NULL;
+            const diag_disk *k =
+                m->mount_device ? view_disk(&v, m->mount_device) : NULL;
             nxl_volume_usage *u, *items;
             blk_counters c;
             bool avail;

@@ -40,8 +40,7 @@
 #define NXL_XL_SYSFS_XEN_BACKEND "/sys/bus/xen-backend/devices"
 #define NXL_XL_SYSFS_NET "/sys/class/net"
 
-NXL_HIDDEN int nxl_xl_get_diagnostics(nxl_driver *drv,
-                                      const nxl_instance *inst,
+NXL_HIDDEN int nxl_xl_get_diagnostics(nxl_driver *drv, const nxl_instance *inst,
                                       char **diag_json_r, nxl_error *err);
 NXL_HIDDEN int nxl_xl_get_instance_diagnostics(nxl_driver *drv,
                                                const nxl_instance *inst,
@@ -53,8 +52,8 @@ NXL_HIDDEN int nxl_xl_get_instance_disk_info(nxl_driver *drv,
                                              nxl_disk_info_list *disks_r,
                                              nxl_error *err);
 NXL_HIDDEN int nxl_xl_block_stats(nxl_driver *drv, const nxl_instance *inst,
-                                  const char *disk_id,
-                                  nxl_block_stats *stats_r, nxl_error *err);
+                                  const char *disk_id, nxl_block_stats *stats_r,
+                                  nxl_error *err);
 NXL_HIDDEN int nxl_xl_get_all_bw_counters(nxl_driver *drv,
                                           const nxl_instance *instances,
                                           size_t n, nxl_bw_counter_list *bw_r,

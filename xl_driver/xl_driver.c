@@ -73,16 +73,15 @@ static const nxl_capabilities nxl_xl_capabilities = {
 
 /* ---- driver properties -------------------------------------------------- */
 
-static int nxl_xl_need_legacy_block_device_info(nxl_driver *drv,
-                                                bool *legacy_r, nxl_error *err)
+static int nxl_xl_need_legacy_block_device_info(nxl_driver *drv, bool *legacy_r,
+                                                nxl_error *err)
 {
     /* novaxl only ever parses the new block_device_info format. */
     *legacy_r = false;
     return 0;
 }
 
-static int nxl_xl_is_xenapi(nxl_driver *drv, bool *is_xenapi_r,
-                            nxl_error *err)
+static int nxl_xl_is_xenapi(nxl_driver *drv, bool *is_xenapi_r, nxl_error *err)
 {
     /* We drive libxl in dom0; nova's XenAPI-only paths (pool joins over
      * XAPI, xenapi agent calls) must stay off. */
@@ -130,8 +129,7 @@ static int nxl_xl_emit_event(nxl_driver *drv, const nxl_event *ev,
 
 static int nxl_xl_dhcp_options_for_instance(nxl_driver *drv,
                                             const nxl_instance *inst,
-                                            nxl_kvlist *opts_r,
-                                            nxl_error *err)
+                                            nxl_kvlist *opts_r, nxl_error *err)
 {
     /* Xen guests boot from their disks (or a kernel in dom0), never over
      * PXE, so Neutron's DHCP needs no extra options: nova's None. */
@@ -175,7 +173,8 @@ static int nxl_xl_deallocate_networks_on_reschedule(nxl_driver *drv,
     return 0;
 }
 
-/* ---- device names --------------------------------------------------------- */
+/* ---- device names ---------------------------------------------------------
+ */
 
 /* Guest disk slots: xvda..xvdz are 0..25, xvdaa..xvdzz 26..701. Linux's
  * xen-blkfront and libxl both go further, but 702 disks is far beyond
@@ -286,11 +285,11 @@ static int nxl_xl_default_root_device_name(nxl_driver *drv,
     return nxl__strdup(name_r, "/dev/xvda", err);
 }
 
-static int nxl_xl_get_device_name_for_instance(nxl_driver *drv,
-                                               const nxl_instance *inst,
-                                               const nxl_block_device_info *bdms,
-                                               const char *requested,
-                                               char **name_r, nxl_error *err)
+static int
+nxl_xl_get_device_name_for_instance(nxl_driver *drv, const nxl_instance *inst,
+                                    const nxl_block_device_info *bdms,
+                                    const char *requested, char **name_r,
+                                    nxl_error *err)
 {
     bool taken[XL_DISK_SLOTS] = {false};
     const char *root = bdms && bdms->root_device_name ? bdms->root_device_name
@@ -319,17 +318,15 @@ static int nxl_xl_get_device_name_for_instance(nxl_driver *drv,
     return slot_name(slot, name_r, err);
 }
 
-static int nxl_xl_default_device_names_for_instance(nxl_driver *drv,
-                                                    const nxl_instance *inst,
-                                                    const char *root_device_name,
-                                                    nxl_block_device_info *bdi,
-                                                    nxl_error *err)
+static int nxl_xl_default_device_names_for_instance(
+    nxl_driver *drv, const nxl_instance *inst, const char *root_device_name,
+    nxl_block_device_info *bdi, nxl_error *err)
 {
     bool taken[XL_DISK_SLOTS] = {false};
     /* One slot per device of bdi: the names chosen, applied at the end so
      * that bdi changes only on success. */
-    size_t total = bdi->n_ephemerals + (bdi->has_swap ? 1 : 0) +
-                   bdi->n_mappings;
+    size_t total =
+        bdi->n_ephemerals + (bdi->has_swap ? 1 : 0) + bdi->n_mappings;
     char **names = NULL;
     size_t i, k = 0;
     int slot, rc;
@@ -357,8 +354,7 @@ static int nxl_xl_default_device_names_for_instance(nxl_driver *drv,
         else if (bdi->has_swap && k == bdi->n_ephemerals)
             cur = bdi->swap.device_name;
         else
-            cur = bdi->mappings[k - bdi->n_ephemerals -
-                                (bdi->has_swap ? 1 : 0)]
+            cur = bdi->mappings[k - bdi->n_ephemerals - (bdi->has_swap ? 1 : 0)]
                       .mount_device;
         if (cur && cur[0])
             continue;
@@ -382,9 +378,9 @@ static int nxl_xl_default_device_names_for_instance(nxl_driver *drv,
         else if (bdi->has_swap && k == bdi->n_ephemerals)
             dst = &bdi->swap.device_name;
         else
-            dst = &bdi->mappings[k - bdi->n_ephemerals -
-                                 (bdi->has_swap ? 1 : 0)]
-                       .mount_device;
+            dst =
+                &bdi->mappings[k - bdi->n_ephemerals - (bdi->has_swap ? 1 : 0)]
+                     .mount_device;
         free(*dst); /* an empty string counted as missing */
         *dst = NXL_STEAL(names[k]);
     }
@@ -396,7 +392,8 @@ out:
     return rc;
 }
 
-/* ---- what Xen cannot do ------------------------------------------------------ */
+/* ---- what Xen cannot do
+ * ------------------------------------------------------ */
 
 static int nxl_xl_get_rdp_console(nxl_driver *drv, const nxl_instance *inst,
                                   nxl_console *console_r, nxl_error *err)
@@ -457,12 +454,10 @@ static int nxl_xl_volume_snapshot_create(nxl_driver *drv,
                            "need");
 }
 
-static int nxl_xl_volume_snapshot_delete(nxl_driver *drv,
-                                         const nxl_instance *inst,
-                                         const char *volume_id,
-                                         const char *snapshot_id,
-                                         const char *delete_info_json,
-                                         nxl_error *err)
+static int
+nxl_xl_volume_snapshot_delete(nxl_driver *drv, const nxl_instance *inst,
+                              const char *volume_id, const char *snapshot_id,
+                              const char *delete_info_json, nxl_error *err)
 {
     return NXL_UNSUPPORTED(err, "volume_snapshot_delete",
                            "libxl has no live block "
@@ -470,7 +465,8 @@ static int nxl_xl_volume_snapshot_delete(nxl_driver *drv,
                            "guest's disk");
 }
 
-/* ---- the table ------------------------------------------------------------- */
+/* ---- the table -------------------------------------------------------------
+ */
 
 /* Members left out are NULL: Xen can do them, and later changes implement
  * them here (docs/contract.md: "not implemented yet"). */

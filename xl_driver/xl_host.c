@@ -448,10 +448,9 @@ int nxl_xl_get_available_resource(nxl_driver *drv, const char *nodename,
     res.vcpus = hi.nr_cpus;
     res.memory_mb = hi.total_kb / 1024;
     /* Everything Xen has handed out, dom0 included, is used. */
-    res.memory_mb_used = (hi.total_kb - (hi.free_kb < hi.total_kb
-                                             ? hi.free_kb
-                                             : hi.total_kb)) /
-                         1024;
+    res.memory_mb_used =
+        (hi.total_kb - (hi.free_kb < hi.total_kb ? hi.free_kb : hi.total_kb)) /
+        1024;
     for (size_t i = 0; i < n; i++)
         if (doms[i].domid != 0 && !doms[i].dying)
             res.vcpus_used += doms[i].vcpus;
@@ -612,16 +611,15 @@ int nxl_xl_get_host_uptime(nxl_driver *drv, char **uptime_r, nxl_error *err)
     mins = s % 3600 / 60;
     /* uptime(1)'s (procps) layout. */
     if (days)
-        snprintf(span, sizeof(span), "%lu day%s, ", days,
-                 days == 1 ? "" : "s");
+        snprintf(span, sizeof(span), "%lu day%s, ", days, days == 1 ? "" : "s");
     else
         span[0] = '\0';
     if (hours)
-        snprintf(span + strlen(span), sizeof(span) - strlen(span),
-                 "%2lu:%02lu", hours, mins);
+        snprintf(span + strlen(span), sizeof(span) - strlen(span), "%2lu:%02lu",
+                 hours, mins);
     else
-        snprintf(span + strlen(span), sizeof(span) - strlen(span),
-                 "%lu min", mins);
+        snprintf(span + strlen(span), sizeof(span) - strlen(span), "%lu min",
+                 mins);
     snprintf(out, sizeof(out),
              " %s up %s,  %u user%s,  load average: %.2f, %.2f, %.2f", clock,
              span, users, users == 1 ? "" : "s", l1, l5, l15);
@@ -903,8 +901,8 @@ int nxl_xl_host_power_action(nxl_driver *drv, const char *action,
                              "host_power_action: startup: a host that is "
                              "off runs no driver to start it; use its BMC "
                              "(IPMI) or wake-on-LAN");
-    if ((rc = nxl__xl_host_require_port(drv, "host_power_action", &port,
-                                        err)) < 0 ||
+    if ((rc = nxl__xl_host_require_port(drv, "host_power_action", &port, err)) <
+            0 ||
         (rc = guests_running(port, &guests, err)) < 0)
         return rc;
     if (guests > 0)
@@ -919,7 +917,8 @@ int nxl_xl_host_power_action(nxl_driver *drv, const char *action,
     return nxl__strdup(result_r, action, err);
 }
 
-/* ---- estimate_instance_overhead -------------------------------------------- */
+/* ---- estimate_instance_overhead --------------------------------------------
+ */
 
 /* The domain type spawn would give inst, from what nova keeps of its
  * image (system_metadata image_vm_mode, as xl_config.c reads vm_mode),
@@ -946,12 +945,11 @@ static int overhead_type(const nxl_instance *inst, libxl_domain_type *type_r,
     return 0;
 }
 
-int nxl_xl_estimate_instance_overhead(nxl_driver *drv,
-                                      const nxl_instance *inst,
+int nxl_xl_estimate_instance_overhead(nxl_driver *drv, const nxl_instance *inst,
                                       nxl_overhead *overhead_r, nxl_error *err)
 {
-    uint64_t mem_mb = inst->flavor.memory_mb ? inst->flavor.memory_mb
-                                             : inst->memory_mb;
+    uint64_t mem_mb =
+        inst->flavor.memory_mb ? inst->flavor.memory_mb : inst->memory_mb;
     uint32_t vcpus = inst->flavor.vcpus ? inst->flavor.vcpus : inst->vcpus;
     libxl_domain_config cfg;
     libxl_domain_type type = LIBXL_DOMAIN_TYPE_INVALID;

@@ -24,8 +24,7 @@ NXL_HIDDEN int nxl__xl_host_require_port(nxl_driver *drv, const char *method,
 /* The domid of inst's domain: found by name, then its UUID checked
  * against inst->uuid (the name is in xenstore, the UUID is the
  * hypervisor's). NXL_E_NOT_FOUND when there is none. */
-NXL_HIDDEN int nxl__xl_instance_domid(nxl_driver *drv,
-                                      const nxl_instance *inst,
+NXL_HIDDEN int nxl__xl_instance_domid(nxl_driver *drv, const nxl_instance *inst,
                                       const char *method, uint32_t *domid_r,
                                       nxl_error *err);
 
@@ -58,8 +57,8 @@ NXL_HIDDEN int nxl__xl_aggregate_place(nxl_driver *drv,
 
 NXL_HIDDEN int nxl_xl_undo_aggregate_operation(nxl_driver *drv, const char *op,
                                                const nxl_aggregate *agg,
-                                               const char *host,
-                                               bool set_error, nxl_error *err);
+                                               const char *host, bool set_error,
+                                               nxl_error *err);
 /* nxl_aggregate_get_record(): the record as JSON (xl_aggregate.c). */
 NXL_HIDDEN int nxl_xl_aggregate_record(nxl_driver *drv, int64_t id,
                                        char **json_r, nxl_error *err);
@@ -69,15 +68,13 @@ NXL_HIDDEN int nxl_xl_aggregate_record(nxl_driver *drv, int64_t id,
 NXL_HIDDEN int nxl_xl_get_console_output(nxl_driver *drv,
                                          const nxl_instance *inst,
                                          nxl_buf *out_r, nxl_error *err);
-NXL_HIDDEN int nxl_xl_get_vnc_console(nxl_driver *drv,
-                                      const nxl_instance *inst,
+NXL_HIDDEN int nxl_xl_get_vnc_console(nxl_driver *drv, const nxl_instance *inst,
                                       nxl_console *console_r, nxl_error *err);
 /* SPICE as libxl configured it (b_info.u.hvm.spice of the domain's
  * config): NXL_E_NOT_FOUND when the domain has no SPICE server. */
 NXL_HIDDEN int nxl_xl_get_spice_console(nxl_driver *drv,
                                         const nxl_instance *inst,
-                                        nxl_console *console_r,
-                                        nxl_error *err);
+                                        nxl_console *console_r, nxl_error *err);
 /* The serial line's pty in dom0 as internal_access_path, with the compute
  * host's name and no TCP port (port -1): the pty is not bridged to TCP
  * yet. */

@@ -296,7 +296,6 @@ static int find_domain(nxl_xl_state *st, const char *uuid,
     return 0;
 }
 
-
 /* ---- xenstore leftovers of destroyed domains ------------------------------
  *
  * libxl removes a domain's xenstore directories when it destroys it, but

@@ -318,8 +318,9 @@ NXL_HIDDEN void nxl__port_fake_calls_reset(nxl_port *port);
  * itself), "crash", "hang" (the guest stops answering shutdown, reboot
  * and suspend requests), "hold" (a dom0 process maps one of its pages:
  * its destroy leaves it listed, dying, a zombie, with the name free) and
- * "release" (that process lets go: a zombie goes). Events are queued exactly as for the ops; the
- * call log is not touched. NXL_E_NOT_FOUND / NXL_E_INVAL as fits. */
+ * "release" (that process lets go: a zombie goes). Events are queued exactly as
+ * for the ops; the call log is not touched. NXL_E_NOT_FOUND / NXL_E_INVAL as
+ * fits. */
 NXL_HIDDEN int nxl__port_fake_external(nxl_port *port, const char *action,
                                        uint32_t domid);
 /* A foreign domain (running, 256 MiB, 1 vcpu) that the driver did not

@@ -518,7 +518,6 @@ static int lx_unwatch_domain(nxl_port *port, uint32_t domid, nxl_error *err)
     return 0;
 }
 
-
 /* One round of the loop libxl_event.h documents: beforepoll, poll,
  * afterpoll. Under wait_lock. */
 static int poll_once(lx_port *lp, int timeout_ms, nxl_error *err)
@@ -614,8 +613,8 @@ out:
     return rc;
 }
 
-static int lx_vcpu_list(nxl_port *port, uint32_t domid,
-                        nxl_port_vcpu **list_r, size_t *n_r, nxl_error *err)
+static int lx_vcpu_list(nxl_port *port, uint32_t domid, nxl_port_vcpu **list_r,
+                        size_t *n_r, nxl_error *err)
 {
     lx_port *lp = lx(port);
     libxl_vcpuinfo *vi = NULL;

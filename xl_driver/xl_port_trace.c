@@ -256,8 +256,7 @@ static int trace_start_time(nxl_port *port, uint32_t domid, uint64_t *secs_r,
 
     snprintf(call, sizeof(call), "start_time(%u)", domid);
     return done(tp, call,
-                tp->inner->ops->start_time(tp->inner, domid, secs_r, err),
-                err);
+                tp->inner->ops->start_time(tp->inner, domid, secs_r, err), err);
 }
 
 static int trace_need_memory(nxl_port *port, const libxl_domain_config *cfg,

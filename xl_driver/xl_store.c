@@ -191,11 +191,9 @@ static int write_atomic(const char *path, const char *data, nxl_error *err)
     if (!tmp)
         return nxl_error_set(err, NXL_E_NOMEM, "out of memory");
     /* A leftover temp from an interrupted write is ours to replace. */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-              0600);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot create %s",
-                                 tmp);
+        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot create %s", tmp);
         goto out;
     }
     while (off < len) {
@@ -284,20 +282,23 @@ int nxl__xl_record_load(const nxl_xl_store *s, const char *uuid,
     rc = nxl__read_file_capped(path, NXL_MAX_DOCUMENT_BYTES + 4096, &doc, &len,
                                NULL);
     if (rc == NXL_E_NOT_FOUND) {
-        rc = nxl_error_set(err, NXL_E_NOT_FOUND, "instance %s not found",
-                           uuid);
+        rc = nxl_error_set(err, NXL_E_NOT_FOUND, "instance %s not found", uuid);
         goto out;
     }
     if (rc) {
-        rc = nxl_error_set(err, NXL_E_IO, "instance %s: cannot read its "
-                           "record %s", uuid, path);
+        rc = nxl_error_set(err, NXL_E_IO,
+                           "instance %s: cannot read its "
+                           "record %s",
+                           uuid, path);
         goto out;
     }
     rc = nxl__record_from_json(doc, len, rec_r, err);
     if (rc == 0 && strcmp(rec_r->uuid, uuid) != 0) {
         nxl__record_dispose(rec_r);
-        rc = nxl_error_set(err, NXL_E_IO, "%s holds the record of another "
-                           "instance", path);
+        rc = nxl_error_set(err, NXL_E_IO,
+                           "%s holds the record of another "
+                           "instance",
+                           path);
     }
 out:
     free(doc);
@@ -329,9 +330,9 @@ int nxl__xl_record_save(const nxl_xl_store *s, const nxl_record *rec,
 int nxl__xl_record_save_pending(const nxl_xl_store *s, const nxl_record *rec,
                                 nxl_error *err)
 {
-    return record_write(nxl__xl_store_instance_file(s, rec->uuid,
-                                                    NXL_XL_RECORD_PENDING),
-                        rec, err);
+    return record_write(
+        nxl__xl_store_instance_file(s, rec->uuid, NXL_XL_RECORD_PENDING), rec,
+        err);
 }
 
 int nxl__xl_record_commit_pending(const nxl_xl_store *s, const char *uuid,
@@ -412,8 +413,10 @@ int nxl__xl_journal_load(const nxl_xl_store *s, const char *uuid,
     rc = nxl__journal_from_json(doc, len, j_r, err);
     if (rc == 0 && strcmp(j_r->uuid, uuid) != 0) {
         nxl__journal_dispose(j_r);
-        rc = nxl_error_set(err, NXL_E_IO, "%s is the journal of another "
-                           "instance", path);
+        rc = nxl_error_set(err, NXL_E_IO,
+                           "%s is the journal of another "
+                           "instance",
+                           path);
     }
 out:
     free(doc);
@@ -482,7 +485,8 @@ int nxl__xl_lock(const nxl_xl_store *s, const char *uuid, bool wait, int *fd_r,
             if (errno == EWOULDBLOCK) {
                 rc = nxl_error_set(err, NXL_E_CONFLICT,
                                    "instance %s: another operation is in "
-                                   "progress", uuid);
+                                   "progress",
+                                   uuid);
                 goto out;
             }
             rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot lock %s",
@@ -526,7 +530,8 @@ void nxl__xl_unlock(const nxl_xl_store *s, const char *uuid, int fd,
     close(fd);
 }
 
-/* ---- scans ---------------------------------------------------------------- */
+/* ---- scans ----------------------------------------------------------------
+ */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -632,8 +637,7 @@ int nxl__xl_store_remove_instance_dir(const nxl_xl_store *s, const char *uuid,
     }
     /* FTW_PHYS: a symlink inside is removed, never followed. */
     if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0) {
-        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot remove %s",
-                                 dir);
+        rc = nxl_error_set_errno(err, NXL_E_IO, errno, "cannot remove %s", dir);
         goto out;
     }
     rc = fsync_dir_of(dir, err);

@@ -48,20 +48,20 @@ NXL_HIDDEN char *nxl__xl_store_instance_dir(const nxl_xl_store *s,
 
 /* <instances_dir>/<uuid>/<name>, malloc'd; NULL on out of memory. */
 NXL_HIDDEN char *nxl__xl_store_instance_file(const nxl_xl_store *s,
-                                            const char *uuid,
-                                            const char *name);
+                                             const char *uuid,
+                                             const char *name);
 /* Removes path and syncs its directory; succeeds when there is none. */
 NXL_HIDDEN int nxl__xl_store_remove_file(const char *path, nxl_error *err);
 /* Renames from over to (same directory) and syncs the directory, so the
  * rename survives a crash. */
 NXL_HIDDEN int nxl__xl_store_rename(const char *from, const char *to,
-                                   nxl_error *err);
+                                    nxl_error *err);
 
 /* Records. load: NXL_E_NOT_FOUND when there is none; rec_r fresh. */
 NXL_HIDDEN int nxl__xl_record_load(const nxl_xl_store *s, const char *uuid,
                                    nxl_record *rec_r, nxl_error *err);
-NXL_HIDDEN int nxl__xl_record_save(const nxl_xl_store *s,
-                                   const nxl_record *rec, nxl_error *err);
+NXL_HIDDEN int nxl__xl_record_save(const nxl_xl_store *s, const nxl_record *rec,
+                                   nxl_error *err);
 /* A record that replaces the current one only when committed (rebuild
  * writes the new request here before it touches anything, and the
  * rename over the record is its point of no return). Saved atomically to
@@ -74,8 +74,7 @@ NXL_HIDDEN int nxl__xl_record_save_pending(const nxl_xl_store *s,
                                            nxl_error *err);
 NXL_HIDDEN int nxl__xl_record_commit_pending(const nxl_xl_store *s,
                                              const char *uuid,
-                                             bool *committed_r,
-                                             nxl_error *err);
+                                             bool *committed_r, nxl_error *err);
 /* Succeeds when there is none. */
 NXL_HIDDEN int nxl__xl_record_remove(const nxl_xl_store *s, const char *uuid,
                                      nxl_error *err);
@@ -84,12 +83,11 @@ NXL_HIDDEN bool nxl__xl_record_exists(const nxl_xl_store *s, const char *uuid);
 /* Journals, the same way. */
 NXL_HIDDEN int nxl__xl_journal_load(const nxl_xl_store *s, const char *uuid,
                                     nxl_journal *j_r, nxl_error *err);
-NXL_HIDDEN int nxl__xl_journal_save(const nxl_xl_store *s,
-                                    const nxl_journal *j, nxl_error *err);
+NXL_HIDDEN int nxl__xl_journal_save(const nxl_xl_store *s, const nxl_journal *j,
+                                    nxl_error *err);
 NXL_HIDDEN int nxl__xl_journal_remove(const nxl_xl_store *s, const char *uuid,
                                       nxl_error *err);
-NXL_HIDDEN bool nxl__xl_journal_exists(const nxl_xl_store *s,
-                                       const char *uuid);
+NXL_HIDDEN bool nxl__xl_journal_exists(const nxl_xl_store *s, const char *uuid);
 
 /* Takes uuid's lock: waits when wait, else NXL_E_CONFLICT when another
  * holder has it. *fd_r is the lock; give it back with nxl__xl_unlock. */

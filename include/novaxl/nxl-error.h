@@ -32,7 +32,7 @@ typedef enum nxl_errcode {
     NXL_E_DENIED = -16,         /* Forbidden: refused by policy or state */
     NXL_E_CONFLICT = -17,       /* NovaException (concurrent change) */
     NXL_E_CONSOLE_UNAVAILABLE = -18, /* ConsoleTypeUnavailable */
-    _NXL_E_MAX = -19            /* sentinel: one past the last code */
+    _NXL_E_MAX = -19                 /* sentinel: one past the last code */
 } nxl_errcode;
 
 /* Caller-owned error details. Set once, at the failure; left alone on
@@ -45,7 +45,10 @@ typedef struct nxl_error {
     int domid;     /* domain concerned, -1 when none */
 } nxl_error;
 
-#define NXL_ERROR_INIT { NXL_OK, NULL, 0, 0, -1 }
+#define NXL_ERROR_INIT                                                         \
+    {                                                                          \
+        NXL_OK, NULL, 0, 0, -1                                                 \
+    }
 
 void nxl_error_init(nxl_error *err);
 /* Frees the message and resets to the initial state; safe to repeat. */

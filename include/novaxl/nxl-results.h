@@ -36,12 +36,12 @@ typedef struct nxl_capabilities {
     bool supports_device_tagging;       /* spawn honours BDM/VIF tags */
     bool supports_tagged_attach_interface;
     bool supports_tagged_attach_volume;
-    bool supports_multiattach;     /* one volume on several instances */
-    bool supports_trusted_certs;   /* image signature cert validation */
-    bool supports_image_type_raw;  /* which disk_format spawn boots */
+    bool supports_multiattach;    /* one volume on several instances */
+    bool supports_trusted_certs;  /* image signature cert validation */
+    bool supports_image_type_raw; /* which disk_format spawn boots */
     bool supports_image_type_qcow2;
     bool supports_image_type_vhd;
-    bool supports_image_type_aki;  /* aki/ari/ami: PV kernel images */
+    bool supports_image_type_aki; /* aki/ari/ami: PV kernel images */
     bool supports_image_type_ari;
     bool supports_image_type_ami;
     bool supports_image_type_iso;
@@ -65,12 +65,12 @@ typedef struct nxl_host_resources {
     uint32_t vcpus_used;
     uint64_t memory_mb_used;
     uint64_t local_gb_used;
-    char *hypervisor_type;     /* "xen" */
+    char *hypervisor_type;       /* "xen" */
     uint64_t hypervisor_version; /* nova's integer form: 4.17.7 -> 4017007 */
     char *hypervisor_hostname;
-    char *cpu_info;            /* JSON document, as nova stores it */
+    char *cpu_info;               /* JSON document, as nova stores it */
     int64_t disk_available_least; /* GiB; negative when overcommitted */
-    char *numa_topology;       /* JSON document; NULL when none */
+    char *numa_topology;          /* JSON document; NULL when none */
     nxl_supported_instance *supported_instances;
     size_t n_supported_instances;
 } nxl_host_resources;
@@ -117,11 +117,11 @@ typedef struct nxl_memory_diagnostics {
 
 /* nova.virt.diagnostics.Diagnostics (get_instance_diagnostics). */
 typedef struct nxl_diagnostics {
-    char *state;          /* nova power_state name: "running", ... */
-    char *driver;         /* "libxl" */
-    char *hypervisor;     /* "xen" */
-    char *hypervisor_os;  /* "linux" (dom0) */
-    uint64_t uptime;      /* seconds since the domain was created */
+    char *state;         /* nova power_state name: "running", ... */
+    char *driver;        /* "libxl" */
+    char *hypervisor;    /* "xen" */
+    char *hypervisor_os; /* "linux" (dom0) */
+    uint64_t uptime;     /* seconds since the domain was created */
     bool config_drive;
     nxl_cpu_diagnostics *cpu_details;
     size_t n_cpu_details;
@@ -185,7 +185,8 @@ typedef struct nxl_maintenance {
 void nxl_maintenance_init(nxl_maintenance *m);
 void nxl_maintenance_dispose(nxl_maintenance *m);
 
-/* ---- volumes, disks, usage ------------------------------------------------ */
+/* ---- volumes, disks, usage ------------------------------------------------
+ */
 
 /* get_volume_connector: {'ip', 'initiator', 'host'}. */
 typedef struct nxl_volume_connector {
@@ -286,7 +287,8 @@ typedef struct nxl_overhead {
     uint32_t vcpus;
 } nxl_overhead;
 
-/* ---- events (nova.virt.event) --------------------------------------------- */
+/* ---- events (nova.virt.event) ---------------------------------------------
+ */
 
 /* nova.virt.event.EVENT_LIFECYCLE_*; the values match nova's. */
 typedef enum nxl_event_transition {
@@ -311,7 +313,7 @@ typedef enum nxl_event_transition {
 /* nova.virt.event.LifecycleEvent. Plain data. */
 typedef struct nxl_event {
     char uuid[NXL_UUID_STRLEN + 1];
-    int transition;     /* nxl_event_transition */
+    int transition;       /* nxl_event_transition */
     int64_t timestamp_us; /* microseconds since the Epoch (time.time()) */
 } nxl_event;
 
@@ -347,10 +349,10 @@ typedef struct nxl_bdm {
     char *device_name;      /* /dev/xvdb; NULL when not chosen yet */
     char *device_type;      /* disk, cdrom */
     char *disk_bus;
-    int boot_index;           /* -1 when not bootable */
-    uint64_t volume_size;     /* GiB; MiB for a swap BDM, as nova */
+    int boot_index;       /* -1 when not bootable */
+    uint64_t volume_size; /* GiB; MiB for a swap BDM, as nova */
     bool delete_on_termination;
-    bool no_device;           /* the BDM suppresses an image device */
+    bool no_device; /* the BDM suppresses an image device */
     char *volume_id;
     nxl_connection_info connection_info; /* empty until attached */
 } nxl_bdm;

@@ -82,7 +82,7 @@ typedef struct nxl_flavor {
     uint32_t vcpus;
     uint64_t root_gb;
     uint64_t ephemeral_gb;
-    uint64_t swap; /* MiB, Nova's unit for flavor.swap */
+    uint64_t swap;          /* MiB, Nova's unit for flavor.swap */
     nxl_kvlist extra_specs; /* quota:cpu_*, quota:vif_*, hw:* */
 } nxl_flavor;
 
@@ -91,7 +91,7 @@ typedef struct nxl_flavor {
  * has them in flavor, the parser copies them up. */
 typedef struct nxl_instance {
     char uuid[NXL_UUID_STRLEN + 1]; /* lower-case canonical form */
-    char *name;                     /* Nova's instance name, e.g. instance-0000002a */
+    char *name; /* Nova's instance name, e.g. instance-0000002a */
     char *display_name;
     char *hostname;
     char *host;
@@ -110,7 +110,7 @@ typedef struct nxl_instance {
     uint64_t root_gb;
     uint64_t ephemeral_gb;
     char *key_data;
-    char *user_data; /* base64, as Nova stores it */
+    char *user_data;    /* base64, as Nova stores it */
     char *config_drive; /* "" or "True" or a path-less marker, as Nova */
     char *root_device_name;
     nxl_flavor flavor;
@@ -137,8 +137,8 @@ typedef struct nxl_image_meta {
 
 typedef struct nxl_ip {
     char *address;
-    char *type;    /* fixed, floating */
-    int version;   /* 4 or 6 */
+    char *type;  /* fixed, floating */
+    int version; /* 4 or 6 */
 } nxl_ip;
 
 typedef struct nxl_subnet {
@@ -169,7 +169,8 @@ typedef struct nxl_network_info {
     size_t n;
 } nxl_network_info;
 
-/* ---- block_device_info (nova.virt.driver.get_block_device_info) ------------ */
+/* ---- block_device_info (nova.virt.driver.get_block_device_info) ------------
+ */
 
 /* Cinder's connection_info: driver_volume_type plus a type-specific data
  * map, flattened like nxl_kvlist (arrays of scalars joined with ','):
@@ -241,7 +242,7 @@ typedef struct nxl_spawn_req {
 /* Where the driver keeps things on the host; spawn and the config builder
  * derive every path from this, never from guest- or user-supplied text. */
 typedef struct nxl_host_layout {
-    char *instances_dir; /* /var/lib/novaxl/instances: <uuid>/disk, ... */
+    char *instances_dir;   /* /var/lib/novaxl/instances: <uuid>/disk, ... */
     char *image_cache_dir; /* /var/lib/novaxl/images: <image-id> files */
     char *console_log_dir; /* /var/log/xen/console */
 } nxl_host_layout;
@@ -251,7 +252,8 @@ void nxl_host_layout_dispose(nxl_host_layout *l);
 /* Fills the Debian defaults above. */
 int nxl_host_layout_default(nxl_host_layout *l);
 
-/* ---- results --------------------------------------------------------------- */
+/* ---- results ---------------------------------------------------------------
+ */
 
 /* nova.compute.power_state */
 typedef enum nxl_power_state {
@@ -340,8 +342,7 @@ int nxl_uuid_validate(const char *uuid, const char *field,
 int nxl_name_validate(const char *name, const char *field,
                       struct nxl_error *err);
 /* MAC: six colon-separated hex octets, unicast. */
-int nxl_mac_validate(const char *mac, const char *field,
-                     struct nxl_error *err);
+int nxl_mac_validate(const char *mac, const char *field, struct nxl_error *err);
 
 #ifdef __cplusplus
 }

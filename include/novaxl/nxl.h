@@ -76,7 +76,10 @@ typedef struct nxl_driver_config {
     unsigned console_log_interval;
 } nxl_driver_config;
 
-#define NXL_DRIVER_CONFIG_INIT {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0}
+#define NXL_DRIVER_CONFIG_INIT                                                 \
+    {                                                                          \
+        NULL, NULL, NULL, NULL, NULL, NULL, 0, 0                               \
+    }
 
 /* Opens the driver called backend ("libxl"); cfg may be NULL for the
  * defaults. Touches no hypervisor: the libxl context is created by
@@ -149,8 +152,7 @@ int nxl_driver_set_event_kinds(nxl_driver *drv, unsigned kinds, nxl_error *err);
  * registered the event is dropped, as nova's base class does. NXL_E_INVAL
  * for a non-canonical ev->uuid or an unknown transition. */
 /* contract: emit_event */
-int nxl_driver_emit_event(nxl_driver *drv, const nxl_event *ev,
-                          nxl_error *err);
+int nxl_driver_emit_event(nxl_driver *drv, const nxl_event *ev, nxl_error *err);
 
 /* ======================================================================
  * Host
@@ -169,8 +171,7 @@ int nxl_host_cleanup(nxl_driver *drv, const char *host, nxl_error *err);
 /* Names of the instances the driver runs (its domains, not Domain-0 or
  * foreign ones). nxl_strv_dispose(names_r). */
 /* contract: list_instances */
-int nxl_host_list_instances(nxl_driver *drv, nxl_strv *names_r,
-                            nxl_error *err);
+int nxl_host_list_instances(nxl_driver *drv, nxl_strv *names_r, nxl_error *err);
 
 /* UUIDs of the same instances. nxl_strv_dispose(uuids_r). */
 /* contract: list_instance_uuids */
@@ -198,8 +199,7 @@ int nxl_host_node_is_available(nxl_driver *drv, const char *nodename,
  * nxl_host_resources_dispose(res_r). */
 /* contract: get_available_resource */
 int nxl_host_get_available_resource(nxl_driver *drv, const char *nodename,
-                                    nxl_host_resources *res_r,
-                                    nxl_error *err);
+                                    nxl_host_resources *res_r, nxl_error *err);
 
 /* Cumulative host CPU times and frequency. Plain struct. */
 /* contract: get_host_cpu_stats */
@@ -227,8 +227,8 @@ int nxl_host_get_console_warning(nxl_driver *drv, char **warning_r,
 /* Lets host accept new instances or not. *result_r is "enabled" or
  * "disabled" (static storage: do not free). */
 /* contract: set_host_enabled */
-int nxl_host_set_enabled(nxl_driver *drv, bool enabled,
-                         const char **result_r, nxl_error *err);
+int nxl_host_set_enabled(nxl_driver *drv, bool enabled, const char **result_r,
+                         nxl_error *err);
 
 /* Enters (mode true) or leaves host maintenance: a host in maintenance
  * takes no new work. result_r->state is the contract's return value; on
@@ -246,8 +246,8 @@ int nxl_host_maintenance_mode(nxl_driver *drv, const char *host, bool mode,
  * NXL_E_UNSUPPORTED. libxl: refused (NXL_E_DENIED) while guest domains
  * run. free(*result_r). */
 /* contract: host_power_action */
-int nxl_host_power_action(nxl_driver *drv, const char *action,
-                          char **result_r, nxl_error *err);
+int nxl_host_power_action(nxl_driver *drv, const char *action, char **result_r,
+                          nxl_error *err);
 
 /* Console proxy pool of console_type ("vnc", ...).
  * nxl_console_pool_dispose(pool_r). */
@@ -258,16 +258,16 @@ int nxl_host_get_console_pool_info(nxl_driver *drv, const char *console_type,
 /* Network counters of every VIF of the given instances (n may be 0).
  * nxl_bw_counter_list_dispose(bw_r). */
 /* contract: get_all_bw_counters */
-int nxl_host_get_all_bw_counters(nxl_driver *drv,
-                                 const nxl_instance *instances, size_t n,
-                                 nxl_bw_counter_list *bw_r, nxl_error *err);
+int nxl_host_get_all_bw_counters(nxl_driver *drv, const nxl_instance *instances,
+                                 size_t n, nxl_bw_counter_list *bw_r,
+                                 nxl_error *err);
 
 /* I/O counters of the volumes of the given instances (blkback/qdisk
  * statistics). nxl_volume_usage_list_dispose(usage_r). */
 /* contract: get_all_volume_usage */
 int nxl_host_get_all_volume_usage(nxl_driver *drv,
-                                  const nxl_instance_bdms *host_bdms,
-                                  size_t n, nxl_volume_usage_list *usage_r,
+                                  const nxl_instance_bdms *host_bdms, size_t n,
+                                  nxl_volume_usage_list *usage_r,
                                   nxl_error *err);
 
 /* Memory and vcpus of every instance. nxl_instance_usage_list_dispose. */
@@ -500,8 +500,7 @@ int nxl_instance_rescue(nxl_driver *drv, const nxl_instance *inst,
 /* Boots the instance from its own disks again. */
 /* contract: unrescue */
 int nxl_instance_unrescue(nxl_driver *drv, const nxl_instance *inst,
-                          const nxl_network_info *network_info,
-                          nxl_error *err);
+                          const nxl_network_info *network_info, nxl_error *err);
 
 /* Marks the instance (not) allowed to power on. */
 /* contract: set_bootable */
@@ -559,8 +558,7 @@ int nxl_instance_get_mks_console(nxl_driver *drv, const nxl_instance *inst,
 /* Legacy diagnostics: nova's free-form dict as a JSON object.
  * free(*diag_json_r). */
 /* contract: get_diagnostics */
-int nxl_instance_get_diagnostics_json(nxl_driver *drv,
-                                      const nxl_instance *inst,
+int nxl_instance_get_diagnostics_json(nxl_driver *drv, const nxl_instance *inst,
                                       char **diag_json_r, nxl_error *err);
 
 /* nova.virt.diagnostics.Diagnostics. nxl_diagnostics_dispose(diag_r). */
@@ -659,8 +657,7 @@ int nxl_instance_unplug_vifs(nxl_driver *drv, const nxl_instance *inst,
 
 /* Network config through an in-guest agent. libxl: NXL_E_UNSUPPORTED. */
 /* contract: inject_network_info */
-int nxl_instance_inject_network_info(nxl_driver *drv,
-                                     const nxl_instance *inst,
+int nxl_instance_inject_network_info(nxl_driver *drv, const nxl_instance *inst,
                                      const nxl_network_info *network_info,
                                      nxl_error *err);
 
@@ -711,8 +708,7 @@ int nxl_instance_ensure_filtering_rules(nxl_driver *drv,
 /* nova-network firewall: remove the instance's filters. */
 /* contract: unfilter_instance */
 int nxl_instance_unfilter(nxl_driver *drv, const nxl_instance *inst,
-                          const nxl_network_info *network_info,
-                          nxl_error *err);
+                          const nxl_network_info *network_info, nxl_error *err);
 
 /* nova-network firewall: re-apply the instance's security rules. */
 /* contract: refresh_instance_security_rules */
@@ -755,8 +751,7 @@ int nxl_instance_get_device_name(nxl_driver *drv, const nxl_instance *inst,
  * does) with the next free slot after root_device_name and the names
  * already set. bdi is changed only on success. */
 /* contract: default_device_names_for_instance */
-int nxl_instance_default_device_names(nxl_driver *drv,
-                                      const nxl_instance *inst,
+int nxl_instance_default_device_names(nxl_driver *drv, const nxl_instance *inst,
                                       const char *root_device_name,
                                       nxl_block_device_info *bdi,
                                       nxl_error *err);
@@ -798,18 +793,14 @@ int nxl_instance_volume_snapshot_create(nxl_driver *drv,
 
 /* Deletes such a snapshot (block commit). libxl: NXL_E_UNSUPPORTED. */
 /* contract: volume_snapshot_delete */
-int nxl_instance_volume_snapshot_delete(nxl_driver *drv,
-                                        const nxl_instance *inst,
-                                        const char *volume_id,
-                                        const char *snapshot_id,
-                                        const char *delete_info_json,
-                                        nxl_error *err);
+int nxl_instance_volume_snapshot_delete(
+    nxl_driver *drv, const nxl_instance *inst, const char *volume_id,
+    const char *snapshot_id, const char *delete_info_json, nxl_error *err);
 
 /* What Cinder needs to export a volume to this host. inst may be NULL
  * (nova asks for the host's connector). nxl_volume_connector_dispose. */
 /* contract: get_volume_connector */
-int nxl_instance_get_volume_connector(nxl_driver *drv,
-                                      const nxl_instance *inst,
+int nxl_instance_get_volume_connector(nxl_driver *drv, const nxl_instance *inst,
                                       nxl_volume_connector *connector_r,
                                       nxl_error *err);
 
@@ -840,15 +831,14 @@ int nxl_migration_finish(nxl_driver *drv, const nxl_migration *migration,
 /* contract: finish_revert_migration */
 int nxl_migration_finish_revert(nxl_driver *drv, const nxl_instance *inst,
                                 const nxl_network_info *network_info,
-                                const nxl_block_device_info *bdi,
-                                bool power_on, nxl_error *err);
+                                const nxl_block_device_info *bdi, bool power_on,
+                                nxl_error *err);
 
 /* On the source: deletes what the migration left (the old disks). */
 /* contract: confirm_migration */
 int nxl_migration_confirm(nxl_driver *drv, const nxl_migration *migration,
                           const nxl_instance *inst,
-                          const nxl_network_info *network_info,
-                          nxl_error *err);
+                          const nxl_network_info *network_info, nxl_error *err);
 
 /* ======================================================================
  * Shared storage checks
@@ -881,8 +871,8 @@ int nxl_shared_storage_check_cleanup(nxl_driver *drv, const char *data_json,
 int nxl_live_migration_check_destination(
     nxl_driver *drv, const nxl_instance *inst,
     const char *src_compute_info_json, const char *dst_compute_info_json,
-    bool block_migration, bool disk_over_commit,
-    char **dest_check_data_json_r, nxl_error *err);
+    bool block_migration, bool disk_over_commit, char **dest_check_data_json_r,
+    nxl_error *err);
 
 /* On the destination: undoes what check_destination set up. */
 /* contract: check_can_live_migrate_destination_cleanup */
@@ -895,8 +885,7 @@ int nxl_live_migration_check_destination_cleanup(
 int nxl_live_migration_check_source(nxl_driver *drv, const nxl_instance *inst,
                                     const char *dest_check_data_json,
                                     const nxl_block_device_info *bdi,
-                                    char **migrate_data_json_r,
-                                    nxl_error *err);
+                                    char **migrate_data_json_r, nxl_error *err);
 
 /* On the destination: prepares disks, volumes and VIFs.
  * disk_info_json, migrate_data_json may be NULL. *migrate_data_json_r:
@@ -927,8 +916,7 @@ int nxl_instance_live_migrate(nxl_driver *drv, const nxl_instance *inst,
 
 /* Aborts a running live migration; the domain keeps running here. */
 /* contract: live_migration_abort */
-int nxl_instance_live_migration_abort(nxl_driver *drv,
-                                      const nxl_instance *inst,
+int nxl_instance_live_migration_abort(nxl_driver *drv, const nxl_instance *inst,
                                       nxl_error *err);
 
 /* Makes a migration that does not converge finish (pauses the domain so
@@ -946,17 +934,18 @@ int nxl_live_migration_post(nxl_driver *drv, const nxl_instance *inst,
 
 /* On the source: unplugs the VIFs. */
 /* contract: post_live_migration_at_source */
-int nxl_live_migration_post_at_source(nxl_driver *drv,
-                                      const nxl_instance *inst,
+int nxl_live_migration_post_at_source(nxl_driver *drv, const nxl_instance *inst,
                                       const nxl_network_info *network_info,
                                       nxl_error *err);
 
 /* On the destination, after success: records the domain as ours. */
 /* contract: post_live_migration_at_destination */
-int nxl_live_migration_post_at_destination(
-    nxl_driver *drv, const nxl_instance *inst,
-    const nxl_network_info *network_info, bool block_migration,
-    const nxl_block_device_info *bdi, nxl_error *err);
+int nxl_live_migration_post_at_destination(nxl_driver *drv,
+                                           const nxl_instance *inst,
+                                           const nxl_network_info *network_info,
+                                           bool block_migration,
+                                           const nxl_block_device_info *bdi,
+                                           nxl_error *err);
 
 /* On the destination, after failure: removes what pre set up. */
 /* contract: rollback_live_migration_at_destination */

@@ -73,8 +73,8 @@ int main(int argc, char **argv)
         return 1;
     }
     lg = xtl_createlogger_stdiostream(stderr, XTL_NOTICE, 0);
-    if (!lg || libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
-                               (xentoollog_logger *)lg) != 0) {
+    if (!lg ||
+        libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, (xentoollog_logger *)lg) != 0) {
         fprintf(stderr, "nxl-lab-create: cannot open libxl\n");
         free(json);
         return 1;
@@ -83,21 +83,21 @@ int main(int argc, char **argv)
     libxl_domain_config_init(&cfg);
     rc = libxl_domain_config_from_json(ctx, &cfg, json);
     if (rc) {
-        fprintf(stderr, "nxl-lab-create: %s: not a libxl domain config "
-                        "(rc %d)\n", argv[optind], rc);
+        fprintf(stderr,
+                "nxl-lab-create: %s: not a libxl domain config "
+                "(rc %d)\n",
+                argv[optind], rc);
         goto out;
     }
     rc = libxl_domain_create_new(ctx, &cfg, &domid, NULL, NULL);
     if (rc) {
-        fprintf(stderr, "nxl-lab-create: libxl_domain_create_new: rc %d\n",
-                rc);
+        fprintf(stderr, "nxl-lab-create: libxl_domain_create_new: rc %d\n", rc);
         goto out;
     }
     if (!paused) {
         rc = libxl_domain_unpause(ctx, domid, NULL);
         if (rc) {
-            fprintf(stderr, "nxl-lab-create: unpause %u: rc %d\n", domid,
-                    rc);
+            fprintf(stderr, "nxl-lab-create: unpause %u: rc %d\n", domid, rc);
             libxl_domain_destroy(ctx, domid, NULL);
             goto out;
         }

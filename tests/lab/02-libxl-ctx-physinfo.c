@@ -86,7 +86,8 @@ int main(void)
            total_mib, info.free_pages, info.cap_hvm, info.cap_pv);
     check(info.nr_cpus >= 1 && info.nr_cpus <= 4096, "nr_cpus plausible");
     check(info.nr_nodes >= 1, "nr_nodes >= 1");
-    check(total_mib >= 512 && total_mib <= (1ULL << 22), "total memory plausible");
+    check(total_mib >= 512 && total_mib <= (1ULL << 22),
+          "total memory plausible");
     check(info.free_pages <= info.total_pages, "free_pages <= total_pages");
     check(info.cap_pv, "PV capable");
 
