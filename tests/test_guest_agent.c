@@ -218,27 +218,6 @@ static int files_cleanup(void)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void b64_encode(const char *in, size_t n, char *out, size_t size)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-
-    for (size_t i = 0; i < n && o + 5 < size; i += 3) {
-        unsigned v = (unsigned)(unsigned char)in[i] << 16;
-
-        if (i + 1 < n)
-            v |= (unsigned)(unsigned char)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)in[i + 2];
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 /* inject_file of path with text through the dispatcher; its code. */
 static int inject(const char *path, const char *text, size_t n)
 {

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "xenbus.h"
 
 /* Limits. A request is one xenstore node: at most NXL_XB_PAYLOAD_MAX. */
@@ -484,20 +485,6 @@ static long b64_decode(const char *s, unsigned char *out, size_t max)
         }
     }
     return (long)o;
-}
-
-/* CRC-32 (IEEE 802.3, zlib's and gzip's): the checksum the console line
- * shows, which the lab test computes on its side. */
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-    }
-    return ~c;
 }
 
 static int write_all(int fd, const void *buf, size_t len)

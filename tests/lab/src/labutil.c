@@ -360,6 +360,59 @@ bool nxl_lab_xl_paused(const char *name, char *line, size_t size)
     return line[0] && strstr(line, "--p") != NULL;
 }
 
+static bool write_text(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(text, f) >= 0;
+
+    if (f && fclose(f) != 0)
+        ok = false;
+    return ok && chmod(path, mode) == 0;
+}
+
+bool nxl_lab_guest_initrd(const char *root, const char *images,
+                          const char *lab_initrd, const char *initrd_id,
+                          const char *program, const char *init_name,
+                          const char *init_text)
+{
+    char dir[1024], cmd[4096];
+    const char *payload = nxl_lab_env_or("NXL_LAB_PAYLOAD", "/novaxl");
+
+    snprintf(dir, sizeof(dir), "%s/%s.d", root, init_name);
+    snprintf(cmd, sizeof(cmd),
+             "set -e; mkdir -p %s/bin; cp %s/lab/bin/%s %s/bin/", dir, payload,
+             program, dir);
+    if (!nxl_lab_check(system(cmd) == 0, "%s from %s/lab/bin", program,
+                       payload))
+        return false;
+    snprintf(cmd, sizeof(cmd), "%s/%s", dir, init_name);
+    if (!nxl_lab_check(write_text(cmd, init_text, 0755), "%s", cmd))
+        return false;
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd %s; find . | cpio -o -H newc --quiet | gzip -1 "
+             ">../%s.cpio.gz; rm -f %s/%s; cat %s ../%s.cpio.gz >%s/%s",
+             dir, init_name, images, initrd_id, lab_initrd, init_name, images,
+             initrd_id);
+    return nxl_lab_check(system(cmd) == 0, "guest initramfs %s/%s", images,
+                         initrd_id);
+}
+
+size_t nxl_lab_xs_data_children(nxl_xs *xs, int domid, const char *sub)
+{
+    char dir[128];
+    nxl_strv names;
+    size_t n;
+
+    snprintf(dir, sizeof(dir), "/local/domain/%d/data/%s", domid, sub);
+    nxl_strv_init(&names);
+    if (nxl_xs_directory(xs, XBT_NULL, dir, &names, NULL) < 0)
+        n = 0; /* absent is empty */
+    else
+        n = names.n;
+    nxl_strv_dispose(&names);
+    return n;
+}
+
 bool nxl_lab_read_request(const char *path, nxl_spawn_req *req, char **doc)
 {
     nxl_error err = NXL_ERROR_INIT;

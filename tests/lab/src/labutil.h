@@ -85,6 +85,20 @@ bool nxl_lab_xl_create_foreign(const char *dir, const nxl_lab_env *env,
  * is gone) lands in line. */
 bool nxl_lab_xl_paused(const char *name, char *line, size_t size);
 
+/* images/INITRD_ID: the lab guest's initramfs (lab_initrd) with a second
+ * archive appended, holding the payload's lab/bin/PROGRAM (a static guest
+ * program from lab/guest/) as /bin/PROGRAM and init_text as /INIT_NAME
+ * (executable), for a kernel command line's rdinit=/INIT_NAME; built under
+ * root. Checked. */
+bool nxl_lab_guest_initrd(const char *root, const char *images,
+                          const char *lab_initrd, const char *initrd_id,
+                          const char *program, const char *init_name,
+                          const char *init_text);
+/* How many nodes are under /local/domain/DOMID/data/SUB (0 when it is
+ * absent): where the guest agent protocol's requests (host) and answers
+ * (guest) live. */
+size_t nxl_lab_xs_data_children(nxl_xs *xs, int domid, const char *sub);
+
 /* Reads a spawn request (examples/NAME.json); *doc owns its strings. */
 bool nxl_lab_read_request(const char *path, nxl_spawn_req *req, char **doc);
 

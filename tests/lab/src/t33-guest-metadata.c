@@ -55,39 +55,6 @@ static const char md_init[] =
     "$B sleep 3; done) &\n"
     "exec /init\n";
 
-static bool write_text(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    bool ok = f && fputs(text, f) >= 0;
-
-    if (f && fclose(f) != 0)
-        ok = false;
-    return ok && chmod(path, mode) == 0;
-}
-
-/* images/INITRD_ID: the lab guest's initramfs with our archive after it. */
-static bool build_initrd(const char *root, const char *images,
-                         const char *lab_initrd)
-{
-    char dir[1024], cmd[4096];
-    const char *payload = nxl_lab_env_or("NXL_LAB_PAYLOAD", "/novaxl");
-
-    snprintf(dir, sizeof(dir), "%s/md-initrd", root);
-    snprintf(cmd, sizeof(cmd),
-             "set -e; mkdir -p %s/bin; cp %s/lab/bin/nxl-xsprobe %s/bin/", dir,
-             payload, dir);
-    if (!check(system(cmd) == 0, "nxl-xsprobe from %s/lab/bin", payload))
-        return false;
-    snprintf(cmd, sizeof(cmd), "%s/nxl-md-init", dir);
-    if (!check(write_text(cmd, md_init, 0755), "%s", cmd))
-        return false;
-    snprintf(cmd, sizeof(cmd),
-             "set -e; cd %s; find . | cpio -o -H newc --quiet | gzip -1 "
-             ">../md.cpio.gz; rm -f %s/%s; cat %s ../md.cpio.gz >%s/%s",
-             dir, images, INITRD_ID, lab_initrd, images, INITRD_ID);
-    return check(system(cmd) == 0, "guest initramfs %s/%s", images, INITRD_ID);
-}
-
 static char *md_read(nxl_xs *xs, int domid, const char *key)
 {
     char p[256];
@@ -111,7 +78,8 @@ int main(void)
 
     if ((rc = nxl_lab_begin(&run, "t33", "pv-direct-kernel")))
         return rc;
-    if (!build_initrd(run.root, run.images, run.env.initrd))
+    if (!nxl_lab_guest_initrd(run.root, run.images, run.env.initrd, INITRD_ID,
+                              "nxl-xsprobe", "nxl-md-init", md_init))
         return nxl_lab_finish();
     inst = &run.req.instance;
     free(inst->ramdisk_id);

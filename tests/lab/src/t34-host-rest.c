@@ -569,22 +569,6 @@ static void *watch_main(void *opaque)
     return NULL;
 }
 
-static size_t children(nxl_xs *xs, int domid, const char *sub)
-{
-    char dir[128];
-    nxl_strv names;
-    size_t n;
-
-    snprintf(dir, sizeof(dir), "/local/domain/%d/data/%s", domid, sub);
-    nxl_strv_init(&names);
-    if (nxl_xs_directory(xs, XBT_NULL, dir, &names, NULL) < 0)
-        n = 0; /* absent is empty */
-    else
-        n = names.n;
-    nxl_strv_dispose(&names);
-    return n;
-}
-
 enum { AG_NETINFO, AG_RESET, AG_FILE };
 
 static void agent_call(nxl_driver *drv, nxl_xs *xs, const nxl_spawn_req *req,
@@ -625,7 +609,8 @@ static void agent_call(nxl_driver *drv, nxl_xs *xs, const nxl_spawn_req *req,
           "%s: its request was in data/host meanwhile (%d node(s)), "
           "dom0's, the guest read-only (%s)",
           names[which], w.seen, w.acl_ok ? "yes" : "no");
-    check(children(xs, domid, "host") == 0 && children(xs, domid, "guest") == 0,
+    check(nxl_lab_xs_data_children(xs, domid, "host") == 0 &&
+              nxl_lab_xs_data_children(xs, domid, "guest") == 0,
           "%s: nothing left under domain %d's data/host and data/guest",
           names[which], domid);
 }

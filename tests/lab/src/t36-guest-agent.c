@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "common/internal.h"
+#include "lab/guest/codec.h"
 #include "novaxl/nxl.h"
 #include "tests/lab/src/labutil.h"
 #include "xenstore/xs.h"
@@ -80,39 +81,6 @@ static const char agent_init[] =
     "/bin/nxl-agent &\n"
     "exec /init\n";
 
-static bool write_text(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    bool ok = f && fputs(text, f) >= 0;
-
-    if (f && fclose(f) != 0)
-        ok = false;
-    return ok && chmod(path, mode) == 0;
-}
-
-/* images/INITRD_ID: the lab guest's initramfs with our archive after it. */
-static bool build_initrd(const char *root, const char *images,
-                         const char *lab_initrd)
-{
-    char dir[1024], cmd[4096];
-    const char *payload = nxl_lab_env_or("NXL_LAB_PAYLOAD", "/novaxl");
-
-    snprintf(dir, sizeof(dir), "%s/agent-initrd", root);
-    snprintf(cmd, sizeof(cmd),
-             "set -e; mkdir -p %s/bin; cp %s/lab/bin/nxl-agent %s/bin/", dir,
-             payload, dir);
-    if (!check(system(cmd) == 0, "nxl-agent from %s/lab/bin", payload))
-        return false;
-    snprintf(cmd, sizeof(cmd), "%s/nxl-agent-init", dir);
-    if (!check(write_text(cmd, agent_init, 0755), "%s", cmd))
-        return false;
-    snprintf(cmd, sizeof(cmd),
-             "set -e; cd %s; find . | cpio -o -H newc --quiet | gzip -1 "
-             ">../agent.cpio.gz; rm -f %s/%s; cat %s ../agent.cpio.gz >%s/%s",
-             dir, images, INITRD_ID, lab_initrd, images, INITRD_ID);
-    return check(system(cmd) == 0, "guest initramfs %s/%s", images, INITRD_ID);
-}
-
 static bool sh(const char *cmd)
 {
     int rc = system(cmd);
@@ -120,59 +88,10 @@ static bool sh(const char *cmd)
     return check(rc == 0, "%s (status %d)", cmd, rc);
 }
 
-/* CRC-32 (IEEE, zlib's), as the agent prints it. */
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-    }
-    return ~c;
-}
-
-static void b64(const char *in, char *out, size_t size)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), o = 0;
-
-    for (size_t i = 0; i < n && o + 5 < size; i += 3) {
-        unsigned v = (unsigned char)in[i] << 16;
-
-        if (i + 1 < n)
-            v |= (unsigned char)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)in[i + 2];
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
-static size_t children(nxl_xs *xs, int domid, const char *sub)
-{
-    char dir[128];
-    nxl_strv names;
-    size_t n;
-
-    snprintf(dir, sizeof(dir), "/local/domain/%d/data/%s", domid, sub);
-    nxl_strv_init(&names);
-    if (nxl_xs_directory(xs, XBT_NULL, dir, &names, NULL) < 0)
-        n = 0; /* absent is empty */
-    else
-        n = names.n;
-    nxl_strv_dispose(&names);
-    return n;
-}
-
 static void nothing_in_xs(nxl_xs *xs, int domid, const char *what)
 {
-    size_t h = children(xs, domid, "host"), g = children(xs, domid, "guest");
+    size_t h = nxl_lab_xs_data_children(xs, domid, "host"),
+           g = nxl_lab_xs_data_children(xs, domid, "guest");
 
     check(h == 0 && g == 0,
           "%s: nothing left under domain %d's data/host (%zu) and "
@@ -307,7 +226,8 @@ int main(void)
 
     if ((rc = nxl_lab_begin(&run, "t36", "pv-direct-kernel")))
         return rc;
-    if (!build_initrd(run.root, run.images, run.env.initrd))
+    if (!nxl_lab_guest_initrd(run.root, run.images, run.env.initrd, INITRD_ID,
+                              "nxl-agent", "nxl-agent-init", agent_init))
         return nxl_lab_end(&run);
     inst = &run.req.instance;
     free(inst->ramdisk_id);
@@ -354,8 +274,8 @@ int main(void)
     nxl_lab_step_done("set_admin_password");
 
     /* 2. inject_file */
-    b64(FILE_PATH, p64, sizeof(p64));
-    b64(FILE_TEXT, c64, sizeof(c64));
+    b64_encode(FILE_PATH, strlen(FILE_PATH), p64, sizeof(p64));
+    b64_encode(FILE_TEXT, strlen(FILE_TEXT), c64, sizeof(c64));
     snprintf(want, sizeof(want), "NXL-AGENT file %s %zu crc32=%08x", FILE_PATH,
              strlen(FILE_TEXT),
              crc32_of((const unsigned char *)FILE_TEXT, strlen(FILE_TEXT)));
@@ -365,13 +285,14 @@ int main(void)
     check(nxl_lab_wait_marker(log, want, n, CONSOLE_BOUND_S),
           "the guest wrote and read back the file: '%s'", want);
     nothing_in_xs(run.xs, domid, "inject_file");
-    b64("/var/nxl-t36", p64, sizeof(p64));
+    b64_encode("/var/nxl-t36", strlen("/var/nxl-t36"), p64, sizeof(p64));
     rc = nxl_instance_inject_file(run.drv, inst, p64, c64, &err);
     refused(rc, &err, "inject_file /var/nxl-t36",
             "refused (returncode 403): 'refused /var/nxl-t36: outside /root, "
             "/etc and /tmp'");
     nothing_in_xs(run.xs, domid, "inject_file refused");
-    b64("/tmp/../etc/nxl-t36", p64, sizeof(p64));
+    b64_encode("/tmp/../etc/nxl-t36", strlen("/tmp/../etc/nxl-t36"), p64,
+               sizeof(p64));
     rc = nxl_instance_inject_file(run.drv, inst, p64, c64, &err);
     refused(
         rc, &err, "inject_file /tmp/../etc/nxl-t36",
