@@ -72,6 +72,7 @@ int main(void)
     char log[1024], line[512];
     nxl_error err = NXL_ERROR_INIT;
     nxl_lab_run run;
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
     nxl_instance *inst;
     char *v;
     int domid = -1, boots, rc;
@@ -90,9 +91,7 @@ int main(void)
     nxl_kvlist_set(&inst->metadata, "role", "lab");
     snprintf(log, sizeof(log), "%s/guest-%s.log", run.env.logdir, inst->name);
     boots = nxl_lab_count_in_file(log, "NOVAXL-MD-NEW");
-    if (!nxl_lab_open_driver(run.images, run.instances, run.env.logdir, NULL,
-                             &run.drv) ||
-        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open") ||
+    if (!nxl_lab_run_open(&run, &cfg, NULL, 0) ||
         !ok_call(nxl_instance_spawn(run.drv, &run.req, &err), &err, "spawn"))
         goto out;
     nxl_lab_state_domid(run.drv, inst, &domid);

@@ -218,6 +218,7 @@ int main(void)
     char log[1024], line[512], want[256], p64[128], c64[256], did[32];
     nxl_error err = NXL_ERROR_INIT;
     nxl_lab_run run;
+    nxl_driver_config cfg = NXL_DRIVER_CONFIG_INIT;
     nxl_instance *inst;
     lab_net net;
     bool addr_added = false;
@@ -241,9 +242,7 @@ int main(void)
     snprintf(log, sizeof(log), "%s/guest-%s.log", run.env.logdir, inst->name);
     n = nxl_lab_count_in_file(log, "NXL-AGENT up");
     boots = nxl_lab_count_in_file(log, run.env.marker);
-    if (!nxl_lab_open_driver(run.images, run.instances, run.env.logdir, NULL,
-                             &run.drv) ||
-        !ok_call(nxl_xs_open(&run.xs, &err), &err, "xenstore open") ||
+    if (!nxl_lab_run_open(&run, &cfg, NULL, 0) ||
         !ok_call(nxl_instance_spawn(run.drv, &run.req, &err), &err, "spawn"))
         goto out;
     nxl_lab_state_domid(run.drv, inst, &domid);
