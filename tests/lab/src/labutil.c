@@ -360,10 +360,24 @@ bool nxl_lab_xl_paused(const char *name, char *line, size_t size)
     return line[0] && strstr(line, "--p") != NULL;
 }
 
-static bool write_text(const char *path, const char *text, mode_t mode)
+/* What every such init starts with: /dev, the console, and the xenbus
+ * device the guest programs talk through (it comes with the PV drivers,
+ * a moment after boot). */
+static const char guest_init_prelude[] =
+    "#!/bin/busybox sh\n"
+    "# novaxl lab: a test's guest programs, then the lab guest's /init.\n"
+    "B=/bin/busybox\n"
+    "$B mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+    "exec </dev/console >/dev/console 2>&1\n"
+    "i=0\n"
+    "while [ ! -e /dev/xen/xenbus ] && [ $i -lt 20 ]; do $B sleep 1; "
+    "i=$((i + 1)); done\n";
+
+static bool write_text(const char *path, const char *prelude, const char *text,
+                       mode_t mode)
 {
     FILE *f = fopen(path, "w");
-    bool ok = f && fputs(text, f) >= 0;
+    bool ok = f && fputs(prelude, f) >= 0 && fputs(text, f) >= 0;
 
     if (f && fclose(f) != 0)
         ok = false;
@@ -386,7 +400,8 @@ bool nxl_lab_guest_initrd(const char *root, const char *images,
                        payload))
         return false;
     snprintf(cmd, sizeof(cmd), "%s/%s", dir, init_name);
-    if (!nxl_lab_check(write_text(cmd, init_text, 0755), "%s", cmd))
+    if (!nxl_lab_check(write_text(cmd, guest_init_prelude, init_text, 0755),
+                       "%s", cmd))
         return false;
     snprintf(cmd, sizeof(cmd),
              "set -e; cd %s; find . | cpio -o -H newc --quiet | gzip -1 "

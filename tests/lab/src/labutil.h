@@ -87,9 +87,11 @@ bool nxl_lab_xl_paused(const char *name, char *line, size_t size);
 
 /* images/INITRD_ID: the lab guest's initramfs (lab_initrd) with a second
  * archive appended, holding the payload's lab/bin/PROGRAM (a static guest
- * program from lab/guest/) as /bin/PROGRAM and init_text as /INIT_NAME
- * (executable), for a kernel command line's rdinit=/INIT_NAME; built under
- * root. Checked. */
+ * program from lab/guest/) as /bin/PROGRAM and /INIT_NAME (executable),
+ * for a kernel command line's rdinit=/INIT_NAME: a busybox shell script
+ * that mounts /dev, takes the console, waits (20 s at most) for
+ * /dev/xen/xenbus, then runs init_text, which should end with
+ * "exec /init". Built under root. Checked. */
 bool nxl_lab_guest_initrd(const char *root, const char *images,
                           const char *lab_initrd, const char *initrd_id,
                           const char *program, const char *init_name,

@@ -35,16 +35,9 @@
 #define BOOT_BOUND_S 90
 #define INITRD_ID "nxl-lab-initrd-md"
 
+/* After nxl_lab_guest_initrd's prelude: what the guest sees of its
+ * metadata, then the lab guest's /init. */
 static const char md_init[] =
-    "#!/bin/busybox sh\n"
-    "# novaxl lab: what the guest sees of its metadata, then the lab "
-    "guest's /init.\n"
-    "B=/bin/busybox\n"
-    "$B mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
-    "exec </dev/console >/dev/console 2>&1\n"
-    "i=0\n"
-    "while [ ! -e /dev/xen/xenbus ] && [ $i -lt 20 ]; do $B sleep 1; "
-    "i=$((i + 1)); done\n"
     "P=/bin/nxl-xsprobe\n"
     "K=vm-data/user-metadata\n"
     "echo \"NOVAXL-MD-READ role=$($P read $K/role)\"\n"

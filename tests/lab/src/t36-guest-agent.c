@@ -69,17 +69,10 @@
 #define FILE_PATH "/root/nxl-t36"
 #define FILE_TEXT "novaxl t36: injected by the driver\n"
 
-static const char agent_init[] =
-    "#!/bin/busybox sh\n"
-    "# novaxl lab: the guest agent, then the lab guest's /init.\n"
-    "B=/bin/busybox\n"
-    "$B mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
-    "exec </dev/console >/dev/console 2>&1\n"
-    "i=0\n"
-    "while [ ! -e /dev/xen/xenbus ] && [ $i -lt 20 ]; do $B sleep 1; "
-    "i=$((i + 1)); done\n"
-    "/bin/nxl-agent &\n"
-    "exec /init\n";
+/* After nxl_lab_guest_initrd's prelude: the guest agent, then the lab
+ * guest's /init. */
+static const char agent_init[] = "/bin/nxl-agent &\n"
+                                 "exec /init\n";
 
 static bool sh(const char *cmd)
 {
