@@ -107,18 +107,45 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Exactly `want` (names, space-separated; "" for none) reached the
- * listener since the last call: waited for until the bound when fewer have
- * arrived, and for a moment more so that one too many is seen. */
+/* Whether got is one of want's alternatives (separated by '|'). */
+static bool events_match(const char *want, const char *got)
+{
+    size_t len = strlen(got);
+
+    for (const char *alt = want;; alt++) {
+        const char *bar = strchr(alt, '|');
+        size_t n = bar ? (size_t)(bar - alt) : strlen(alt);
+
+        if (n == len && strncmp(alt, got, n) == 0)
+            return true;
+        if (!bar)
+            return false;
+        alt = bar;
+    }
+}
+
+/* Exactly `want` (names, space-separated; "" for none; alternatives
+ * separated by '|') reached the listener since the last call: waited for
+ * until the bound while fewer than the shortest alternative have arrived,
+ * and for a moment more so that one too many is seen. */
 static void expect_events(contract *c, const char *want, int bound_s,
                           const char *after)
 {
     char got[1024];
-    size_t words = 0, n;
+    size_t words = 0, least = (size_t)-1, n;
     double end = now_s() + bound_s;
 
-    for (const char *p = want; *p; p++)
-        words += (p == want || p[-1] == ' ') && *p != ' ';
+    for (const char *p = want;; p++) {
+        if (*p == '|' || !*p) {
+            least = words < least ? words : least;
+            words = 0;
+            if (!*p)
+                break;
+            continue;
+        }
+        words += (p == want || p[-1] == ' ' || p[-1] == '|') && *p != ' ';
+    }
+    words = least;
     for (;;) {
         n = ev_names(c, c->ev_read, got, sizeof(got));
         if (n - c->ev_read >= words || now_s() >= end)
@@ -129,7 +156,7 @@ static void expect_events(contract *c, const char *want, int bound_s,
      * event thread) to show up, short against the cases' run time. */
     usleep(200 * 1000);
     n = ev_names(c, c->ev_read, got, sizeof(got));
-    CHECK(c, strcmp(got, want) == 0, "events after %s: [%s] (got [%s])", after,
+    CHECK(c, events_match(want, got), "events after %s: [%s] (got [%s])", after,
           want, got);
     c->ev_read = n;
 }
@@ -351,9 +378,6 @@ static void case_lifecycle(contract *c)
     expect_state(c, NXL_POWER_RUNNING, "unpause");
     expect_events(c, "resumed", 5, "unpause");
 
-    CHECK_OK(c, nxl_instance_trigger_crash_dump(c->drv, &c->inst, &e_),
-             "trigger_crash_dump of a running instance");
-
     state(c, &d0);
     CHECK_OK(c, power_off(c, &e_), "power_off");
     CHECK(c, state(c, &d1) == NXL_POWER_SHUTDOWN && d1 == -1,
@@ -389,8 +413,15 @@ static void case_lifecycle(contract *c)
     expect_events(c, "", 0, "the HARD reboot");
     expect_boot(c, boots, "the HARD reboot");
 
+    /* What a guest does with an NMI is its own affair: the lab's kernel
+     * logs it and goes on, the fake's guest crashes (as a Linux with
+     * panic_on_unrecovered_nmi does), told as `crashed` once the event
+     * thread looks, before or after the destroy. */
+    CHECK_OK(c, nxl_instance_trigger_crash_dump(c->drv, &c->inst, &e_),
+             "trigger_crash_dump of a running instance");
     CHECK_OK(c, destroy(c, &e_), "destroy");
-    expect_events(c, "stopped", 5, "destroy");
+    expect_events(c, "stopped|crashed|crashed stopped", 5,
+                  "trigger_crash_dump and destroy");
     expect_nothing_left(c, "destroy");
 }
 
