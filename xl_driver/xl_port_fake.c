@@ -1778,10 +1778,11 @@ int nxl__port_fake_external(nxl_port *port, const char *action, uint32_t domid)
         d->held = true;
     } else if (strcmp(action, "release") == 0) {
         d->held = false;
-        /* Its death was told at the destroy. */
-        d->armed = false;
-        if (d->dying)
+        if (d->dying) {
+            /* Its death was told at the destroy. */
+            d->armed = false;
             dom_remove(fp, d);
+        }
     } else if (strcmp(action, "pause") == 0) {
         dom_stop_clock(d);
         d->paused = true;
