@@ -560,10 +560,6 @@ static int begin_dom(fake_port *fp, enum fake_op op, uint32_t domid,
     return rc ? rc : lookup(fp, domid, d_r, err);
 }
 
-/* For the ops that a fault may fail after they have done their work:
- * takes the lock, logs the call and finds the domain. A fault "before"
- * fails here; one "after" is left in *fault_r for the caller to report
- * once the op is done. The caller unlocks, failure or not. */
 /* A destroy: the domain goes, unless a dom0 process holds its memory:
  * then it stays, dying, and libxl's death event still fires. */
 static void dom_destroy(fake_port *fp, fake_dom *d)
@@ -584,6 +580,10 @@ static void dom_destroy(fake_port *fp, fake_dom *d)
     }
 }
 
+/* For the ops that a fault may fail after they have done their work:
+ * takes the lock, logs the call and finds the domain. A fault "before"
+ * fails here; one "after" is left in *fault_r for the caller to report
+ * once the op is done. The caller unlocks, failure or not. */
 static int begin_dom_after(fake_port *fp, enum fake_op op, uint32_t domid,
                            int *fault_r, fake_dom **d_r, nxl_error *err)
 {
@@ -1778,11 +1778,9 @@ int nxl__port_fake_external(nxl_port *port, const char *action, uint32_t domid)
         d->held = true;
     } else if (strcmp(action, "release") == 0) {
         d->held = false;
-        if (d->dying) {
-            /* Its death was told at the destroy. */
-            d->armed = false;
+        /* Its death was told, and its watch disarmed, at the destroy. */
+        if (d->dying)
             dom_remove(fp, d);
-        }
     } else if (strcmp(action, "pause") == 0) {
         dom_stop_clock(d);
         d->paused = true;

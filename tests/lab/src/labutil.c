@@ -314,7 +314,7 @@ bool nxl_lab_xl(const char *verb, const char *name)
 bool nxl_lab_xl_create_foreign(const char *dir, const nxl_lab_env *env,
                                const char *name, const char *uuid)
 {
-    char cfg[600], cmd[800];
+    char cfg[600], create[700], destroy[400];
     FILE *f;
     int r;
 
@@ -329,15 +329,14 @@ bool nxl_lab_xl_create_foreign(const char *dir, const nxl_lab_env *env,
             name, uuid, env->kernel, env->initrd);
     fclose(f);
     /* xl's own messages go to the test's output. */
-    snprintf(cmd, sizeof(cmd), "xl create -p %s 2>&1", cfg);
-    r = system(cmd);
+    snprintf(create, sizeof(create), "xl create -p %s 2>&1", cfg);
+    snprintf(destroy, sizeof(destroy), "xl destroy %s >/dev/null 2>&1", name);
+    r = system(create);
     if (WIFSIGNALED(r) || (WIFEXITED(r) && WEXITSTATUS(r) >= 128)) {
         printf("  xl create died (status %d); once more\n", r);
-        snprintf(cmd, sizeof(cmd), "xl destroy %s >/dev/null 2>&1", name);
-        if (system(cmd) != 0)
+        if (system(destroy) != 0)
             printf("  (nothing of it to destroy)\n");
-        snprintf(cmd, sizeof(cmd), "xl create -p %s 2>&1", cfg);
-        r = system(cmd);
+        r = system(create);
     }
     return nxl_lab_check(r == 0, "xl create -p %s (status %d)", cfg, r);
 }
