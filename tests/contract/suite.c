@@ -659,22 +659,34 @@ typedef struct racer {
     const nxl_spawn_req *req;
     const nxl_instance *inst;
     int rc;
+    char why[512]; /* the error's message, "" on success */
 } racer;
+
+static void racer_done(racer *r, int rc, nxl_error *err)
+{
+    r->rc = rc;
+    snprintf(r->why, sizeof(r->why), "%s", rc ? nxl_error_message(err) : "");
+    nxl_error_dispose(err);
+}
 
 static void *spawn_racer(void *opaque)
 {
     racer *r = opaque;
+    nxl_error err = NXL_ERROR_INIT;
 
-    r->rc = nxl_instance_spawn(r->c->drv, r->req, NULL);
+    racer_done(r, nxl_instance_spawn(r->c->drv, r->req, &err), &err);
     return NULL;
 }
 
 static void *destroy_racer(void *opaque)
 {
     racer *r = opaque;
+    nxl_error err = NXL_ERROR_INIT;
 
-    r->rc =
-        nxl_instance_destroy(r->c->drv, r->inst, NULL, NULL, true, NULL, NULL);
+    racer_done(
+        r,
+        nxl_instance_destroy(r->c->drv, r->inst, NULL, NULL, true, NULL, &err),
+        &err);
     return NULL;
 }
 
@@ -711,12 +723,13 @@ static void case_threads(contract *c)
     racer r[RACERS];
     nxl_instance other;
     size_t n = 0, ok = 0, exists = 0;
+    bool raced;
     const nxl_spawn_req *req2 = c->t->other;
 
     nxl_instance_init(&other);
     snprintf(other.uuid, sizeof(other.uuid), "%s", req2->instance.uuid);
     for (size_t i = 0; i < RACERS; i++)
-        r[i] = (racer){c, c->req, &c->inst, -1};
+        r[i] = (racer){c, c->req, &c->inst, -1, ""};
     CHECK(c, race(r, RACERS, spawn_racer), "%d threads spawn at once", RACERS);
     for (size_t i = 0; i < RACERS; i++) {
         ok += r[i].rc == 0;
@@ -730,7 +743,7 @@ static void case_threads(contract *c)
     expect_state(c, NXL_POWER_RUNNING, "the racing spawns");
     expect_events(c, "started", 5, "the racing spawns");
 
-    r[0] = (racer){c, req2, &other, -1};
+    r[0] = (racer){c, req2, &other, -1, ""};
     {
         pthread_t th;
         bool started = pthread_create(&th, NULL, spawn_racer, &r[0]) == 0;
@@ -743,8 +756,8 @@ static void case_threads(contract *c)
                  "unpause while another instance spawns");
         if (started)
             pthread_join(th, NULL);
-        CHECK(c, started && r[0].rc == 0, "spawn of %s in another thread (%s)",
-              req2->instance.name, nxl_error_code_name(r[0].rc));
+        CHECK(c, started && r[0].rc == 0, "spawn of %s in another thread%s%s",
+              req2->instance.name, r[0].rc ? ": " : "", r[0].why);
     }
     CHECK(c, state_of(c, &other) == NXL_POWER_RUNNING,
           "the other instance RUNNING");
@@ -755,11 +768,13 @@ static void case_threads(contract *c)
     CHECK(c, nxl_host_get_num_instances(c->drv, &n, NULL) == 0 && n == 2,
           "get_num_instances 2");
 
-    r[0] = (racer){c, c->req, &c->inst, -1};
-    r[1] = (racer){c, req2, &other, -1};
-    CHECK(c, race(r, 2, destroy_racer) && r[0].rc == 0 && r[1].rc == 0,
-          "both destroyed from two threads at once (%s, %s)",
-          nxl_error_code_name(r[0].rc), nxl_error_code_name(r[1].rc));
+    r[0] = (racer){c, c->req, &c->inst, -1, ""};
+    r[1] = (racer){c, req2, &other, -1, ""};
+    /* Raced before the check: its message shows what the calls said. */
+    raced = race(r, 2, destroy_racer);
+    CHECK(c, raced && r[0].rc == 0 && r[1].rc == 0,
+          "both destroyed from two threads at once (%s%s%s)", r[0].why,
+          r[0].rc || r[1].rc ? "; " : "", r[1].why);
     CHECK(c,
           state_of(c, &other) == NXL_E_NOT_FOUND &&
               c->t->domains_with(c->t->opaque, other.uuid) == 0,
