@@ -23,6 +23,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,6 +581,46 @@ static void test_logger_keeps_libxl_error(void)
     CU_ASSERT_STRING_EQUAL(last, "open /n");
     CU_ASSERT_TRUE(nxl__xl_logger_last_error(&logger, last, sizeof(last)));
     CU_ASSERT_PTR_NOT_NULL(strstr(last, strerror(ENOENT)));
+
+    /* Several errors: the first (the cause) and the last (the outcome). */
+    xtl_log(nxl__xl_logger_xtl(&logger), XTL_ERROR, -1, "test", "middle");
+    xtl_log(nxl__xl_logger_xtl(&logger), XTL_ERROR, -1, "test", "outcome");
+    CU_ASSERT_TRUE(nxl__xl_logger_last_error(&logger, last, sizeof(last)));
+    CU_ASSERT_NSTRING_EQUAL(last, "open /nowhere: ", 15);
+    CU_ASSERT_PTR_NOT_NULL(strstr(last, "(then 2 more, the last: outcome)"));
+    CU_ASSERT_PTR_NULL(strstr(last, "middle"));
+    nxl__xl_logger_clear(&logger);
+}
+
+/* Another thread's clear, as before its own libxl call. */
+static void *clear_other_thread(void *opaque)
+{
+    char last[NXL_XL_LOG_MSG_MAX];
+    bool *saw = opaque;
+
+    nxl__xl_logger_clear(&logger);
+    *saw = nxl__xl_logger_last_error(&logger, last, sizeof(last));
+    xtl_log(nxl__xl_logger_xtl(&logger), XTL_ERROR, -1, "test", "theirs");
+    return NULL;
+}
+
+/* One ctx serves every thread: each thread keeps its own last error, so
+ * one thread's clear or error never wipes or replaces another's. */
+static void test_logger_per_thread(void)
+{
+    char last[NXL_XL_LOG_MSG_MAX];
+    bool saw = true;
+    pthread_t t;
+
+    nxl__xl_logger_clear(&logger);
+    xtl_log(nxl__xl_logger_xtl(&logger), XTL_ERROR, -1, "test", "mine");
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, clear_other_thread, &saw),
+                          0);
+    pthread_join(t, NULL);
+    CU_ASSERT_FALSE(saw); /* this thread's error is not the other's */
+    CU_ASSERT_TRUE_FATAL(
+        nxl__xl_logger_last_error(&logger, last, sizeof(last)));
+    CU_ASSERT_STRING_EQUAL(last, "mine");
     nxl__xl_logger_clear(&logger);
 }
 
@@ -921,6 +962,7 @@ int main(void)
     CU_add_test(s, "rc map", test_rc_map);
     CU_add_test(s, "rc table covers libxl", test_rc_table_complete);
     CU_add_test(s, "logger keeps libxl error", test_logger_keeps_libxl_error);
+    CU_add_test(s, "logger: one last error per thread", test_logger_per_thread);
     CU_add_test(s, "shim refuses hypercalls", test_shim_refuses_hypercalls);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -20,7 +20,7 @@ tests_test_xl_config_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 # libxenctrl, so the executable exports them.
 tests_test_xl_config_LDFLAGS = $(AM_LDFLAGS) -export-dynamic
 tests_test_xl_config_LDADD = tests/xsd/libnxlxsdtest.la \
-	libnovaxl-internal.la $(CUNIT_LIBS) -ldl
+	libnovaxl-internal.la $(CUNIT_LIBS) -ldl -lpthread
 endif
 
 EXTRA_DIST += tests/fixtures/xl_config tests/golden/xl_config \

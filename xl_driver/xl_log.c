@@ -1,5 +1,6 @@
-/* xentoollog_logger that forwards to nxl__debug and remembers the last
- * error, in the manner of libvirt's libxl_logger.c. */
+/* xentoollog_logger that forwards to nxl__debug and remembers the errors
+ * of the calling thread's operation, in the manner of libvirt's
+ * libxl_logger.c. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -7,6 +8,15 @@
 #include <string.h>
 
 #include "xl_driver/xl_log.h"
+
+/* This thread's errors since its last clear, and the logger they came
+ * through (see nxl__xl_logger_last_error in xl_log.h). */
+static __thread struct {
+    const nxl_xl_logger *lg;
+    unsigned n;
+    char first[NXL_XL_LOG_MSG_MAX];
+    char msg[NXL_XL_LOG_MSG_MAX]; /* the last */
+} last;
 
 static void logger_vmessage(xentoollog_logger *xtl, xentoollog_level level,
                             int errnoval, const char *context,
@@ -29,11 +39,11 @@ static void logger_vmessage(xentoollog_logger *xtl, xentoollog_level level,
                context ? " " : "", context ? context : "", msg);
     if (level < XTL_ERROR)
         return;
-    pthread_mutex_lock(&lg->lock);
-    memcpy(lg->last_error, msg, sizeof(msg));
-    lg->last_errno = errnoval;
-    lg->has_error = true;
-    pthread_mutex_unlock(&lg->lock);
+    if (last.lg != lg)
+        nxl__xl_logger_clear(lg);
+    if (last.n++ == 0)
+        memcpy(last.first, msg, sizeof(msg));
+    memcpy(last.msg, msg, sizeof(msg));
 }
 
 /* The logger is embedded in the driver and freed with it: libxl must not
@@ -49,15 +59,12 @@ void nxl__xl_logger_init(nxl_xl_logger *lg)
     lg->xtl.vmessage = logger_vmessage;
     lg->xtl.progress = NULL; /* libxl allows NULL: no progress bars */
     lg->xtl.destroy = logger_destroy;
-    lg->last_errno = -1;
-    pthread_mutex_init(&lg->lock, NULL);
 }
 
 void nxl__xl_logger_dispose(nxl_xl_logger *lg)
 {
-    if (!lg->xtl.vmessage)
-        return;
-    pthread_mutex_destroy(&lg->lock);
+    if (last.lg == lg)
+        last.lg = NULL;
     memset(lg, 0, sizeof(*lg));
 }
 
@@ -68,21 +75,23 @@ xentoollog_logger *nxl__xl_logger_xtl(nxl_xl_logger *lg)
 
 void nxl__xl_logger_clear(nxl_xl_logger *lg)
 {
-    pthread_mutex_lock(&lg->lock);
-    lg->has_error = false;
-    lg->last_error[0] = '\0';
-    lg->last_errno = -1;
-    pthread_mutex_unlock(&lg->lock);
+    last.lg = lg;
+    last.n = 0;
+    last.first[0] = last.msg[0] = '\0';
 }
 
 bool nxl__xl_logger_last_error(nxl_xl_logger *lg, char *buf, size_t len)
 {
-    bool has;
+    bool has = last.lg == lg && last.n > 0;
 
-    pthread_mutex_lock(&lg->lock);
-    has = lg->has_error;
-    if (has && len > 0)
-        snprintf(buf, len, "%s", lg->last_error);
-    pthread_mutex_unlock(&lg->lock);
+    if (!has || len == 0)
+        return has;
+    /* libxl's last words are the outcome ("cannot (re-)build domain"),
+     * its first the cause (libxenguest's reason): both are kept. */
+    if (last.n == 1)
+        snprintf(buf, len, "%s", last.msg);
+    else
+        snprintf(buf, len, "%s (then %u more, the last: %s)", last.first,
+                 last.n - 1, last.msg);
     return has;
 }

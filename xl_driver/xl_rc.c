@@ -89,7 +89,7 @@ int nxl__xl_error_set(nxl_error *err, int libxl_rc, int domid,
 {
     int code = nxl__xl_rc_to_nxl(libxl_rc);
     char what[512];
-    char last[NXL_XL_LOG_MSG_MAX];
+    char last[2 * NXL_XL_LOG_MSG_MAX];
     va_list ap;
 
     /* A caller handing us success or a count has a bug; still report a
